@@ -1,0 +1,367 @@
+//! The exporter actor wrapper: every exporter gets a bounded queue, batching by size and age,
+//! retries with exponential backoff for retryable errors, and health accounting. The exporter
+//! itself runs on its worker thread; this actor only keeps books and never blocks.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures::channel::oneshot;
+
+use super::exporter_worker::{CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter};
+use super::supervision::catch_panic;
+use super::Shared;
+use crate::exporter::{ExportError, RecordBatch};
+use crate::health::{HealthCell, HealthLimits};
+use crate::metrics::{ExporterCounter, ExporterCounters, KindTally};
+use crate::model::{Record, TelemetryDataError, TelemetryDataErrorKind, Timestamp};
+
+/// Batching, retry and health settings of one exporter.
+#[derive(Clone, Debug)]
+pub(crate) struct ExporterOptions {
+    pub capacity: usize,
+    pub batch_max_size: usize,
+    pub batch_max_age: Duration,
+    pub max_retries: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub limits: HealthLimits,
+}
+
+/// What an exporter reports when it is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExporterCloseReport {
+    /// Exporter instance name.
+    pub name: String,
+    /// Records it never delivered (queued, in flight, or failed at close).
+    pub undelivered: u64,
+    /// Why, if anything went wrong.
+    pub error: Option<String>,
+}
+
+struct Pending {
+    chunk: Arc<[Record]>,
+    offset: usize,
+    arrived: Instant,
+}
+
+struct InFlight {
+    batch: RecordBatch,
+    attempt: u32,
+}
+
+pub(crate) struct ExporterActor {
+    name: String,
+    worker: Addr<ExporterWorker>,
+    health: Arc<HealthCell>,
+    counters: Arc<ExporterCounters>,
+    shared: Arc<Shared>,
+    opts: ExporterOptions,
+    pending: VecDeque<Pending>,
+    pending_len: usize,
+    in_flight: Option<InFlight>,
+    timer_armed: bool,
+    warned_full: bool,
+    flush_waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    close_waiter: Option<oneshot::Sender<ExporterCloseReport>>,
+    closed: bool,
+}
+
+impl ExporterActor {
+    pub(crate) fn new(
+        name: String,
+        worker: Addr<ExporterWorker>,
+        health: Arc<HealthCell>,
+        counters: Arc<ExporterCounters>,
+        shared: Arc<Shared>,
+        opts: ExporterOptions,
+    ) -> Self {
+        ExporterActor {
+            name,
+            worker,
+            health,
+            counters,
+            shared,
+            opts,
+            pending: VecDeque::new(),
+            pending_len: 0,
+            in_flight: None,
+            timer_armed: false,
+            warned_full: false,
+            flush_waiters: Vec::new(),
+            close_waiter: None,
+            closed: false,
+        }
+    }
+
+    fn draining(&self) -> bool {
+        !self.flush_waiters.is_empty() || self.close_waiter.is_some()
+    }
+
+    fn update_queued(&self) {
+        let in_flight = self.in_flight.as_ref().map_or(0, |f| f.batch.len());
+        self.health.set_queued((self.pending_len + in_flight) as u64);
+    }
+
+    fn accept(&mut self, chunk: Arc<[Record]>, ctx: &mut Context<Self>) {
+        let tally = KindTally::of(chunk.iter());
+        tally.apply(&self.counters, ExporterCounter::Added);
+        if self.health.is_disabled() || self.closed {
+            tally.apply(&self.counters, ExporterCounter::Dropped);
+            return;
+        }
+        if self.pending_len + chunk.len() > self.opts.capacity {
+            tally.apply(&self.counters, ExporterCounter::Dropped);
+            if !std::mem::replace(&mut self.warned_full, true) {
+                self.shared.report(format!(
+                    "exporter {}: queue full ({} records), dropping records (counted in metrics)",
+                    self.name, self.opts.capacity
+                ));
+            }
+            return;
+        }
+        tally.apply(&self.counters, ExporterCounter::Enqueued);
+        self.pending_len += chunk.len();
+        self.pending.push_back(Pending {
+            chunk,
+            offset: 0,
+            arrived: Instant::now(),
+        });
+        self.update_queued();
+        self.dispatch(ctx);
+    }
+
+    /// Sends the next batch to the worker when one is due and none is in flight.
+    fn dispatch(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let Some(oldest) = self.pending.front() else {
+            self.settle_waiters(ctx);
+            return;
+        };
+        let age = oldest.arrived.elapsed();
+        let due = self.pending_len >= self.opts.batch_max_size
+            || age >= self.opts.batch_max_age
+            || self.draining();
+        if !due {
+            if !self.timer_armed {
+                self.timer_armed = true;
+                ctx.run_later(self.opts.batch_max_age - age, |act, ctx| {
+                    act.timer_armed = false;
+                    act.dispatch(ctx);
+                });
+            }
+            return;
+        }
+        let mut batch = RecordBatch::new();
+        while batch.len() < self.opts.batch_max_size {
+            let Some(front) = self.pending.front_mut() else { break };
+            let take = (front.chunk.len() - front.offset).min(self.opts.batch_max_size - batch.len());
+            batch.push(front.chunk.clone(), front.offset..front.offset + take);
+            front.offset += take;
+            if front.offset == front.chunk.len() {
+                self.pending.pop_front();
+            }
+        }
+        self.pending_len -= batch.len();
+        self.send(InFlight { batch, attempt: 0 }, ctx);
+    }
+
+    fn send(&mut self, flight: InFlight, ctx: &mut Context<Self>) {
+        let request = self.worker.send(ExportBatch(flight.batch.clone()));
+        self.in_flight = Some(flight);
+        self.update_queued();
+        ctx.spawn(request.into_actor(self).map(|result, act, ctx| {
+            let result = result.unwrap_or_else(|e| Err(ExportError::failed(format!("worker gone: {e}"))));
+            act.on_result(result, ctx);
+        }));
+    }
+
+    fn on_result(&mut self, result: Result<(), ExportError>, ctx: &mut Context<Self>) {
+        let Some(flight) = self.in_flight.take() else { return };
+        let tally = KindTally::of(flight.batch.iter());
+        match result {
+            Ok(()) => {
+                self.health.record_success();
+                tally.apply(&self.counters, ExporterCounter::Sent);
+            }
+            Err(err) if err.is_retryable() && flight.attempt < self.opts.max_retries => {
+                let backoff = self.backoff(flight.attempt);
+                self.in_flight = Some(InFlight {
+                    batch: flight.batch,
+                    attempt: flight.attempt + 1,
+                });
+                ctx.run_later(backoff, |act, ctx| {
+                    if let Some(flight) = act.in_flight.take() {
+                        act.send(flight, ctx);
+                    }
+                });
+                return;
+            }
+            Err(err) => {
+                tally.apply(&self.counters, ExporterCounter::Failed);
+                self.on_failure(&err, flight.batch.len());
+            }
+        }
+        self.update_queued();
+        self.dispatch(ctx);
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.min(20));
+        (self.opts.initial_backoff * factor).min(self.opts.max_backoff)
+    }
+
+    fn on_failure(&mut self, err: &ExportError, records: usize) {
+        let outcome = self.health.record_failure(err, self.opts.limits);
+        self.shared.report(format!(
+            "exporter {} failed to export {records} records: {err}",
+            self.name
+        ));
+        if let Some(kind) = outcome.telemetry_data_error {
+            self.worker.do_send(DeliverDataError(data_error_for(&self.name, kind, err)));
+        }
+        if let Some(reason) = outcome.disable {
+            self.shared
+                .report(format!("exporter {} disabled: {reason}", self.name));
+            let dropped = std::mem::take(&mut self.pending);
+            self.pending_len = 0;
+            for p in dropped {
+                KindTally::of(p.chunk[p.offset..].iter()).apply(&self.counters, ExporterCounter::Dropped);
+            }
+        }
+    }
+
+    /// Answers flush and close requests once nothing is queued or in flight.
+    fn settle_waiters(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight.is_some() || !self.pending.is_empty() {
+            return;
+        }
+        if !self.flush_waiters.is_empty() {
+            let waiters = std::mem::take(&mut self.flush_waiters);
+            let disabled = self.health.is_disabled();
+            let request = self.worker.send(FlushExporter);
+            ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
+                let result = match result {
+                    _ if disabled => Ok(()),
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                for w in waiters {
+                    let _ = w.send(result.clone());
+                }
+            }));
+        }
+        if let Some(waiter) = self.close_waiter.take() {
+            self.closed = true;
+            let name = self.name.clone();
+            let request = self.worker.send(CloseExporter);
+            ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
+                let error = match result {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(e.to_string()),
+                };
+                let _ = waiter.send(ExporterCloseReport {
+                    name,
+                    undelivered: 0,
+                    error,
+                });
+            }));
+        }
+    }
+}
+
+fn data_error_for(name: &str, kind: TelemetryDataErrorKind, err: &ExportError) -> TelemetryDataError {
+    TelemetryDataError {
+        kind,
+        message: format!("exporter {name} failed: {err}"),
+        exporter: Some(name.to_string()),
+        time: Timestamp::now(),
+    }
+}
+
+impl Actor for ExporterActor {
+    type Context = Context<Self>;
+}
+
+impl actix::Supervised for ExporterActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        // Fresh bookkeeping; queued records are data and are kept, the batch in flight is sent
+        // again first.
+        self.timer_armed = false;
+        if let Some(flight) = self.in_flight.take() {
+            self.pending_len += flight.batch.len();
+            let records: Vec<Record> = flight.batch.iter().cloned().collect();
+            self.pending.push_front(Pending {
+                chunk: records.into(),
+                offset: 0,
+                arrived: Instant::now(),
+            });
+        }
+    }
+}
+
+/// Records fanned out by the Recorder.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Deliver(pub Arc<[Record]>);
+
+impl Handler<Deliver> for ExporterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, ctx: &mut Context<Self>) {
+        if let Err(panic) = catch_panic(|| self.accept(msg.0, ctx)) {
+            self.shared.counters.panics.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.shared
+                .report(format!("exporter actor {} panicked: {panic}; restarting", self.name));
+            ctx.stop();
+        }
+    }
+}
+
+/// Send the exporter its telemetry data error unless it already had one.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct OfferDataError(pub TelemetryDataError);
+
+impl Handler<OfferDataError> for ExporterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: OfferDataError, ctx: &mut Context<Self>) {
+        // Queued like any record so it keeps its place in the stream.
+        if !self.health.is_disabled() && self.health.claim_telemetry_data_error() {
+            self.accept(vec![Record::TelemetryDataError(msg.0)].into(), ctx);
+        }
+    }
+}
+
+/// Export everything queued, then flush the exporter.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct FlushQueue(pub oneshot::Sender<Result<(), String>>);
+
+impl Handler<FlushQueue> for ExporterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FlushQueue, ctx: &mut Context<Self>) {
+        self.flush_waiters.push(msg.0);
+        self.dispatch(ctx);
+    }
+}
+
+/// Export everything queued, then close the exporter (disabled ones too).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct CloseQueue(pub oneshot::Sender<ExporterCloseReport>);
+
+impl Handler<CloseQueue> for ExporterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseQueue, ctx: &mut Context<Self>) {
+        self.close_waiter = Some(msg.0);
+        self.dispatch(ctx);
+    }
+}

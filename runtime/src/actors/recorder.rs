@@ -1,0 +1,438 @@
+//! The Recorder actor: owns span identity and parentage (the table of active spans), runs the
+//! recorder plugins, and fans every record out to the exporter actors.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use crossbeam_channel::Sender;
+use futures::channel::oneshot;
+
+use super::exporter_actor::{CloseQueue, Deliver, ExporterActor, ExporterCloseReport, FlushQueue, OfferDataError};
+use super::supervision::catch_panic;
+use super::Shared;
+use crate::health::HealthCell;
+use crate::model::{
+    Attributes, Name, Record, SpanId, SpanStatus, SpanStop, TelemetryDataError, Timestamp, TraceId,
+};
+use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
+
+/// How often a `block`-mode Recorder looks again for room in a full exporter queue.
+const ROOM_POLL: Duration = Duration::from_micros(200);
+
+/// The Recorder's view of one exporter.
+pub(crate) struct ExporterLink {
+    pub name: String,
+    pub addr: Addr<ExporterActor>,
+    pub health: Arc<HealthCell>,
+    pub capacity: usize,
+}
+
+struct ActiveSpan {
+    name: Name,
+    parent: Option<SpanId>,
+    trace_id: TraceId,
+    start: Timestamp,
+    seq: u64,
+    error: Option<String>,
+}
+
+/// What the Recorder sends out after processing a batch.
+enum Outgoing {
+    /// Records for every enabled exporter.
+    All(Arc<[Record]>),
+    /// A telemetry data error for the exporters not yet sent one (or for one named exporter).
+    Offer(TelemetryDataError),
+}
+
+pub(crate) struct Recorder {
+    exporters: Vec<ExporterLink>,
+    plugin_factories: Vec<PluginFactory>,
+    plugins: Vec<Box<dyn RecorderPlugin>>,
+    active: HashMap<SpanId, ActiveSpan>,
+    next_seq: u64,
+    shared: Arc<Shared>,
+    block: bool,
+    closed: bool,
+}
+
+impl Recorder {
+    pub(crate) fn new(
+        exporters: Vec<ExporterLink>,
+        plugin_factories: Vec<PluginFactory>,
+        shared: Arc<Shared>,
+        block: bool,
+    ) -> Self {
+        let plugins = plugin_factories.iter().map(|f| f()).collect();
+        Recorder {
+            exporters,
+            plugin_factories,
+            plugins,
+            active: HashMap::new(),
+            next_seq: 0,
+            shared,
+            block,
+            closed: false,
+        }
+    }
+
+    /// Span bookkeeping. Returns false when the record must be dropped.
+    fn track(&mut self, record: &mut Record) -> bool {
+        match record {
+            Record::SpanStart(start) => {
+                let id = start.context.span_id;
+                if self.active.contains_key(&id) {
+                    self.shared.report(format!("span {id} started twice; second start dropped"));
+                    return false;
+                }
+                self.next_seq += 1;
+                self.active.insert(
+                    id,
+                    ActiveSpan {
+                        name: start.name.clone(),
+                        parent: start.parent,
+                        trace_id: start.context.trace_id,
+                        start: start.time,
+                        seq: self.next_seq,
+                        error: None,
+                    },
+                );
+                true
+            }
+            Record::SpanStop(stop) => {
+                let id = stop.context.span_id;
+                let Some(span) = self.active.remove(&id) else {
+                    if !self.shared.dropped_starts.lock().remove(&id) {
+                        self.shared.report(format!(
+                            "span {id} stopped but it is not active (stopped twice, or never started); stop dropped"
+                        ));
+                    }
+                    return false;
+                };
+                fill_stop(stop, span);
+                true
+            }
+            Record::Event(event) => {
+                self.check_span_active(event.span.map(|s| s.span_id), "event", &event.name);
+                true
+            }
+            Record::Error(error) => {
+                let span_id = error.span.map(|s| s.span_id);
+                match span_id.and_then(|id| self.active.get_mut(&id)) {
+                    Some(span) => span.error = Some(error.message.clone()),
+                    None => self.check_span_active(span_id, "error", &error.message),
+                }
+                true
+            }
+            Record::TelemetryDataError(_) => true,
+        }
+    }
+
+    fn check_span_active(&self, span: Option<SpanId>, what: &str, name: &str) {
+        if let Some(id) = span {
+            if !self.active.contains_key(&id) {
+                self.shared.report(format!(
+                    "{what} {name:?} refers to span {id}, which is not active; delivered anyway"
+                ));
+            }
+        }
+    }
+
+    /// Runs the lifecycle and the plugins over a batch. A plugin panic leaves the record as it
+    /// is, skips plugins for the rest of the batch and returns true (restart wanted).
+    fn process(&mut self, records: Vec<Record>) -> (Vec<Outgoing>, bool) {
+        let mut out = Vec::new();
+        let mut current: Vec<Record> = Vec::with_capacity(records.len());
+        let mut plugin_panicked = false;
+        let mut emitted = Vec::new();
+        for mut record in records {
+            let kind = record.kind();
+            if !self.track(&mut record) {
+                self.shared.counters.recorder_dropped(kind);
+                continue;
+            }
+            if let Record::TelemetryDataError(tde) = record {
+                flush_chunk(&mut current, &mut out);
+                self.shared.counters.sent(kind, 1);
+                out.push(Outgoing::Offer(tde));
+                continue;
+            }
+            let mut keep = true;
+            if !plugin_panicked && !self.plugins.is_empty() {
+                let plugins = &mut self.plugins;
+                match catch_panic(|| run_plugins(plugins, &mut record, &mut emitted)) {
+                    Ok(k) => keep = k,
+                    Err(panic) => {
+                        plugin_panicked = true;
+                        self.shared.counters.panics.fetch_add(1, Relaxed);
+                        self.shared.report(format!(
+                            "a recorder plugin panicked: {panic}; the Recorder restarts with fresh plugins"
+                        ));
+                    }
+                }
+            }
+            if keep {
+                self.shared.counters.sent(kind, 1);
+                current.push(record);
+            } else {
+                self.shared.counters.recorder_dropped(kind);
+            }
+            for e in emitted.drain(..) {
+                self.shared.counters.added(e.kind());
+                self.shared.counters.sent(e.kind(), 1);
+                current.push(e);
+            }
+        }
+        flush_chunk(&mut current, &mut out);
+        (out, plugin_panicked)
+    }
+
+    fn fan_out(&self, outgoing: Vec<Outgoing>) {
+        for item in outgoing {
+            match item {
+                Outgoing::All(chunk) => {
+                    for link in self.exporters.iter().filter(|l| !l.health.is_disabled()) {
+                        link.addr.do_send(Deliver(chunk.clone()));
+                    }
+                }
+                Outgoing::Offer(tde) => {
+                    let wanted = |l: &&ExporterLink| tde.exporter.as_deref().is_none_or(|n| n == l.name);
+                    for link in self.exporters.iter().filter(wanted) {
+                        link.addr.do_send(OfferDataError(tde.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_room(exporters: &[(Arc<HealthCell>, usize)], n: usize) -> bool {
+        exporters
+            .iter()
+            .all(|(h, cap)| h.is_disabled() || h.queued() as usize + n <= *cap)
+    }
+
+    /// Stops every still-active span, newest first, as OneLogger's `close` does.
+    fn stop_active_spans(&mut self) -> Vec<Record> {
+        let mut spans: Vec<(SpanId, ActiveSpan)> = self.active.drain().collect();
+        spans.sort_by_key(|s| std::cmp::Reverse(s.1.seq));
+        let now = Timestamp::now();
+        spans
+            .into_iter()
+            .map(|(id, span)| {
+                let mut attributes = Attributes::new();
+                let _ = attributes.insert("stopped_at_close", true);
+                let mut stop = SpanStop {
+                    context: crate::model::SpanContext {
+                        trace_id: span.trace_id,
+                        span_id: id,
+                    },
+                    parent: None,
+                    name: Name::Borrowed(""),
+                    start_time: Timestamp(0),
+                    time: now,
+                    duration_ns: 0,
+                    status: SpanStatus::Ok,
+                    attributes,
+                };
+                fill_stop(&mut stop, span);
+                self.shared.counters.added(crate::model::RecordKind::SpanStop);
+                Record::SpanStop(stop)
+            })
+            .collect()
+    }
+}
+
+fn fill_stop(stop: &mut SpanStop, span: ActiveSpan) {
+    stop.name = span.name;
+    stop.parent = span.parent;
+    stop.start_time = span.start;
+    stop.duration_ns = stop.time.saturating_since(span.start);
+    if stop.status != SpanStatus::Cancelled {
+        if let Some(message) = span.error {
+            stop.status = SpanStatus::Error(message);
+        }
+    }
+}
+
+fn run_plugins(plugins: &mut [Box<dyn RecorderPlugin>], record: &mut Record, emit: &mut Vec<Record>) -> bool {
+    plugins
+        .iter_mut()
+        .all(|p| p.on_record(record, emit) == PluginVerdict::Keep)
+}
+
+fn flush_chunk(current: &mut Vec<Record>, out: &mut Vec<Outgoing>) {
+    if !current.is_empty() {
+        out.push(Outgoing::All(std::mem::take(current).into()));
+    }
+}
+
+impl Actor for Recorder {
+    type Context = Context<Self>;
+}
+
+impl actix::Supervised for Recorder {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        // Plugins are what a panic can leave inconsistent: rebuild them. The span table and the
+        // exporter links are the runtime's data and carry over, so open spans still close.
+        self.plugins = self.plugin_factories.iter().map(|f| f()).collect();
+    }
+}
+
+/// A batch of records from the pump.
+pub(crate) struct IngestBatch(pub Vec<Record>);
+
+impl Message for IngestBatch {
+    type Result = ();
+}
+
+impl Handler<IngestBatch> for Recorder {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, msg: IngestBatch, ctx: &mut Context<Self>) -> Self::Result {
+        if self.closed {
+            for r in &msg.0 {
+                self.shared.counters.recorder_dropped(r.kind());
+            }
+            return Box::pin(actix::fut::ready(()));
+        }
+        let (outgoing, restart) = self.process(msg.0);
+        if restart {
+            ctx.stop();
+        }
+        let n: usize = outgoing
+            .iter()
+            .map(|o| match o {
+                Outgoing::All(c) => c.len(),
+                Outgoing::Offer(_) => 1,
+            })
+            .sum();
+        let queues: Vec<(Arc<HealthCell>, usize)> = self
+            .exporters
+            .iter()
+            .map(|l| (l.health.clone(), l.capacity))
+            .collect();
+        if !self.block || Self::has_room(&queues, n) {
+            self.fan_out(outgoing);
+            return Box::pin(actix::fut::ready(()));
+        }
+        // `block`: wait for room in every enabled exporter's queue, so nothing is dropped.
+        let shared = self.shared.clone();
+        let wait = async move {
+            while !Self::has_room(&queues, n) && !shared.closing.load(Relaxed) {
+                actix_rt::time::sleep(ROOM_POLL).await;
+            }
+        };
+        Box::pin(wait.into_actor(self).map(move |_, act, _| act.fan_out(outgoing)))
+    }
+}
+
+/// Flush every exporter; the reply lists the exporters that failed or timed out.
+pub(crate) struct FlushRecorder {
+    pub reply: Sender<Vec<(String, String)>>,
+    pub deadline: Instant,
+}
+
+impl Message for FlushRecorder {
+    type Result = ();
+}
+
+impl Handler<FlushRecorder> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: FlushRecorder, ctx: &mut Context<Self>) {
+        let waits: Vec<_> = self
+            .exporters
+            .iter()
+            .map(|link| {
+                let (tx, rx) = oneshot::channel();
+                link.addr.do_send(FlushQueue(tx));
+                let name = link.name.clone();
+                let left = msg.deadline.saturating_duration_since(Instant::now());
+                async move {
+                    match actix_rt::time::timeout(left, rx).await {
+                        Ok(Ok(Ok(()))) => None,
+                        Ok(Ok(Err(e))) => Some((name, e)),
+                        Ok(Err(_)) => Some((name, "exporter actor went away".to_string())),
+                        Err(_) => Some((name, "flush did not finish before the deadline".to_string())),
+                    }
+                }
+            })
+            .collect();
+        let reply = msg.reply;
+        ctx.spawn(
+            async move {
+                let failures: Vec<_> = futures::future::join_all(waits).await.into_iter().flatten().collect();
+                let _ = reply.send(failures);
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+/// Close: stop open spans, let plugins emit summaries, close every exporter in parallel.
+pub(crate) struct CloseRecorder {
+    pub reply: Sender<Vec<ExporterCloseReport>>,
+    pub deadline: Instant,
+}
+
+impl Message for CloseRecorder {
+    type Result = ();
+}
+
+impl Handler<CloseRecorder> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseRecorder, ctx: &mut Context<Self>) {
+        self.closed = true;
+        let mut last = self.stop_active_spans();
+        let mut emitted = Vec::new();
+        for plugin in &mut self.plugins {
+            if let Err(panic) = catch_panic(|| plugin.on_close(&mut emitted)) {
+                self.shared.report(format!("recorder plugin panicked at close: {panic}"));
+            }
+        }
+        for e in &emitted {
+            self.shared.counters.added(e.kind());
+        }
+        last.extend(emitted);
+        for r in &last {
+            self.shared.counters.sent(r.kind(), 1);
+        }
+        if !last.is_empty() {
+            self.fan_out(vec![Outgoing::All(last.into())]);
+        }
+        let waits: Vec<_> = self
+            .exporters
+            .iter()
+            .map(|link| {
+                let (tx, rx) = oneshot::channel();
+                link.addr.do_send(CloseQueue(tx));
+                let name = link.name.clone();
+                let health = link.health.clone();
+                let left = msg.deadline.saturating_duration_since(Instant::now());
+                async move {
+                    let missing = |error: &str| ExporterCloseReport {
+                        name: name.clone(),
+                        undelivered: health.queued(),
+                        error: Some(error.to_string()),
+                    };
+                    match actix_rt::time::timeout(left, rx).await {
+                        Ok(Ok(report)) => report,
+                        Ok(Err(_)) => missing("exporter actor went away"),
+                        Err(_) => missing("close did not finish before the deadline"),
+                    }
+                }
+            })
+            .collect();
+        let reply = msg.reply;
+        ctx.spawn(
+            async move {
+                let reports = futures::future::join_all(waits).await;
+                let _ = reply.send(reports);
+            }
+            .into_actor(self),
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! The exporter trait (what a backend implements) and the batches it receives.
+
+mod batch;
+mod error;
+
+pub use batch::RecordBatch;
+pub use error::ExportError;
+
+use std::sync::Arc;
+
+use crate::model::{ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError};
+use crate::settings::RunIdentity;
+
+/// What an exporter learns about itself when it is (re)initialized.
+#[derive(Clone, Debug)]
+pub struct ExporterContext {
+    /// The exporter's instance name (unique within a runtime), e.g. `file` or `file#2`.
+    pub name: String,
+    /// The run every record belongs to.
+    pub run: RunIdentity,
+    /// How many times this exporter was rebuilt after a panic (0 on the first start). An exporter
+    /// that writes files appends instead of truncating when this is non-zero.
+    pub restarts: u32,
+}
+
+/// A telemetry backend: file, OTLP, Kafka, Metrana, or a user's own.
+///
+/// # Contract
+/// - **Never called concurrently.** One exporter instance lives on one runtime-owned thread;
+///   every method is called from that thread, one call at a time, in record order.
+/// - **Bounded time.** Each call must return within the exporter's own timeout; the runtime
+///   stops waiting for a stuck exporter at `close(timeout)` and reports what it did not deliver.
+/// - **Errors say whether to retry.** Return [`ExportError::retryable`] for transient failures
+///   (the wrapper retries the same batch with exponential backoff) and [`ExportError::failed`]
+///   otherwise. Failures feed the exporter's health: its first failure sends it a
+///   [`TelemetryDataError`], and repeated failures disable it.
+/// - **A panic is a failure**, caught at the call boundary; the exporter is then dropped and a
+///   fresh one is built by its factory and initialized with `restarts + 1`.
+/// - **`close` is idempotent** and is called even on a disabled exporter. After `close` no other
+///   method is called.
+/// - Blocking I/O is allowed: the thread is the exporter's own, never an actor arbiter.
+pub trait Exporter: Send + 'static {
+    /// Opens connections or files. Called once before any export; a failure is counted like an
+    /// export failure and `initialize` is tried again before the next batch.
+    fn initialize(&mut self, _ctx: &ExporterContext) -> Result<(), ExportError> {
+        Ok(())
+    }
+
+    /// A span started.
+    fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError>;
+
+    /// A span stopped.
+    fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError>;
+
+    /// An event happened.
+    fn export_event(&mut self, event: &Event) -> Result<(), ExportError>;
+
+    /// An application error was recorded.
+    fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError>;
+
+    /// The telemetry of this exporter (or of all) can no longer be trusted.
+    fn export_telemetry_data_error(&mut self, error: &TelemetryDataError)
+        -> Result<(), ExportError>;
+
+    /// Exports a batch. The default calls the per-record methods in order and stops at the first
+    /// error; exporters that write in bulk override it. A retried batch is sent again whole.
+    fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        for record in batch.iter() {
+            match record {
+                Record::SpanStart(r) => self.export_start(r)?,
+                Record::SpanStop(r) => self.export_stop(r)?,
+                Record::Event(r) => self.export_event(r)?,
+                Record::Error(r) => self.export_error(r)?,
+                Record::TelemetryDataError(r) => self.export_telemetry_data_error(r)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes everything exported so far durable or delivered.
+    fn flush(&mut self) -> Result<(), ExportError> {
+        Ok(())
+    }
+
+    /// Flushes and releases resources. Idempotent.
+    fn close(&mut self) -> Result<(), ExportError> {
+        Ok(())
+    }
+}
+
+/// Builds a fresh exporter instance: at start and after every panic.
+pub type ExporterFactory = Arc<dyn Fn() -> Box<dyn Exporter> + Send + Sync>;

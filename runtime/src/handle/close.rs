@@ -1,0 +1,128 @@
+//! `flush` and `close`: control messages that travel the ingest queue behind the records.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{Inner, Runtime};
+use crate::actors::recorder::{CloseRecorder, FlushRecorder};
+use crate::error::ShutdownError;
+use crate::ingest::IngestItem;
+use crate::report::{CloseReport, Undelivered};
+use crate::settings::ErrorStrategy;
+
+/// Extra time for the runtime's threads to wind down after the deadline before they are left.
+const THREAD_GRACE: Duration = Duration::from_millis(500);
+
+/// Why a flush did not complete.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum FlushError {
+    /// Some exporters failed or did not finish in time.
+    #[error("flush incomplete: {}", .0.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>().join("; "))]
+    Incomplete(Vec<(String, String)>),
+    /// The runtime is closed.
+    #[error("the runtime is closed")]
+    Closed,
+}
+
+impl Runtime {
+    /// Exports everything recorded before this call and flushes every exporter, waiting at most
+    /// `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), FlushError> {
+        let inner = &*self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(FlushError::Closed);
+        }
+        let deadline = Instant::now() + timeout;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let sent = inner.queue.push_control(IngestItem::Flush(FlushRecorder { reply: tx, deadline }), deadline);
+        if !sent {
+            return Err(FlushError::Incomplete(vec![("ingest".into(), "queue stayed full".into())]));
+        }
+        match rx.recv_deadline(deadline + Duration::from_millis(50)) {
+            Ok(failures) if failures.is_empty() => Ok(()),
+            Ok(failures) => Err(FlushError::Incomplete(failures)),
+            Err(_) => Err(FlushError::Incomplete(vec![("runtime".into(), "no answer before the deadline".into())])),
+        }
+    }
+
+    /// Delivers everything enqueued, stops open spans, closes every exporter in parallel, and
+    /// returns what was not delivered. Returns within `timeout` (plus a short grace for threads)
+    /// even when an exporter is stuck. With `raise_on_close`, background errors make it an error.
+    pub fn close(&self, timeout: Duration) -> Result<CloseReport, ShutdownError> {
+        let report = self.inner.close_inner(timeout).ok_or(ShutdownError::AlreadyClosed)?;
+        if self.inner.shared.background.strategy() == ErrorStrategy::RaiseOnClose && !report.background_errors.is_empty() {
+            return Err(ShutdownError::BackgroundErrors(Box::new(report)));
+        }
+        Ok(report)
+    }
+}
+
+impl Inner {
+    /// Closes once; `None` when already closed.
+    pub(super) fn close_inner(&self, timeout: Duration) -> Option<CloseReport> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let deadline = Instant::now() + timeout;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let queued = self
+            .queue
+            .push_control(IngestItem::Close(CloseRecorder { reply: tx, deadline }), deadline);
+        let reports = if queued { rx.recv_deadline(deadline + Duration::from_millis(50)).ok() } else { None };
+        self.shared.closing.store(true, Ordering::Release);
+        let metrics = self.metrics();
+        let timed_out = reports.is_none();
+        let mut undelivered = match reports {
+            Some(reports) => CloseReport::from_exporters(reports, &metrics),
+            None => self
+                .exporters
+                .iter()
+                .map(|e| Undelivered {
+                    exporter: e.name.clone(),
+                    records: e.health.queued(),
+                    reason: "close did not finish before the deadline".into(),
+                })
+                .collect(),
+        };
+        let ingest_left = self.queue.len() as u64;
+        if ingest_left > 0 {
+            undelivered.push(Undelivered {
+                exporter: "ingest".into(),
+                records: ingest_left,
+                reason: "still in the ingest queue at the deadline".into(),
+            });
+        }
+        let dropped_at_ingest: u64 = metrics.runtime.values().map(|c| c.dropped).sum();
+        if dropped_at_ingest > 0 {
+            undelivered.push(Undelivered {
+                exporter: "ingest".into(),
+                records: dropped_at_ingest,
+                reason: "dropped by backpressure or rejected by the Recorder during the run".into(),
+            });
+        }
+        self.system.stop();
+        self.join_threads(deadline + THREAD_GRACE);
+        let report = CloseReport {
+            undelivered,
+            timed_out,
+            background_errors: self.shared.background.all(),
+            metrics: self.metrics(),
+        };
+        *self.close_report.lock() = Some(report.clone());
+        Some(report)
+    }
+
+    /// Joins the runtime's threads that finish by `deadline`; a thread stuck in an exporter is
+    /// left behind rather than holding the caller.
+    fn join_threads(&self, deadline: Instant) {
+        let threads = std::mem::take(&mut *self.threads.lock());
+        for handle in threads {
+            while !handle.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The `Runtime` handle: `Send + Sync + Clone`, cheap to clone; the last one to drop closes.
+
+mod close;
+mod recording;
+mod span_guard;
+mod start;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::Mutex;
+
+pub use close::FlushError;
+pub use recording::ErrorInfo;
+pub use span_guard::SpanGuard;
+pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
+
+use crate::actors::Shared;
+use crate::health::{ExporterHealth, HealthCell};
+use crate::ingest::IngestQueue;
+use crate::metrics::{ExporterCounters, MetricsSnapshot};
+use crate::report::CloseReport;
+use crate::settings::{RunIdentity, RuntimeSettings};
+
+/// A running Telemetron runtime. Recording calls copy the record and enqueue it; everything else
+/// happens on the runtime's own threads.
+///
+/// ```
+/// use telemetron_runtime::{Runtime, RuntimeConfig, model::Attributes};
+/// let runtime = Runtime::start(RuntimeConfig::default()).unwrap();
+/// let span = runtime.start_span("train", None, Attributes::new()).unwrap();
+/// runtime.event(Some(span), "checkpoint", Attributes::new()).unwrap();
+/// runtime.stop_span(span, Attributes::new()).unwrap();
+/// let report = runtime.close(std::time::Duration::from_secs(5)).unwrap();
+/// assert_eq!(report.undelivered_records(), 0);
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct ExporterView {
+    name: String,
+    health: Arc<HealthCell>,
+    counters: Arc<ExporterCounters>,
+}
+
+struct Inner {
+    queue: IngestQueue,
+    shared: Arc<Shared>,
+    exporters: Vec<ExporterView>,
+    settings: RuntimeSettings,
+    run: RunIdentity,
+    closed: AtomicBool,
+    close_report: Mutex<Option<CloseReport>>,
+    system: actix::System,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Runtime {
+    /// The run identity every exporter sees.
+    pub fn run(&self) -> &RunIdentity {
+        &self.inner.run
+    }
+
+    /// The settings the runtime was started with.
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.inner.settings
+    }
+
+    /// Health of every exporter, in configuration order.
+    pub fn exporter_health(&self) -> Vec<ExporterHealth> {
+        self.inner.exporters.iter().map(|e| e.health.snapshot()).collect()
+    }
+
+    /// A snapshot of every self-metric.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.inner.metrics()
+    }
+}
+
+impl Inner {
+    fn metrics(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            runtime: self.shared.counters.snapshot(),
+            exporters: self
+                .exporters
+                .iter()
+                .map(|e| (e.name.clone(), e.counters.snapshot()))
+                .collect(),
+            panics: self.shared.counters.panics.load(std::sync::atomic::Ordering::Relaxed),
+            background_errors: self
+                .shared
+                .counters
+                .background_errors
+                .load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let timeout = RuntimeSettings::secs(self.settings.close_timeout_secs);
+        if let Some(report) = self.close_inner(timeout) {
+            if report.undelivered_records() > 0 {
+                tracing::warn!(target: "telemetron", "runtime dropped: {} records undelivered", report.undelivered_records());
+            }
+        }
+    }
+}

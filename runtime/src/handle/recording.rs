@@ -1,0 +1,204 @@
+//! Recording calls: validate, copy, enqueue. Nothing else happens on the caller's thread.
+
+use super::Runtime;
+use crate::error::EnqueueError;
+use crate::ingest::EnqueueOutcome;
+use crate::model::{
+    Attributes, ErrorRecord, Event, Name, Record, SpanContext, SpanId, SpanStart, SpanStatus, SpanStop,
+    TelemetryDataError, TelemetryDataErrorKind, Timestamp, TraceId,
+};
+
+/// An application error to record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorInfo {
+    /// Human-readable message.
+    pub message: String,
+    /// Exception type name (`ValueError`).
+    pub exception_type: Option<String>,
+    /// Exception message.
+    pub exception_message: Option<String>,
+    /// Formatted traceback.
+    pub traceback: Option<String>,
+}
+
+impl ErrorInfo {
+    /// An error with just a message.
+    pub fn message(message: impl Into<String>) -> Self {
+        ErrorInfo {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+}
+
+fn check_name(what: &'static str, name: &str) -> Result<(), EnqueueError> {
+    if name.is_empty() {
+        return Err(EnqueueError::Invalid {
+            what,
+            reason: "must not be empty".into(),
+        });
+    }
+    Ok(())
+}
+
+impl Runtime {
+    /// Starts a span under `parent` (same trace) or as a new root, and returns its context.
+    pub fn start_span(
+        &self,
+        name: impl Into<Name>,
+        parent: Option<SpanContext>,
+        attributes: Attributes,
+    ) -> Result<SpanContext, EnqueueError> {
+        self.start_span_with_event(name, parent, attributes, Attributes::new())
+    }
+
+    /// [`Runtime::start_span`] with attributes for the start event as well.
+    pub fn start_span_with_event(
+        &self,
+        name: impl Into<Name>,
+        parent: Option<SpanContext>,
+        attributes: Attributes,
+        start_event_attributes: Attributes,
+    ) -> Result<SpanContext, EnqueueError> {
+        let name = name.into();
+        check_name("span name", &name).inspect_err(|_| self.refused(crate::model::RecordKind::SpanStart))?;
+        let context = SpanContext {
+            trace_id: parent.map_or_else(TraceId::random, |p| p.trace_id),
+            span_id: SpanId::random(),
+        };
+        let record = Record::SpanStart(SpanStart {
+            context,
+            parent: parent.map(|p| p.span_id),
+            name,
+            time: Timestamp::now(),
+            attributes,
+            start_event_attributes,
+        });
+        match self.enqueue(record) {
+            Ok(true) => Ok(context),
+            Ok(false) => {
+                // Dropped by backpressure: its stop will be dropped quietly too.
+                self.inner.shared.dropped_starts.lock().insert(context.span_id);
+                Ok(context)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stops a span with attributes for the stop event.
+    pub fn stop_span(&self, span: SpanContext, attributes: Attributes) -> Result<(), EnqueueError> {
+        self.stop_span_with_status(span, SpanStatus::Ok, attributes)
+    }
+
+    /// Stops a span with an explicit status (`Cancelled` for interrupts). `Ok` becomes `Error`
+    /// when an error was recorded on the span.
+    pub fn stop_span_with_status(
+        &self,
+        span: SpanContext,
+        status: SpanStatus,
+        attributes: Attributes,
+    ) -> Result<(), EnqueueError> {
+        self.enqueue(Record::SpanStop(SpanStop {
+            context: span,
+            parent: None,
+            name: Name::Borrowed(""),
+            start_time: Timestamp(0),
+            time: Timestamp::now(),
+            duration_ns: 0,
+            status,
+            attributes,
+        }))
+        .map(drop)
+    }
+
+    /// Records an event, in `span` or outside any span.
+    pub fn event(
+        &self,
+        span: Option<SpanContext>,
+        name: impl Into<Name>,
+        attributes: Attributes,
+    ) -> Result<(), EnqueueError> {
+        let name = name.into();
+        check_name("event name", &name).inspect_err(|_| self.refused(crate::model::RecordKind::Event))?;
+        self.enqueue(Record::Event(Event {
+            span,
+            name,
+            time: Timestamp::now(),
+            attributes,
+        }))
+        .map(drop)
+    }
+
+    /// Records an application error, in `span` or outside any span. The span's status becomes
+    /// `error` when it stops.
+    pub fn error(&self, span: Option<SpanContext>, error: ErrorInfo) -> Result<(), EnqueueError> {
+        if error.exception_type.is_some() && error.exception_message.is_none() {
+            self.refused(crate::model::RecordKind::Error);
+            return Err(EnqueueError::Invalid {
+                what: "error",
+                reason: "an exception type needs an exception message".into(),
+            });
+        }
+        self.enqueue(Record::Error(ErrorRecord {
+            span,
+            message: error.message,
+            exception_type: error.exception_type,
+            exception_message: error.exception_message,
+            traceback: error.traceback,
+            time: Timestamp::now(),
+        }))
+        .map(drop)
+    }
+
+    /// Tells every exporter that has not yet been told that its telemetry can't be trusted.
+    pub fn telemetry_data_error(
+        &self,
+        kind: TelemetryDataErrorKind,
+        message: impl Into<String>,
+    ) -> Result<(), EnqueueError> {
+        self.enqueue(Record::TelemetryDataError(TelemetryDataError {
+            kind,
+            message: message.into(),
+            exporter: None,
+            time: Timestamp::now(),
+        }))
+        .map(drop)
+    }
+
+    fn refused(&self, kind: crate::model::RecordKind) {
+        self.inner.shared.counters.added(kind);
+        self.inner.shared.counters.refused(kind);
+    }
+
+    /// `Ok(true)` enqueued, `Ok(false)` dropped by `drop_new` (counted).
+    #[inline]
+    fn enqueue(&self, record: Record) -> Result<bool, EnqueueError> {
+        let inner = &*self.inner;
+        if inner.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(EnqueueError::Closed);
+        }
+        if let Some(errors) = inner.shared.background.take_for_caller() {
+            return Err(EnqueueError::Background(errors));
+        }
+        let kind = record.kind();
+        let counters = &inner.shared.counters;
+        counters.added(kind);
+        match inner.queue.push(record) {
+            EnqueueOutcome::Enqueued => Ok(true),
+            EnqueueOutcome::Dropped => {
+                counters.ingest_dropped(kind);
+                Ok(false)
+            }
+            EnqueueOutcome::Full => {
+                counters.ingest_dropped(kind);
+                Err(EnqueueError::QueueFull {
+                    capacity: inner.queue.capacity(),
+                })
+            }
+            EnqueueOutcome::Closed => {
+                counters.ingest_dropped(kind);
+                Err(EnqueueError::Closed)
+            }
+        }
+    }
+}

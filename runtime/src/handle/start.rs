@@ -1,0 +1,207 @@
+//! Starting a runtime: the actor system on a thread it owns, the exporters, the pump.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::Arc;
+
+use actix::{Supervisor, SyncArbiter};
+use parking_lot::Mutex;
+
+use super::{ExporterView, Inner, Runtime};
+use crate::actors::exporter_actor::{ExporterActor, ExporterOptions};
+use crate::actors::exporter_worker::ExporterWorker;
+use crate::actors::recorder::{ExporterLink, Recorder};
+use crate::actors::Shared;
+use crate::background::BackgroundErrors;
+use crate::error::StartError;
+use crate::exporter::{ExporterContext, ExporterFactory};
+use crate::health::{HealthCell, HealthLimits};
+use crate::ingest::{run_pump, IngestQueue};
+use crate::metrics::{ExporterCounters, RuntimeCounters};
+use crate::plugin::PluginFactory;
+use crate::settings::{Backpressure, RunIdentity, RuntimeSettings};
+
+/// One exporter to run.
+#[derive(Clone)]
+pub struct ExporterSlot {
+    /// Unique instance name (`file`, `file#2`, or the config's `name:`).
+    pub name: String,
+    /// Its type (`file`, `otlp`, ...), for health reports.
+    pub exporter_type: String,
+    /// Builds the exporter, at start and after a panic.
+    pub factory: ExporterFactory,
+    /// Overrides the runtime-wide `exporter_queue_capacity`.
+    pub queue_capacity: Option<usize>,
+    /// Overrides the runtime-wide `batch_max_size`.
+    pub batch_max_size: Option<usize>,
+    /// Overrides the runtime-wide `batch_max_age_secs`.
+    pub batch_max_age_secs: Option<f64>,
+}
+
+impl ExporterSlot {
+    /// A slot with the runtime-wide batching settings.
+    pub fn new(name: impl Into<String>, exporter_type: impl Into<String>, factory: ExporterFactory) -> Self {
+        ExporterSlot {
+            name: name.into(),
+            exporter_type: exporter_type.into(),
+            factory,
+            queue_capacity: None,
+            batch_max_size: None,
+            batch_max_age_secs: None,
+        }
+    }
+}
+
+/// One recorder plugin to run.
+#[derive(Clone)]
+pub struct PluginSlot {
+    /// Its name, for logs.
+    pub name: String,
+    /// Builds the plugin, at start and after a Recorder restart.
+    pub factory: PluginFactory,
+}
+
+/// Everything `Runtime::start` needs: settings, the run, exporters and plugins, all resolved.
+/// `telemetron-config` builds one from code, files and registries.
+#[derive(Clone, Default)]
+pub struct RuntimeConfig {
+    /// Scalar settings.
+    pub settings: RuntimeSettings,
+    /// The run identity (its `run_name` is always set here).
+    pub run: RunIdentity,
+    /// Exporters, in order.
+    pub exporters: Vec<ExporterSlot>,
+    /// Recorder plugins, in order.
+    pub plugins: Vec<PluginSlot>,
+}
+
+impl Runtime {
+    /// Starts the actor system on threads the runtime owns and returns a handle.
+    pub fn start(config: RuntimeConfig) -> Result<Runtime, StartError> {
+        let RuntimeConfig {
+            settings,
+            run,
+            exporters,
+            plugins,
+        } = config;
+        settings.validate().map_err(StartError::InvalidSetting)?;
+        let mut names = HashSet::new();
+        if let Some(dup) = exporters.iter().find(|s| !names.insert(s.name.clone())) {
+            return Err(StartError::DuplicateExporter(dup.name.clone()));
+        }
+        let shared = Arc::new(Shared {
+            counters: RuntimeCounters::default(),
+            background: BackgroundErrors::new(settings.error_strategy),
+            dropped_starts: Mutex::new(HashSet::new()),
+            closing: AtomicBool::new(false),
+        });
+        let (queue, rx) = IngestQueue::new(
+            settings.queue_capacity,
+            settings.backpressure,
+            RuntimeSettings::secs(settings.enqueue_timeout_secs),
+        );
+        let views: Vec<ExporterView> = exporters
+            .iter()
+            .map(|s| ExporterView {
+                name: s.name.clone(),
+                health: Arc::new(HealthCell::new(&s.name, &s.exporter_type)),
+                counters: Arc::new(ExporterCounters::default()),
+            })
+            .collect();
+        let setup = ActorSetup {
+            exporters: exporters.into_iter().zip(&views).map(|(s, v)| (s, v.health.clone(), v.counters.clone())).collect(),
+            plugins: plugins.into_iter().map(|p| p.factory).collect(),
+            shared: shared.clone(),
+            settings: settings.clone(),
+            run: run.clone(),
+        };
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let system_thread = std::thread::Builder::new()
+            .name("telemetron-actors".into())
+            .spawn(move || {
+                let system = actix::System::new();
+                system.block_on(async move {
+                    let recorder = setup.start_actors();
+                    let _ = ready_tx.send((recorder, actix::System::current()));
+                });
+                if let Err(e) = system.run() {
+                    tracing::error!(target: "telemetron", "actor system stopped with an error: {e}");
+                }
+            })
+            .map_err(|e| StartError::Threads(e.to_string()))?;
+        let (recorder, system) = ready_rx
+            .recv()
+            .map_err(|_| StartError::Threads("the actor system thread exited during start".into()))?;
+        let pump = std::thread::Builder::new()
+            .name("telemetron-pump".into())
+            .spawn(move || run_pump(rx, recorder))
+            .map_err(|e| StartError::Threads(e.to_string()))?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                queue,
+                shared,
+                exporters: views,
+                settings,
+                run,
+                closed: AtomicBool::new(false),
+                close_report: Mutex::new(None),
+                system,
+                threads: Mutex::new(vec![pump, system_thread]),
+            }),
+        })
+    }
+}
+
+struct ActorSetup {
+    exporters: Vec<(ExporterSlot, Arc<HealthCell>, Arc<ExporterCounters>)>,
+    plugins: Vec<PluginFactory>,
+    shared: Arc<Shared>,
+    settings: RuntimeSettings,
+    run: RunIdentity,
+}
+
+impl ActorSetup {
+    /// Runs inside the actor system: starts each exporter's worker and actor, then the Recorder.
+    fn start_actors(self) -> actix::Addr<Recorder> {
+        let s = &self.settings;
+        let links = self
+            .exporters
+            .into_iter()
+            .map(|(slot, health, counters)| {
+                let opts = ExporterOptions {
+                    capacity: slot.queue_capacity.unwrap_or(s.exporter_queue_capacity).max(1),
+                    batch_max_size: slot.batch_max_size.unwrap_or(s.batch_max_size).max(1),
+                    batch_max_age: RuntimeSettings::secs(slot.batch_max_age_secs.unwrap_or(s.batch_max_age_secs)),
+                    max_retries: s.max_retries,
+                    initial_backoff: RuntimeSettings::secs(s.retry_initial_backoff_secs),
+                    max_backoff: RuntimeSettings::secs(s.retry_max_backoff_secs),
+                    limits: HealthLimits {
+                        max_consecutive_failures: s.max_consecutive_failures,
+                        max_total_failures: s.max_total_failures,
+                    },
+                };
+                let context = ExporterContext {
+                    name: slot.name.clone(),
+                    run: self.run.clone(),
+                    restarts: 0,
+                };
+                let restarts = Arc::new(AtomicU32::new(0));
+                let (factory, h, sh) = (slot.factory.clone(), health.clone(), self.shared.clone());
+                let worker = SyncArbiter::start(1, move || {
+                    ExporterWorker::new(factory.clone(), context.clone(), restarts.clone(), h.clone(), sh.clone())
+                });
+                let (name, h, sh) = (slot.name.clone(), health.clone(), self.shared.clone());
+                let addr = Supervisor::start(move |_| ExporterActor::new(name, worker, h, counters, sh, opts.clone()));
+                ExporterLink {
+                    name: slot.name,
+                    addr,
+                    health,
+                    capacity: slot.queue_capacity.unwrap_or(s.exporter_queue_capacity),
+                }
+            })
+            .collect();
+        let block = s.backpressure == Backpressure::Block;
+        let (plugins, shared) = (self.plugins, self.shared);
+        Supervisor::start(move |_| Recorder::new(links, plugins, shared, block))
+    }
+}

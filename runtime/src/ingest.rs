@@ -1,0 +1,157 @@
+//! The bounded ingest queue between callers and the Recorder actor, and the pump thread that
+//! drains it in batches. The caller's cost is one copy and one enqueue.
+
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError};
+
+use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
+use crate::model::Record;
+use crate::settings::Backpressure;
+
+/// The largest batch the pump hands the Recorder at once.
+const PUMP_BATCH: usize = 4096;
+/// How long the pump polls an empty queue before it parks on it: under steady load callers
+/// never pay for waking it.
+const PUMP_IDLE_POLLS: u32 = 40;
+const PUMP_IDLE_SLEEP: Duration = Duration::from_micros(250);
+
+/// What travels through the ingest queue: records, and control messages kept in order with them.
+pub(crate) enum IngestItem {
+    Record(Record),
+    Flush(FlushRecorder),
+    Close(CloseRecorder),
+}
+
+/// Why a record did not get into the queue.
+pub(crate) enum EnqueueOutcome {
+    Enqueued,
+    Dropped,
+    Full,
+    Closed,
+}
+
+pub(crate) struct IngestQueue {
+    tx: Sender<IngestItem>,
+    backpressure: Backpressure,
+    timeout: Duration,
+    capacity: usize,
+}
+
+impl IngestQueue {
+    pub(crate) fn new(
+        capacity: usize,
+        backpressure: Backpressure,
+        timeout: Duration,
+    ) -> (Self, Receiver<IngestItem>) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        (
+            IngestQueue {
+                tx,
+                backpressure,
+                timeout,
+                capacity,
+            },
+            rx,
+        )
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Enqueues one record according to the backpressure strategy.
+    #[inline]
+    pub(crate) fn push(&self, record: Record) -> EnqueueOutcome {
+        let item = IngestItem::Record(record);
+        let item = match self.tx.try_send(item) {
+            Ok(()) => return EnqueueOutcome::Enqueued,
+            Err(TrySendError::Disconnected(_)) => return EnqueueOutcome::Closed,
+            Err(TrySendError::Full(item)) => item,
+        };
+        let waited = match self.backpressure {
+            Backpressure::Block => self.tx.send(item).map_err(|_| SendTimeoutError::Disconnected(())),
+            _ if self.timeout.is_zero() => Err(SendTimeoutError::Timeout(())),
+            _ => self.tx.send_timeout(item, self.timeout).map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => SendTimeoutError::Timeout(()),
+                SendTimeoutError::Disconnected(_) => SendTimeoutError::Disconnected(()),
+            }),
+        };
+        match (waited, self.backpressure) {
+            (Ok(()), _) => EnqueueOutcome::Enqueued,
+            (Err(SendTimeoutError::Disconnected(())), _) => EnqueueOutcome::Closed,
+            (Err(SendTimeoutError::Timeout(())), Backpressure::Raise) => EnqueueOutcome::Full,
+            (Err(SendTimeoutError::Timeout(())), _) => EnqueueOutcome::Dropped,
+        }
+    }
+
+    /// Enqueues a control message, waiting for room until `deadline` whatever the strategy.
+    pub(crate) fn push_control(&self, item: IngestItem, deadline: Instant) -> bool {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        self.tx.send_timeout(item, wait).is_ok()
+    }
+}
+
+/// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
+/// waiting for the Recorder to take it (that wait is what makes `block` propagate).
+pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
+    let mut records: Vec<Record> = Vec::with_capacity(PUMP_BATCH);
+    let mut idle_polls = 0u32;
+    loop {
+        let first = match rx.try_recv() {
+            Ok(item) => item,
+            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Empty) if idle_polls < PUMP_IDLE_POLLS => {
+                idle_polls += 1;
+                std::thread::sleep(PUMP_IDLE_SLEEP);
+                continue;
+            }
+            Err(TryRecvError::Empty) => match rx.recv_timeout(Duration::from_secs(3600)) {
+                Ok(item) => item,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        idle_polls = 0;
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                IngestItem::Record(r) => {
+                    records.push(r);
+                    if records.len() < PUMP_BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                IngestItem::Flush(msg) => {
+                    if !hand_over(&recorder, &mut records) {
+                        return;
+                    }
+                    recorder.do_send(msg);
+                }
+                IngestItem::Close(msg) => {
+                    if hand_over(&recorder, &mut records) {
+                        recorder.do_send(msg);
+                    }
+                    return;
+                }
+            }
+        }
+        if !hand_over(&recorder, &mut records) {
+            return;
+        }
+    }
+}
+
+/// Sends the gathered records and waits until the Recorder has taken them.
+fn hand_over(recorder: &Addr<Recorder>, records: &mut Vec<Record>) -> bool {
+    if records.is_empty() {
+        return true;
+    }
+    let batch = std::mem::replace(records, Vec::with_capacity(PUMP_BATCH));
+    futures::executor::block_on(recorder.send(IngestBatch(batch))).is_ok()
+}

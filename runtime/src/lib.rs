@@ -1,0 +1,33 @@
+//! Telemetron's core: the data model, the supervised actor system (actix on tokio), the
+//! Recorder actor with per-exporter health, the exporter trait and its actor wrapper, the
+//! bounded ingest queue and self-metrics.
+//!
+//! This crate knows no exporter: exporters implement [`Exporter`] in their own crates, and
+//! `telemetron-config` resolves configuration into a [`RuntimeConfig`].
+#![warn(missing_docs)]
+
+mod actors;
+mod background;
+mod error;
+pub mod exporter;
+mod handle;
+mod health;
+mod ingest;
+mod metrics;
+pub mod model;
+mod plugin;
+mod report;
+mod secret;
+mod settings;
+
+pub use actors::exporter_actor::ExporterCloseReport;
+pub use error::{EnqueueError, ShutdownError, StartError};
+pub use exporter::{ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch};
+pub use handle::{ErrorInfo, ExporterSlot, PluginSlot, Runtime, RuntimeConfig, SpanGuard};
+pub use handle::FlushError;
+pub use health::ExporterHealth;
+pub use metrics::{CounterSnapshot, MetricsSnapshot};
+pub use plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
+pub use report::{CloseReport, Undelivered};
+pub use secret::Secret;
+pub use settings::{Backpressure, ErrorStrategy, RunIdentity, RuntimeSettings};

@@ -1,0 +1,196 @@
+//! Self-metrics: per record kind, added / enqueued / sent / dropped / failed, for the runtime
+//! and for every exporter. One place increments them; `metrics()` snapshots them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crossbeam_utils::CachePadded;
+use serde::Serialize;
+
+use crate::model::RecordKind;
+
+const KINDS: usize = RecordKind::ALL.len();
+
+/// One snapshot of the five counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CounterSnapshot {
+    /// Attempts: API calls (runtime) or records handed to the exporter (exporter).
+    pub added: u64,
+    /// Accepted into the ingest queue (runtime) or the exporter's queue (exporter).
+    pub enqueued: u64,
+    /// Fanned out by the Recorder (runtime) or exported successfully (exporter).
+    pub sent: u64,
+    /// Dropped: queue full, rejected by the Recorder or a plugin, exporter disabled.
+    pub dropped: u64,
+    /// Refused as invalid at the API (runtime) or failed to export after retries (exporter).
+    pub failed: u64,
+}
+
+/// A snapshot of every self-metric.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MetricsSnapshot {
+    /// Runtime-level counters by record kind (`span_start`, `event`, ...).
+    pub runtime: BTreeMap<&'static str, CounterSnapshot>,
+    /// Per exporter (by instance name), counters by record kind.
+    pub exporters: BTreeMap<String, BTreeMap<&'static str, CounterSnapshot>>,
+    /// Panics caught at actor handler boundaries (each followed by a restart).
+    pub panics: u64,
+    /// Background errors reported through the error strategy.
+    pub background_errors: u64,
+}
+
+impl MetricsSnapshot {
+    /// Sum over kinds of the runtime counters.
+    pub fn runtime_total(&self) -> CounterSnapshot {
+        sum(self.runtime.values())
+    }
+
+    /// Sum over kinds of one exporter's counters.
+    pub fn exporter_total(&self, exporter: &str) -> CounterSnapshot {
+        self.exporters
+            .get(exporter)
+            .map(|m| sum(m.values()))
+            .unwrap_or_default()
+    }
+}
+
+fn sum<'a>(it: impl Iterator<Item = &'a CounterSnapshot>) -> CounterSnapshot {
+    it.fold(CounterSnapshot::default(), |mut acc, c| {
+        acc.added += c.added;
+        acc.enqueued += c.enqueued;
+        acc.sent += c.sent;
+        acc.dropped += c.dropped;
+        acc.failed += c.failed;
+        acc
+    })
+}
+
+#[derive(Default)]
+struct KindCounters {
+    added: AtomicU64,
+    enqueued: AtomicU64,
+    sent: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Counters of the runtime as a whole. `added` and the ingest drops are written by callers
+/// (cache-padded so threads do not share a line with the Recorder's counters).
+#[derive(Default)]
+pub(crate) struct RuntimeCounters {
+    added: [CachePadded<AtomicU64>; KINDS],
+    ingest_dropped: [CachePadded<AtomicU64>; KINDS],
+    refused: [AtomicU64; KINDS],
+    sent: [AtomicU64; KINDS],
+    recorder_dropped: [AtomicU64; KINDS],
+    pub(crate) panics: AtomicU64,
+    pub(crate) background_errors: AtomicU64,
+}
+
+impl RuntimeCounters {
+    pub(crate) fn added(&self, kind: RecordKind) {
+        self.added[kind.index()].fetch_add(1, Relaxed);
+    }
+    pub(crate) fn ingest_dropped(&self, kind: RecordKind) {
+        self.ingest_dropped[kind.index()].fetch_add(1, Relaxed);
+    }
+    pub(crate) fn refused(&self, kind: RecordKind) {
+        self.refused[kind.index()].fetch_add(1, Relaxed);
+    }
+    pub(crate) fn sent(&self, kind: RecordKind, n: u64) {
+        self.sent[kind.index()].fetch_add(n, Relaxed);
+    }
+    pub(crate) fn recorder_dropped(&self, kind: RecordKind) {
+        self.recorder_dropped[kind.index()].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
+        RecordKind::ALL
+            .iter()
+            .map(|kind| {
+                let i = kind.index();
+                let added = self.added[i].load(Relaxed);
+                let ingest_dropped = self.ingest_dropped[i].load(Relaxed);
+                let refused = self.refused[i].load(Relaxed);
+                let snap = CounterSnapshot {
+                    added,
+                    enqueued: added.saturating_sub(ingest_dropped + refused),
+                    sent: self.sent[i].load(Relaxed),
+                    dropped: ingest_dropped + self.recorder_dropped[i].load(Relaxed),
+                    failed: refused,
+                };
+                (kind.as_str(), snap)
+            })
+            .collect()
+    }
+}
+
+/// Counters of one exporter, written only by its exporter actor.
+#[derive(Default)]
+pub(crate) struct ExporterCounters {
+    kinds: [KindCounters; KINDS],
+}
+
+/// Which counter of an exporter to bump.
+#[derive(Clone, Copy)]
+pub(crate) enum ExporterCounter {
+    Added,
+    Enqueued,
+    Sent,
+    Dropped,
+    Failed,
+}
+
+impl ExporterCounters {
+    pub(crate) fn add(&self, counter: ExporterCounter, kind: RecordKind, n: u64) {
+        let k = &self.kinds[kind.index()];
+        let cell = match counter {
+            ExporterCounter::Added => &k.added,
+            ExporterCounter::Enqueued => &k.enqueued,
+            ExporterCounter::Sent => &k.sent,
+            ExporterCounter::Dropped => &k.dropped,
+            ExporterCounter::Failed => &k.failed,
+        };
+        cell.fetch_add(n, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
+        RecordKind::ALL
+            .iter()
+            .map(|kind| {
+                let k = &self.kinds[kind.index()];
+                let snap = CounterSnapshot {
+                    added: k.added.load(Relaxed),
+                    enqueued: k.enqueued.load(Relaxed),
+                    sent: k.sent.load(Relaxed),
+                    dropped: k.dropped.load(Relaxed),
+                    failed: k.failed.load(Relaxed),
+                };
+                (kind.as_str(), snap)
+            })
+            .collect()
+    }
+}
+
+/// Counts of records by kind, for batch-wide counter updates.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KindTally([u64; KINDS]);
+
+impl KindTally {
+    pub(crate) fn of<'a>(records: impl Iterator<Item = &'a crate::model::Record>) -> Self {
+        let mut t = KindTally::default();
+        for r in records {
+            t.0[r.kind().index()] += 1;
+        }
+        t
+    }
+
+    pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
+        for kind in RecordKind::ALL {
+            let n = self.0[kind.index()];
+            if n > 0 {
+                counters.add(counter, kind, n);
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The records that flow from callers through the Recorder to exporters.
+
+use super::{Attributes, Name, SpanContext, SpanId, Timestamp};
+
+/// How a span ended.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum SpanStatus {
+    /// Ended normally with no error recorded on it.
+    #[default]
+    Ok,
+    /// An error was recorded on the span (the message of the last one).
+    Error(String),
+    /// Interrupted (e.g. `KeyboardInterrupt`): stopped without an error event.
+    Cancelled,
+}
+
+impl SpanStatus {
+    /// `ok`, `error` or `cancelled`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error(_) => "error",
+            SpanStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A span was started.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanStart {
+    /// The span's identity.
+    pub context: SpanContext,
+    /// The parent span, if any (same trace).
+    pub parent: Option<SpanId>,
+    /// The span's name.
+    pub name: Name,
+    /// When it started.
+    pub time: Timestamp,
+    /// Span attributes given at start.
+    pub attributes: Attributes,
+    /// Attributes of the start event (OneLogger's `start_event_attributes`).
+    pub start_event_attributes: Attributes,
+}
+
+/// A span was stopped. The Recorder fills `name`, `parent`, `start_time` and `duration_ns`
+/// from its table of active spans; callers only give the context, time and attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanStop {
+    /// The span's identity.
+    pub context: SpanContext,
+    /// The parent span, if any.
+    pub parent: Option<SpanId>,
+    /// The span's name.
+    pub name: Name,
+    /// When it started.
+    pub start_time: Timestamp,
+    /// When it stopped.
+    pub time: Timestamp,
+    /// `time - start_time`, in nanoseconds.
+    pub duration_ns: u64,
+    /// How it ended.
+    pub status: SpanStatus,
+    /// Attributes of the stop event.
+    pub attributes: Attributes,
+}
+
+/// A named point in time, usually inside a span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// The span it belongs to, if any.
+    pub span: Option<SpanContext>,
+    /// The event's name.
+    pub name: Name,
+    /// When it happened.
+    pub time: Timestamp,
+    /// Its attributes.
+    pub attributes: Attributes,
+}
+
+/// An application error (OneLogger's `ErrorEvent`), recorded on a span or on none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorRecord {
+    /// The span it happened in, if any.
+    pub span: Option<SpanContext>,
+    /// Human-readable message, e.g. `Error in train_step: `.
+    pub message: String,
+    /// The exception's type name, e.g. `ValueError`.
+    pub exception_type: Option<String>,
+    /// The exception's own message.
+    pub exception_message: Option<String>,
+    /// The formatted traceback.
+    pub traceback: Option<String>,
+    /// When it happened.
+    pub time: Timestamp,
+}
+
+/// Which telemetry can no longer be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TelemetryDataErrorKind {
+    /// Nothing was ever delivered.
+    NoTelemetryData,
+    /// Some data was delivered, some is missing.
+    IncompleteTelemetryData,
+}
+
+impl TelemetryDataErrorKind {
+    /// `no_telemetry_data` or `incomplete_telemetry_data` (OneLogger's names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelemetryDataErrorKind::NoTelemetryData => "no_telemetry_data",
+            TelemetryDataErrorKind::IncompleteTelemetryData => "incomplete_telemetry_data",
+        }
+    }
+}
+
+/// A problem with the telemetry itself, not the application.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TelemetryDataError {
+    /// No data, or incomplete data.
+    pub kind: TelemetryDataErrorKind,
+    /// What happened.
+    pub message: String,
+    /// The one exporter whose data is affected, or `None` for all of them.
+    pub exporter: Option<String>,
+    /// When it was raised.
+    pub time: Timestamp,
+}
+
+/// One record. New signals (metrics, logs, renderings) add variants.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Record {
+    /// A span started.
+    SpanStart(SpanStart),
+    /// A span stopped.
+    SpanStop(SpanStop),
+    /// An event.
+    Event(Event),
+    /// An application error.
+    Error(ErrorRecord),
+    /// A telemetry data error.
+    TelemetryDataError(TelemetryDataError),
+}
+
+/// The kind of a record, used to index self-metrics and to name records on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// [`Record::SpanStart`]
+    SpanStart,
+    /// [`Record::SpanStop`]
+    SpanStop,
+    /// [`Record::Event`]
+    Event,
+    /// [`Record::Error`]
+    Error,
+    /// [`Record::TelemetryDataError`]
+    TelemetryDataError,
+}
+
+impl RecordKind {
+    /// Every kind, in index order.
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::SpanStart,
+        RecordKind::SpanStop,
+        RecordKind::Event,
+        RecordKind::Error,
+        RecordKind::TelemetryDataError,
+    ];
+
+    /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::SpanStart => "span_start",
+            RecordKind::SpanStop => "span_stop",
+            RecordKind::Event => "event",
+            RecordKind::Error => "error",
+            RecordKind::TelemetryDataError => "telemetry_data_error",
+        }
+    }
+
+    /// Dense index, for counter arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Record {
+    /// This record's kind.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::SpanStart(_) => RecordKind::SpanStart,
+            Record::SpanStop(_) => RecordKind::SpanStop,
+            Record::Event(_) => RecordKind::Event,
+            Record::Error(_) => RecordKind::Error,
+            Record::TelemetryDataError(_) => RecordKind::TelemetryDataError,
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Runtime-wide settings: the run identity, the ingest queue, exporter batching, health limits.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What to do when the ingest queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Backpressure {
+    /// Wait up to `enqueue_timeout_secs` for room, then drop the record and count it (default;
+    /// with the default timeout of 0 the caller never waits).
+    #[default]
+    #[serde(alias = "DropNew", alias = "drop-new")]
+    DropNew,
+    /// Wait for room, however long: loses nothing, may stall the caller.
+    #[serde(alias = "Block")]
+    Block,
+    /// Wait up to `enqueue_timeout_secs`, then return `EnqueueError::QueueFull` (counted dropped).
+    #[serde(alias = "Raise")]
+    Raise,
+}
+
+/// What to do with errors that happen in the background (export failures, drops, misuse).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStrategy {
+    /// Count them; say nothing.
+    #[serde(alias = "Silent")]
+    Silent,
+    /// Count them and log a warning (default).
+    #[default]
+    #[serde(alias = "Warn")]
+    Warn,
+    /// The next recording call returns the error instead of recording.
+    #[serde(alias = "RaiseOnLog")]
+    RaiseOnLog,
+    /// `close` returns an error listing them.
+    #[serde(alias = "RaiseOnClose")]
+    RaiseOnClose,
+}
+
+/// Which run the telemetry belongs to; every exporter may use it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    /// Workspace (organisation or team).
+    pub workspace: Option<String>,
+    /// Project.
+    pub project: Option<String>,
+    /// Run name; the config layer generates one when none is given.
+    pub run_name: String,
+    /// Experiment (a group of runs).
+    pub experiment: Option<String>,
+}
+
+/// Scalar settings of a runtime. Every field has a default; config files and `TELEMETRON_*`
+/// environment variables use these names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuntimeSettings {
+    /// Workspace of the run.
+    pub workspace: Option<String>,
+    /// Project of the run.
+    pub project: Option<String>,
+    /// Run name (generated when absent: `run-<UTC date>-<time>-<pid>`).
+    pub run_name: Option<String>,
+    /// Experiment the run belongs to.
+    pub experiment: Option<String>,
+    /// Capacity of the ingest queue, in records.
+    pub queue_capacity: usize,
+    /// What a full ingest queue does to the caller.
+    pub backpressure: Backpressure,
+    /// How long `drop_new` and `raise` wait for room.
+    pub enqueue_timeout_secs: f64,
+    /// What background errors do.
+    pub error_strategy: ErrorStrategy,
+    /// Default deadline of `close()` and of the close that runs when the last handle drops.
+    pub close_timeout_secs: f64,
+    /// Capacity of each exporter's own queue, in records; overflow is dropped and counted.
+    pub exporter_queue_capacity: usize,
+    /// An exporter gets a batch when this many records are waiting...
+    pub batch_max_size: usize,
+    /// ...or when the oldest has waited this long.
+    pub batch_max_age_secs: f64,
+    /// Retries of one batch after retryable errors.
+    pub max_retries: u32,
+    /// First retry delay; doubles on each retry.
+    pub retry_initial_backoff_secs: f64,
+    /// Cap of the retry delay.
+    pub retry_max_backoff_secs: f64,
+    /// An exporter is disabled after this many failures in a row...
+    pub max_consecutive_failures: u32,
+    /// ...or this many failures in all.
+    pub max_total_failures: u32,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            workspace: None,
+            project: None,
+            run_name: None,
+            experiment: None,
+            queue_capacity: 65_536,
+            backpressure: Backpressure::DropNew,
+            enqueue_timeout_secs: 0.0,
+            error_strategy: ErrorStrategy::Warn,
+            close_timeout_secs: 10.0,
+            exporter_queue_capacity: 262_144,
+            batch_max_size: 1024,
+            batch_max_age_secs: 0.2,
+            max_retries: 5,
+            retry_initial_backoff_secs: 0.05,
+            retry_max_backoff_secs: 5.0,
+            max_consecutive_failures: 5,
+            max_total_failures: 50,
+        }
+    }
+}
+
+impl RuntimeSettings {
+    /// Names of every setting, as they appear in files and (upper-cased, `TELEMETRON_` prefix)
+    /// in the environment.
+    pub const KEYS: &'static [&'static str] = &[
+        "workspace",
+        "project",
+        "run_name",
+        "experiment",
+        "queue_capacity",
+        "backpressure",
+        "enqueue_timeout_secs",
+        "error_strategy",
+        "close_timeout_secs",
+        "exporter_queue_capacity",
+        "batch_max_size",
+        "batch_max_age_secs",
+        "max_retries",
+        "retry_initial_backoff_secs",
+        "retry_max_backoff_secs",
+        "max_consecutive_failures",
+        "max_total_failures",
+    ];
+
+    /// The run identity, with `fallback_run_name` when no run name was set.
+    pub fn run_identity(&self, fallback_run_name: &str) -> RunIdentity {
+        RunIdentity {
+            workspace: self.workspace.clone(),
+            project: self.project.clone(),
+            run_name: self
+                .run_name
+                .clone()
+                .unwrap_or_else(|| fallback_run_name.to_string()),
+            experiment: self.experiment.clone(),
+        }
+    }
+
+    /// Checks ranges; the message names the setting and the value.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("queue_capacity", self.queue_capacity),
+            ("exporter_queue_capacity", self.exporter_queue_capacity),
+            ("batch_max_size", self.batch_max_size),
+            ("max_consecutive_failures", self.max_consecutive_failures as usize),
+            ("max_total_failures", self.max_total_failures as usize),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1 (got 0)"));
+            }
+        }
+        let seconds = [
+            ("enqueue_timeout_secs", self.enqueue_timeout_secs),
+            ("close_timeout_secs", self.close_timeout_secs),
+            ("batch_max_age_secs", self.batch_max_age_secs),
+            ("retry_initial_backoff_secs", self.retry_initial_backoff_secs),
+            ("retry_max_backoff_secs", self.retry_max_backoff_secs),
+        ];
+        for (name, value) in seconds {
+            if !value.is_finite() || value < 0.0 {
+                return Err(format!("{name} must be a finite number of seconds >= 0 (got {value})"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn secs(value: f64) -> Duration {
+        Duration::from_secs_f64(value.max(0.0))
+    }
+}

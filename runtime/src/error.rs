@@ -9,7 +9,9 @@ use crate::report::CloseReport;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum EnqueueError {
     /// `raise` backpressure: the ingest queue stayed full for the whole enqueue timeout.
-    #[error("ingest queue full ({capacity} records) for the whole enqueue timeout; record dropped")]
+    #[error(
+        "ingest queue full ({capacity} records) for the whole enqueue timeout; record dropped"
+    )]
     QueueFull {
         /// The queue's capacity.
         capacity: usize,

@@ -168,7 +168,10 @@ mod tests {
             first.telemetry_data_error,
             Some(TelemetryDataErrorKind::NoTelemetryData)
         );
-        assert!(cell.record_failure(&err, limits()).telemetry_data_error.is_none());
+        assert!(cell
+            .record_failure(&err, limits())
+            .telemetry_data_error
+            .is_none());
     }
 
     #[test]

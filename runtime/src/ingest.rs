@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use actix::Addr;
-use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{
+    Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError,
+};
 
 use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
 use crate::model::Record;
@@ -75,12 +77,18 @@ impl IngestQueue {
             Err(TrySendError::Full(item)) => item,
         };
         let waited = match self.backpressure {
-            Backpressure::Block => self.tx.send(item).map_err(|_| SendTimeoutError::Disconnected(())),
+            Backpressure::Block => self
+                .tx
+                .send(item)
+                .map_err(|_| SendTimeoutError::Disconnected(())),
             _ if self.timeout.is_zero() => Err(SendTimeoutError::Timeout(())),
-            _ => self.tx.send_timeout(item, self.timeout).map_err(|e| match e {
-                SendTimeoutError::Timeout(_) => SendTimeoutError::Timeout(()),
-                SendTimeoutError::Disconnected(_) => SendTimeoutError::Disconnected(()),
-            }),
+            _ => self
+                .tx
+                .send_timeout(item, self.timeout)
+                .map_err(|e| match e {
+                    SendTimeoutError::Timeout(_) => SendTimeoutError::Timeout(()),
+                    SendTimeoutError::Disconnected(_) => SendTimeoutError::Disconnected(()),
+                }),
         };
         match (waited, self.backpressure) {
             (Ok(()), _) => EnqueueOutcome::Enqueued,

@@ -35,7 +35,10 @@ impl CloseReport {
         self.undelivered.iter().map(|u| u.records).sum()
     }
 
-    pub(crate) fn from_exporters(reports: Vec<ExporterCloseReport>, metrics: &MetricsSnapshot) -> Vec<Undelivered> {
+    pub(crate) fn from_exporters(
+        reports: Vec<ExporterCloseReport>,
+        metrics: &MetricsSnapshot,
+    ) -> Vec<Undelivered> {
         reports
             .into_iter()
             .filter_map(|r| {
@@ -45,7 +48,9 @@ impl CloseReport {
                 (lost > 0 || r.error.is_some()).then(|| Undelivered {
                     exporter: r.name,
                     records: lost,
-                    reason: r.error.unwrap_or_else(|| "dropped or failed during the run (see metrics)".into()),
+                    reason: r
+                        .error
+                        .unwrap_or_else(|| "dropped or failed during the run (see metrics)".into()),
                 })
             })
             .collect()

@@ -160,7 +160,10 @@ impl RuntimeSettings {
             ("queue_capacity", self.queue_capacity),
             ("exporter_queue_capacity", self.exporter_queue_capacity),
             ("batch_max_size", self.batch_max_size),
-            ("max_consecutive_failures", self.max_consecutive_failures as usize),
+            (
+                "max_consecutive_failures",
+                self.max_consecutive_failures as usize,
+            ),
             ("max_total_failures", self.max_total_failures as usize),
         ];
         for (name, value) in positive {
@@ -172,12 +175,17 @@ impl RuntimeSettings {
             ("enqueue_timeout_secs", self.enqueue_timeout_secs),
             ("close_timeout_secs", self.close_timeout_secs),
             ("batch_max_age_secs", self.batch_max_age_secs),
-            ("retry_initial_backoff_secs", self.retry_initial_backoff_secs),
+            (
+                "retry_initial_backoff_secs",
+                self.retry_initial_backoff_secs,
+            ),
             ("retry_max_backoff_secs", self.retry_max_backoff_secs),
         ];
         for (name, value) in seconds {
             if !value.is_finite() || value < 0.0 {
-                return Err(format!("{name} must be a finite number of seconds >= 0 (got {value})"));
+                return Err(format!(
+                    "{name} must be a finite number of seconds >= 0 (got {value})"
+                ));
             }
         }
         Ok(())

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use futures::channel::oneshot;
 
-use super::exporter_worker::{CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter};
+use super::exporter_worker::{
+    CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter,
+};
 use super::supervision::catch_panic;
 use super::Shared;
 use crate::exporter::{ExportError, RecordBatch};
@@ -101,7 +103,8 @@ impl ExporterActor {
 
     fn update_queued(&self) {
         let in_flight = self.in_flight.as_ref().map_or(0, |f| f.batch.len());
-        self.health.set_queued((self.pending_len + in_flight) as u64);
+        self.health
+            .set_queued((self.pending_len + in_flight) as u64);
     }
 
     fn accept(&mut self, chunk: Arc<[Record]>, ctx: &mut Context<Self>) {
@@ -157,8 +160,11 @@ impl ExporterActor {
         }
         let mut batch = RecordBatch::new();
         while batch.len() < self.opts.batch_max_size {
-            let Some(front) = self.pending.front_mut() else { break };
-            let take = (front.chunk.len() - front.offset).min(self.opts.batch_max_size - batch.len());
+            let Some(front) = self.pending.front_mut() else {
+                break;
+            };
+            let take =
+                (front.chunk.len() - front.offset).min(self.opts.batch_max_size - batch.len());
             batch.push(front.chunk.clone(), front.offset..front.offset + take);
             front.offset += take;
             if front.offset == front.chunk.len() {
@@ -174,13 +180,16 @@ impl ExporterActor {
         self.in_flight = Some(flight);
         self.update_queued();
         ctx.spawn(request.into_actor(self).map(|result, act, ctx| {
-            let result = result.unwrap_or_else(|e| Err(ExportError::failed(format!("worker gone: {e}"))));
+            let result =
+                result.unwrap_or_else(|e| Err(ExportError::failed(format!("worker gone: {e}"))));
             act.on_result(result, ctx);
         }));
     }
 
     fn on_result(&mut self, result: Result<(), ExportError>, ctx: &mut Context<Self>) {
-        let Some(flight) = self.in_flight.take() else { return };
+        let Some(flight) = self.in_flight.take() else {
+            return;
+        };
         let tally = KindTally::of(flight.batch.iter());
         match result {
             Ok(()) => {
@@ -221,7 +230,8 @@ impl ExporterActor {
             self.name
         ));
         if let Some(kind) = outcome.telemetry_data_error {
-            self.worker.do_send(DeliverDataError(data_error_for(&self.name, kind, err)));
+            self.worker
+                .do_send(DeliverDataError(data_error_for(&self.name, kind, err)));
         }
         if let Some(reason) = outcome.disable {
             self.shared
@@ -229,7 +239,8 @@ impl ExporterActor {
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
             for p in dropped {
-                KindTally::of(p.chunk[p.offset..].iter()).apply(&self.counters, ExporterCounter::Dropped);
+                KindTally::of(p.chunk[p.offset..].iter())
+                    .apply(&self.counters, ExporterCounter::Dropped);
             }
         }
     }
@@ -274,7 +285,11 @@ impl ExporterActor {
     }
 }
 
-fn data_error_for(name: &str, kind: TelemetryDataErrorKind, err: &ExportError) -> TelemetryDataError {
+fn data_error_for(
+    name: &str,
+    kind: TelemetryDataErrorKind,
+    err: &ExportError,
+) -> TelemetryDataError {
     TelemetryDataError {
         kind,
         message: format!("exporter {name} failed: {err}"),
@@ -314,9 +329,14 @@ impl Handler<Deliver> for ExporterActor {
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Context<Self>) {
         if let Err(panic) = catch_panic(|| self.accept(msg.0, ctx)) {
-            self.shared.counters.panics.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.shared
-                .report(format!("exporter actor {} panicked: {panic}; restarting", self.name));
+                .counters
+                .panics
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.shared.report(format!(
+                "exporter actor {} panicked: {panic}; restarting",
+                self.name
+            ));
             ctx.stop();
         }
     }

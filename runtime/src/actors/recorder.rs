@@ -10,7 +10,9 @@ use actix::prelude::*;
 use crossbeam_channel::Sender;
 use futures::channel::oneshot;
 
-use super::exporter_actor::{CloseQueue, Deliver, ExporterActor, ExporterCloseReport, FlushQueue, OfferDataError};
+use super::exporter_actor::{
+    CloseQueue, Deliver, ExporterActor, ExporterCloseReport, FlushQueue, OfferDataError,
+};
 use super::supervision::catch_panic;
 use super::Shared;
 use crate::health::HealthCell;
@@ -84,7 +86,8 @@ impl Recorder {
             Record::SpanStart(start) => {
                 let id = start.context.span_id;
                 if self.active.contains_key(&id) {
-                    self.shared.report(format!("span {id} started twice; second start dropped"));
+                    self.shared
+                        .report(format!("span {id} started twice; second start dropped"));
                     return false;
                 }
                 self.next_seq += 1;
@@ -198,7 +201,8 @@ impl Recorder {
                     }
                 }
                 Outgoing::Offer(tde) => {
-                    let wanted = |l: &&ExporterLink| tde.exporter.as_deref().is_none_or(|n| n == l.name);
+                    let wanted =
+                        |l: &&ExporterLink| tde.exporter.as_deref().is_none_or(|n| n == l.name);
                     for link in self.exporters.iter().filter(wanted) {
                         link.addr.do_send(OfferDataError(tde.clone()));
                     }
@@ -237,7 +241,9 @@ impl Recorder {
                     attributes,
                 };
                 fill_stop(&mut stop, span);
-                self.shared.counters.added(crate::model::RecordKind::SpanStop);
+                self.shared
+                    .counters
+                    .added(crate::model::RecordKind::SpanStop);
                 Record::SpanStop(stop)
             })
             .collect()
@@ -256,7 +262,11 @@ fn fill_stop(stop: &mut SpanStop, span: ActiveSpan) {
     }
 }
 
-fn run_plugins(plugins: &mut [Box<dyn RecorderPlugin>], record: &mut Record, emit: &mut Vec<Record>) -> bool {
+fn run_plugins(
+    plugins: &mut [Box<dyn RecorderPlugin>],
+    record: &mut Record,
+    emit: &mut Vec<Record>,
+) -> bool {
     plugins
         .iter_mut()
         .all(|p| p.on_record(record, emit) == PluginVerdict::Keep)
@@ -324,7 +334,10 @@ impl Handler<IngestBatch> for Recorder {
                 actix_rt::time::sleep(ROOM_POLL).await;
             }
         };
-        Box::pin(wait.into_actor(self).map(move |_, act, _| act.fan_out(outgoing)))
+        Box::pin(
+            wait.into_actor(self)
+                .map(move |_, act, _| act.fan_out(outgoing)),
+        )
     }
 }
 
@@ -355,7 +368,9 @@ impl Handler<FlushRecorder> for Recorder {
                         Ok(Ok(Ok(()))) => None,
                         Ok(Ok(Err(e))) => Some((name, e)),
                         Ok(Err(_)) => Some((name, "exporter actor went away".to_string())),
-                        Err(_) => Some((name, "flush did not finish before the deadline".to_string())),
+                        Err(_) => {
+                            Some((name, "flush did not finish before the deadline".to_string()))
+                        }
                     }
                 }
             })
@@ -363,7 +378,11 @@ impl Handler<FlushRecorder> for Recorder {
         let reply = msg.reply;
         ctx.spawn(
             async move {
-                let failures: Vec<_> = futures::future::join_all(waits).await.into_iter().flatten().collect();
+                let failures: Vec<_> = futures::future::join_all(waits)
+                    .await
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 let _ = reply.send(failures);
             }
             .into_actor(self),
@@ -390,7 +409,8 @@ impl Handler<CloseRecorder> for Recorder {
         let mut emitted = Vec::new();
         for plugin in &mut self.plugins {
             if let Err(panic) = catch_panic(|| plugin.on_close(&mut emitted)) {
-                self.shared.report(format!("recorder plugin panicked at close: {panic}"));
+                self.shared
+                    .report(format!("recorder plugin panicked at close: {panic}"));
             }
         }
         for e in &emitted {

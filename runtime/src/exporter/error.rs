@@ -41,7 +41,9 @@ impl From<std::io::Error> for ExportError {
     fn from(err: std::io::Error) -> Self {
         use std::io::ErrorKind::*;
         match err.kind() {
-            Interrupted | WouldBlock | TimedOut | StorageFull => ExportError::Retryable(err.to_string()),
+            Interrupted | WouldBlock | TimedOut | StorageFull => {
+                ExportError::Retryable(err.to_string())
+            }
             _ => ExportError::Failed(err.to_string()),
         }
     }

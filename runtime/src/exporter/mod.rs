@@ -59,8 +59,10 @@ pub trait Exporter: Send + 'static {
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError>;
 
     /// The telemetry of this exporter (or of all) can no longer be trusted.
-    fn export_telemetry_data_error(&mut self, error: &TelemetryDataError)
-        -> Result<(), ExportError>;
+    fn export_telemetry_data_error(
+        &mut self,
+        error: &TelemetryDataError,
+    ) -> Result<(), ExportError>;
 
     /// Exports a batch. The default calls the per-record methods in order and stops at the first
     /// error; exporters that write in bulk override it. A retried batch is sent again whole.

@@ -34,14 +34,26 @@ impl Runtime {
         }
         let deadline = Instant::now() + timeout;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let sent = inner.queue.push_control(IngestItem::Flush(FlushRecorder { reply: tx, deadline }), deadline);
+        let sent = inner.queue.push_control(
+            IngestItem::Flush(FlushRecorder {
+                reply: tx,
+                deadline,
+            }),
+            deadline,
+        );
         if !sent {
-            return Err(FlushError::Incomplete(vec![("ingest".into(), "queue stayed full".into())]));
+            return Err(FlushError::Incomplete(vec![(
+                "ingest".into(),
+                "queue stayed full".into(),
+            )]));
         }
         match rx.recv_deadline(deadline + Duration::from_millis(50)) {
             Ok(failures) if failures.is_empty() => Ok(()),
             Ok(failures) => Err(FlushError::Incomplete(failures)),
-            Err(_) => Err(FlushError::Incomplete(vec![("runtime".into(), "no answer before the deadline".into())])),
+            Err(_) => Err(FlushError::Incomplete(vec![(
+                "runtime".into(),
+                "no answer before the deadline".into(),
+            )])),
         }
     }
 
@@ -49,8 +61,13 @@ impl Runtime {
     /// returns what was not delivered. Returns within `timeout` (plus a short grace for threads)
     /// even when an exporter is stuck. With `raise_on_close`, background errors make it an error.
     pub fn close(&self, timeout: Duration) -> Result<CloseReport, ShutdownError> {
-        let report = self.inner.close_inner(timeout).ok_or(ShutdownError::AlreadyClosed)?;
-        if self.inner.shared.background.strategy() == ErrorStrategy::RaiseOnClose && !report.background_errors.is_empty() {
+        let report = self
+            .inner
+            .close_inner(timeout)
+            .ok_or(ShutdownError::AlreadyClosed)?;
+        if self.inner.shared.background.strategy() == ErrorStrategy::RaiseOnClose
+            && !report.background_errors.is_empty()
+        {
             return Err(ShutdownError::BackgroundErrors(Box::new(report)));
         }
         Ok(report)
@@ -65,10 +82,18 @@ impl Inner {
         }
         let deadline = Instant::now() + timeout;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let queued = self
-            .queue
-            .push_control(IngestItem::Close(CloseRecorder { reply: tx, deadline }), deadline);
-        let reports = if queued { rx.recv_deadline(deadline + Duration::from_millis(50)).ok() } else { None };
+        let queued = self.queue.push_control(
+            IngestItem::Close(CloseRecorder {
+                reply: tx,
+                deadline,
+            }),
+            deadline,
+        );
+        let reports = if queued {
+            rx.recv_deadline(deadline + Duration::from_millis(50)).ok()
+        } else {
+            None
+        };
         self.shared.closing.store(true, Ordering::Release);
         let metrics = self.metrics();
         let timed_out = reports.is_none();

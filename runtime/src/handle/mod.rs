@@ -71,7 +71,11 @@ impl Runtime {
 
     /// Health of every exporter, in configuration order.
     pub fn exporter_health(&self) -> Vec<ExporterHealth> {
-        self.inner.exporters.iter().map(|e| e.health.snapshot()).collect()
+        self.inner
+            .exporters
+            .iter()
+            .map(|e| e.health.snapshot())
+            .collect()
     }
 
     /// A snapshot of every self-metric.
@@ -89,7 +93,11 @@ impl Inner {
                 .iter()
                 .map(|e| (e.name.clone(), e.counters.snapshot()))
                 .collect(),
-            panics: self.shared.counters.panics.load(std::sync::atomic::Ordering::Relaxed),
+            panics: self
+                .shared
+                .counters
+                .panics
+                .load(std::sync::atomic::Ordering::Relaxed),
             background_errors: self
                 .shared
                 .counters

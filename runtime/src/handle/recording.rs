@@ -4,8 +4,8 @@ use super::Runtime;
 use crate::error::EnqueueError;
 use crate::ingest::EnqueueOutcome;
 use crate::model::{
-    Attributes, ErrorRecord, Event, Name, Record, SpanContext, SpanId, SpanStart, SpanStatus, SpanStop,
-    TelemetryDataError, TelemetryDataErrorKind, Timestamp, TraceId,
+    Attributes, ErrorRecord, Event, Name, Record, SpanContext, SpanId, SpanStart, SpanStatus,
+    SpanStop, TelemetryDataError, TelemetryDataErrorKind, Timestamp, TraceId,
 };
 
 /// An application error to record.
@@ -61,7 +61,8 @@ impl Runtime {
         start_event_attributes: Attributes,
     ) -> Result<SpanContext, EnqueueError> {
         let name = name.into();
-        check_name("span name", &name).inspect_err(|_| self.refused(crate::model::RecordKind::SpanStart))?;
+        check_name("span name", &name)
+            .inspect_err(|_| self.refused(crate::model::RecordKind::SpanStart))?;
         let context = SpanContext {
             trace_id: parent.map_or_else(TraceId::random, |p| p.trace_id),
             span_id: SpanId::random(),
@@ -78,7 +79,11 @@ impl Runtime {
             Ok(true) => Ok(context),
             Ok(false) => {
                 // Dropped by backpressure: its stop will be dropped quietly too.
-                self.inner.shared.dropped_starts.lock().insert(context.span_id);
+                self.inner
+                    .shared
+                    .dropped_starts
+                    .lock()
+                    .insert(context.span_id);
                 Ok(context)
             }
             Err(e) => Err(e),
@@ -119,7 +124,8 @@ impl Runtime {
         attributes: Attributes,
     ) -> Result<(), EnqueueError> {
         let name = name.into();
-        check_name("event name", &name).inspect_err(|_| self.refused(crate::model::RecordKind::Event))?;
+        check_name("event name", &name)
+            .inspect_err(|_| self.refused(crate::model::RecordKind::Event))?;
         self.enqueue(Record::Event(Event {
             span,
             name,

@@ -50,7 +50,13 @@ impl Runtime {
     /// The innermost open [`SpanGuard`] span of this thread, if any.
     pub fn current_span(&self) -> Option<SpanContext> {
         let me = self.identity();
-        CURRENT.with(|c| c.borrow().iter().rev().find(|(id, _)| *id == me).map(|(_, s)| *s))
+        CURRENT.with(|c| {
+            c.borrow()
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == me)
+                .map(|(_, s)| *s)
+        })
     }
 
     /// Opens a span under the thread's current span; it stops when the guard drops.
@@ -59,7 +65,11 @@ impl Runtime {
     }
 
     /// [`Runtime::span`] with span attributes.
-    pub fn span_with(&self, name: impl Into<Name>, attributes: Attributes) -> Result<SpanGuard, EnqueueError> {
+    pub fn span_with(
+        &self,
+        name: impl Into<Name>,
+        attributes: Attributes,
+    ) -> Result<SpanGuard, EnqueueError> {
         let parent = self.current_span();
         let context = self.start_span(name, parent, attributes)?;
         CURRENT.with(|c| c.borrow_mut().push((self.identity(), context)));

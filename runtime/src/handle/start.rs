@@ -40,7 +40,11 @@ pub struct ExporterSlot {
 
 impl ExporterSlot {
     /// A slot with the runtime-wide batching settings.
-    pub fn new(name: impl Into<String>, exporter_type: impl Into<String>, factory: ExporterFactory) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        exporter_type: impl Into<String>,
+        factory: ExporterFactory,
+    ) -> Self {
         ExporterSlot {
             name: name.into(),
             exporter_type: exporter_type.into(),
@@ -109,7 +113,11 @@ impl Runtime {
             })
             .collect();
         let setup = ActorSetup {
-            exporters: exporters.into_iter().zip(&views).map(|(s, v)| (s, v.health.clone(), v.counters.clone())).collect(),
+            exporters: exporters
+                .into_iter()
+                .zip(&views)
+                .map(|(s, v)| (s, v.health.clone(), v.counters.clone()))
+                .collect(),
             plugins: plugins.into_iter().map(|p| p.factory).collect(),
             shared: shared.clone(),
             settings: settings.clone(),
@@ -129,9 +137,9 @@ impl Runtime {
                 }
             })
             .map_err(|e| StartError::Threads(e.to_string()))?;
-        let (recorder, system) = ready_rx
-            .recv()
-            .map_err(|_| StartError::Threads("the actor system thread exited during start".into()))?;
+        let (recorder, system) = ready_rx.recv().map_err(|_| {
+            StartError::Threads("the actor system thread exited during start".into())
+        })?;
         let pump = std::thread::Builder::new()
             .name("telemetron-pump".into())
             .spawn(move || run_pump(rx, recorder))
@@ -169,9 +177,14 @@ impl ActorSetup {
             .into_iter()
             .map(|(slot, health, counters)| {
                 let opts = ExporterOptions {
-                    capacity: slot.queue_capacity.unwrap_or(s.exporter_queue_capacity).max(1),
+                    capacity: slot
+                        .queue_capacity
+                        .unwrap_or(s.exporter_queue_capacity)
+                        .max(1),
                     batch_max_size: slot.batch_max_size.unwrap_or(s.batch_max_size).max(1),
-                    batch_max_age: RuntimeSettings::secs(slot.batch_max_age_secs.unwrap_or(s.batch_max_age_secs)),
+                    batch_max_age: RuntimeSettings::secs(
+                        slot.batch_max_age_secs.unwrap_or(s.batch_max_age_secs),
+                    ),
                     max_retries: s.max_retries,
                     initial_backoff: RuntimeSettings::secs(s.retry_initial_backoff_secs),
                     max_backoff: RuntimeSettings::secs(s.retry_max_backoff_secs),
@@ -188,10 +201,18 @@ impl ActorSetup {
                 let restarts = Arc::new(AtomicU32::new(0));
                 let (factory, h, sh) = (slot.factory.clone(), health.clone(), self.shared.clone());
                 let worker = SyncArbiter::start(1, move || {
-                    ExporterWorker::new(factory.clone(), context.clone(), restarts.clone(), h.clone(), sh.clone())
+                    ExporterWorker::new(
+                        factory.clone(),
+                        context.clone(),
+                        restarts.clone(),
+                        h.clone(),
+                        sh.clone(),
+                    )
                 });
                 let (name, h, sh) = (slot.name.clone(), health.clone(), self.shared.clone());
-                let addr = Supervisor::start(move |_| ExporterActor::new(name, worker, h, counters, sh, opts.clone()));
+                let addr = Supervisor::start(move |_| {
+                    ExporterActor::new(name, worker, h, counters, sh, opts.clone())
+                });
                 ExporterLink {
                     name: slot.name,
                     addr,

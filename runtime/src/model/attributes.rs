@@ -35,7 +35,9 @@ pub enum AttributeError {
     #[error("attribute key must not be empty")]
     EmptyKey,
     /// NaN and ±inf cannot be exported faithfully (JSON, OTLP attributes), so they are refused.
-    #[error("attribute {key:?} has a non-finite float value ({value}); only finite floats are allowed")]
+    #[error(
+        "attribute {key:?} has a non-finite float value ({value}); only finite floats are allowed"
+    )]
     NonFinite {
         /// The offending key.
         key: String,

@@ -1,0 +1,66 @@
+//! `{type: file, path: ..., max_bytes: ..., max_files: ...}`
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Options of the file exporter.
+///
+/// ```yaml
+/// exporters:
+///   - type: file
+///     path: telemetron-out/run-42.jsonl   # default: telemetron-out/<run_name>.jsonl
+///     max_bytes: 104857600                # rotate past 100 MiB (default: never)
+///     max_files: 5                        # rotated files kept: .1 (newest) .. .5
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileExporterConfig {
+    /// The .jsonl file to write. Default `telemetron-out/<run_name>.jsonl`.
+    pub path: Option<PathBuf>,
+    /// Rotate when the file would grow past this many bytes. Default: never.
+    pub max_bytes: Option<u64>,
+    /// How many rotated files to keep (`<path>.1` newest .. `<path>.N`). Default 5.
+    pub max_files: Option<usize>,
+    /// Append to an existing file instead of truncating it at start. Default false.
+    #[serde(default)]
+    pub append: bool,
+}
+
+impl FileExporterConfig {
+    /// The file this config writes for run `run_name`.
+    pub fn resolved_path(&self, run_name: &str) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| {
+            let safe: String = run_name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            PathBuf::from("telemetron-out").join(format!("{safe}.jsonl"))
+        })
+    }
+
+    /// Rotated files kept.
+    pub fn max_files(&self) -> usize {
+        self.max_files.unwrap_or(5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_uses_a_file_safe_run_name() {
+        let c = FileExporterConfig::default();
+        assert_eq!(
+            c.resolved_path("a/b c"),
+            PathBuf::from("telemetron-out/a_b_c.jsonl")
+        );
+    }
+}

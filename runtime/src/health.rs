@@ -29,7 +29,7 @@ pub struct ExporterHealth {
     pub disabled: Option<String>,
     /// The most recent failure.
     pub last_error: Option<String>,
-    /// Records waiting in its queue or in flight right now.
+    /// Records handed to it and not yet exported, failed or dropped (mailbox, queue, in flight).
     pub queued: u64,
 }
 
@@ -80,12 +80,18 @@ impl HealthCell {
         self.disabled.load(Ordering::Acquire)
     }
 
-    pub(crate) fn set_queued(&self, n: u64) {
-        self.queued.store(n, Ordering::Relaxed);
+    /// The Recorder reserves room for records as it hands them over...
+    pub(crate) fn add_queued(&self, n: usize) {
+        self.queued.fetch_add(n as u64, Ordering::AcqRel);
+    }
+
+    /// ...and the exporter actor releases it when they are exported, failed or dropped.
+    pub(crate) fn sub_queued(&self, n: usize) {
+        self.queued.fetch_sub(n as u64, Ordering::AcqRel);
     }
 
     pub(crate) fn queued(&self) -> u64 {
-        self.queued.load(Ordering::Relaxed)
+        self.queued.load(Ordering::Acquire)
     }
 
     pub(crate) fn record_success(&self) {

@@ -29,6 +29,9 @@ pub(crate) struct ExporterOptions {
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     pub limits: HealthLimits,
+    /// `block` backpressure: the Recorder holds the pump while this queue is over capacity, so
+    /// the queue never drops for being full.
+    pub block: bool,
 }
 
 /// What an exporter reports when it is closed.
@@ -101,21 +104,17 @@ impl ExporterActor {
         !self.flush_waiters.is_empty() || self.close_waiter.is_some()
     }
 
-    fn update_queued(&self) {
-        let in_flight = self.in_flight.as_ref().map_or(0, |f| f.batch.len());
-        self.health
-            .set_queued((self.pending_len + in_flight) as u64);
-    }
-
     fn accept(&mut self, chunk: Arc<[Record]>, ctx: &mut Context<Self>) {
         let tally = KindTally::of(chunk.iter());
         tally.apply(&self.counters, ExporterCounter::Added);
         if self.health.is_disabled() || self.closed {
             tally.apply(&self.counters, ExporterCounter::Dropped);
+            self.health.sub_queued(chunk.len());
             return;
         }
-        if self.pending_len + chunk.len() > self.opts.capacity {
+        if !self.opts.block && self.pending_len + chunk.len() > self.opts.capacity {
             tally.apply(&self.counters, ExporterCounter::Dropped);
+            self.health.sub_queued(chunk.len());
             if !std::mem::replace(&mut self.warned_full, true) {
                 self.shared.report(format!(
                     "exporter {}: queue full ({} records), dropping records (counted in metrics)",
@@ -131,7 +130,6 @@ impl ExporterActor {
             offset: 0,
             arrived: Instant::now(),
         });
-        self.update_queued();
         self.dispatch(ctx);
     }
 
@@ -178,7 +176,6 @@ impl ExporterActor {
     fn send(&mut self, flight: InFlight, ctx: &mut Context<Self>) {
         let request = self.worker.send(ExportBatch(flight.batch.clone()));
         self.in_flight = Some(flight);
-        self.update_queued();
         ctx.spawn(request.into_actor(self).map(|result, act, ctx| {
             let result =
                 result.unwrap_or_else(|e| Err(ExportError::failed(format!("worker gone: {e}"))));
@@ -214,7 +211,7 @@ impl ExporterActor {
                 self.on_failure(&err, flight.batch.len());
             }
         }
-        self.update_queued();
+        self.health.sub_queued(flight.batch.len());
         self.dispatch(ctx);
     }
 
@@ -241,6 +238,7 @@ impl ExporterActor {
             for p in dropped {
                 KindTally::of(p.chunk[p.offset..].iter())
                     .apply(&self.counters, ExporterCounter::Dropped);
+                self.health.sub_queued(p.chunk.len() - p.offset);
             }
         }
     }
@@ -252,13 +250,14 @@ impl ExporterActor {
         }
         if !self.flush_waiters.is_empty() {
             let waiters = std::mem::take(&mut self.flush_waiters);
-            let disabled = self.health.is_disabled();
+            // A disabled exporter did not export what the flush covers: say so.
+            let disabled = self.health.snapshot().disabled;
             let request = self.worker.send(FlushExporter);
             ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
-                let result = match result {
-                    _ if disabled => Ok(()),
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
+                let result = match (disabled, result) {
+                    (Some(reason), _) => Err(format!("disabled: {reason}")),
+                    (None, Ok(r)) => r.map_err(|e| e.to_string()),
+                    (None, Err(e)) => Err(e.to_string()),
                 };
                 for w in waiters {
                     let _ = w.send(result.clone());
@@ -353,6 +352,7 @@ impl Handler<OfferDataError> for ExporterActor {
     fn handle(&mut self, msg: OfferDataError, ctx: &mut Context<Self>) {
         // Queued like any record so it keeps its place in the stream.
         if !self.health.is_disabled() && self.health.claim_telemetry_data_error() {
+            self.health.add_queued(1);
             self.accept(vec![Record::TelemetryDataError(msg.0)].into(), ctx);
         }
     }

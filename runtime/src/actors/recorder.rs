@@ -197,6 +197,7 @@ impl Recorder {
             match item {
                 Outgoing::All(chunk) => {
                     for link in self.exporters.iter().filter(|l| !l.health.is_disabled()) {
+                        link.health.add_queued(chunk.len());
                         link.addr.do_send(Deliver(chunk.clone()));
                     }
                 }
@@ -211,10 +212,11 @@ impl Recorder {
         }
     }
 
-    fn has_room(exporters: &[(Arc<HealthCell>, usize)], n: usize) -> bool {
+    /// Whether every enabled exporter is back within its queue capacity.
+    fn within_capacity(exporters: &[(Arc<HealthCell>, usize)]) -> bool {
         exporters
             .iter()
-            .all(|(h, cap)| h.is_disabled() || h.queued() as usize + n <= *cap)
+            .all(|(h, cap)| h.is_disabled() || h.queued() as usize <= *cap)
     }
 
     /// Stops every still-active span, newest first, as OneLogger's `close` does.
@@ -298,46 +300,38 @@ impl Message for IngestBatch {
 }
 
 impl Handler<IngestBatch> for Recorder {
-    type Result = ResponseActFuture<Self, ()>;
+    // A plain future, not tied to the actor's context, so a restart cannot cancel the reply.
+    type Result = ResponseFuture<()>;
 
     fn handle(&mut self, msg: IngestBatch, ctx: &mut Context<Self>) -> Self::Result {
         if self.closed {
             for r in &msg.0 {
                 self.shared.counters.recorder_dropped(r.kind());
             }
-            return Box::pin(actix::fut::ready(()));
+            return Box::pin(async {});
         }
         let (outgoing, restart) = self.process(msg.0);
+        self.fan_out(outgoing);
         if restart {
             ctx.stop();
         }
-        let n: usize = outgoing
-            .iter()
-            .map(|o| match o {
-                Outgoing::All(c) => c.len(),
-                Outgoing::Offer(_) => 1,
-            })
-            .sum();
+        if !self.block {
+            return Box::pin(async {});
+        }
+        // `block`: the pump (and so, once the ingest queue fills, the callers) waits until every
+        // exporter is back within its capacity. Nothing is dropped; a queue overshoots its
+        // capacity by at most one batch.
         let queues: Vec<(Arc<HealthCell>, usize)> = self
             .exporters
             .iter()
             .map(|l| (l.health.clone(), l.capacity))
             .collect();
-        if !self.block || Self::has_room(&queues, n) {
-            self.fan_out(outgoing);
-            return Box::pin(actix::fut::ready(()));
-        }
-        // `block`: wait for room in every enabled exporter's queue, so nothing is dropped.
         let shared = self.shared.clone();
-        let wait = async move {
-            while !Self::has_room(&queues, n) && !shared.closing.load(Relaxed) {
+        Box::pin(async move {
+            while !Self::within_capacity(&queues) && !shared.closing.load(Relaxed) {
                 actix_rt::time::sleep(ROOM_POLL).await;
             }
-        };
-        Box::pin(
-            wait.into_actor(self)
-                .map(move |_, act, _| act.fan_out(outgoing)),
-        )
+        })
     }
 }
 
@@ -354,7 +348,7 @@ impl Message for FlushRecorder {
 impl Handler<FlushRecorder> for Recorder {
     type Result = ();
 
-    fn handle(&mut self, msg: FlushRecorder, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: FlushRecorder, _ctx: &mut Context<Self>) {
         let waits: Vec<_> = self
             .exporters
             .iter()
@@ -376,17 +370,15 @@ impl Handler<FlushRecorder> for Recorder {
             })
             .collect();
         let reply = msg.reply;
-        ctx.spawn(
-            async move {
-                let failures: Vec<_> = futures::future::join_all(waits)
-                    .await
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                let _ = reply.send(failures);
-            }
-            .into_actor(self),
-        );
+        // A plain arbiter task: it needs no actor state and must survive a Recorder restart.
+        actix_rt::spawn(async move {
+            let failures: Vec<_> = futures::future::join_all(waits)
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
+            let _ = reply.send(failures);
+        });
     }
 }
 
@@ -403,7 +395,7 @@ impl Message for CloseRecorder {
 impl Handler<CloseRecorder> for Recorder {
     type Result = ();
 
-    fn handle(&mut self, msg: CloseRecorder, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: CloseRecorder, _ctx: &mut Context<Self>) {
         self.closed = true;
         let mut last = self.stop_active_spans();
         let mut emitted = Vec::new();
@@ -447,12 +439,9 @@ impl Handler<CloseRecorder> for Recorder {
             })
             .collect();
         let reply = msg.reply;
-        ctx.spawn(
-            async move {
-                let reports = futures::future::join_all(waits).await;
-                let _ = reply.send(reports);
-            }
-            .into_actor(self),
-        );
+        actix_rt::spawn(async move {
+            let reports = futures::future::join_all(waits).await;
+            let _ = reply.send(reports);
+        });
     }
 }

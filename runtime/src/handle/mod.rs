@@ -56,6 +56,9 @@ struct Inner {
     close_report: Mutex<Option<CloseReport>>,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address
+    /// is gone, which would cancel a close still in progress.
+    _recorder: actix::Addr<crate::actors::recorder::Recorder>,
 }
 
 impl Runtime {

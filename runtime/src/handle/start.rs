@@ -140,9 +140,10 @@ impl Runtime {
         let (recorder, system) = ready_rx.recv().map_err(|_| {
             StartError::Threads("the actor system thread exited during start".into())
         })?;
+        let pump_recorder = recorder.clone();
         let pump = std::thread::Builder::new()
             .name("telemetron-pump".into())
-            .spawn(move || run_pump(rx, recorder))
+            .spawn(move || run_pump(rx, pump_recorder))
             .map_err(|e| StartError::Threads(e.to_string()))?;
         Ok(Runtime {
             inner: Arc::new(Inner {
@@ -155,6 +156,7 @@ impl Runtime {
                 close_report: Mutex::new(None),
                 system,
                 threads: Mutex::new(vec![pump, system_thread]),
+                _recorder: recorder,
             }),
         })
     }
@@ -188,6 +190,7 @@ impl ActorSetup {
                     max_retries: s.max_retries,
                     initial_backoff: RuntimeSettings::secs(s.retry_initial_backoff_secs),
                     max_backoff: RuntimeSettings::secs(s.retry_max_backoff_secs),
+                    block: s.backpressure == Backpressure::Block,
                     limits: HealthLimits {
                         max_consecutive_failures: s.max_consecutive_failures,
                         max_total_failures: s.max_total_failures,

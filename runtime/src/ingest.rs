@@ -18,6 +18,11 @@ const PUMP_BATCH: usize = 4096;
 /// never pay for waking it.
 const PUMP_IDLE_POLLS: u32 = 40;
 const PUMP_IDLE_SLEEP: Duration = Duration::from_micros(250);
+/// Below this backlog the pump lets records gather for a moment before draining: the caller
+/// then writes queue slots the pump is not reading at the same time (no cache-line ping-pong),
+/// and the pump wakes less often on a 2-core machine.
+const PUMP_GATHER: usize = 512;
+const PUMP_GATHER_WAIT: Duration = Duration::from_micros(100);
 
 /// What travels through the ingest queue: records, and control messages kept in order with them.
 pub(crate) enum IngestItem {
@@ -108,7 +113,7 @@ impl IngestQueue {
 /// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
 pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
-    let mut records: Vec<Record> = Vec::with_capacity(PUMP_BATCH);
+    let mut records: Vec<Record> = Vec::new();
     let mut idle_polls = 0u32;
     loop {
         let first = match rx.try_recv() {
@@ -126,6 +131,11 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
             },
         };
         idle_polls = 0;
+        if matches!(first, IngestItem::Record(_)) && rx.len() < PUMP_GATHER {
+            std::thread::sleep(PUMP_GATHER_WAIT);
+        }
+        // Sized to the backlog: a fresh maximum-size buffer per batch costs page faults.
+        records.reserve((rx.len() + 1).min(PUMP_BATCH));
         let mut next = Some(first);
         while let Some(item) = next.take() {
             match item {
@@ -160,6 +170,6 @@ fn hand_over(recorder: &Addr<Recorder>, records: &mut Vec<Record>) -> bool {
     if records.is_empty() {
         return true;
     }
-    let batch = std::mem::replace(records, Vec::with_capacity(PUMP_BATCH));
+    let batch = std::mem::take(records);
     futures::executor::block_on(recorder.send(IngestBatch(batch))).is_ok()
 }

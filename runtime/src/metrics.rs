@@ -103,6 +103,14 @@ impl RuntimeCounters {
     pub(crate) fn recorder_dropped(&self, kind: RecordKind) {
         self.recorder_dropped[kind.index()].fetch_add(1, Relaxed);
     }
+    pub(crate) fn sent_tally(&self, tally: &KindTally) {
+        tally.each(|kind, n| self.sent(kind, n));
+    }
+    pub(crate) fn recorder_dropped_tally(&self, tally: &KindTally) {
+        tally.each(|kind, n| {
+            self.recorder_dropped[kind.index()].fetch_add(n, Relaxed);
+        });
+    }
 
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
         RecordKind::ALL
@@ -185,12 +193,21 @@ impl KindTally {
         t
     }
 
-    pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
+    pub(crate) fn add(&mut self, kind: RecordKind, n: u64) {
+        self.0[kind.index()] += n;
+    }
+
+    /// Calls `f` for every kind with a non-zero count.
+    pub(crate) fn each(&self, mut f: impl FnMut(RecordKind, u64)) {
         for kind in RecordKind::ALL {
             let n = self.0[kind.index()];
             if n > 0 {
-                counters.add(counter, kind, n);
+                f(kind, n);
             }
         }
+    }
+
+    pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
+        self.each(|kind, n| counters.add(counter, kind, n));
     }
 }

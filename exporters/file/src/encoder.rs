@@ -137,11 +137,24 @@ fn field_u64(out: &mut Vec<u8>, name: &str, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-fn hex_string(out: &mut Vec<u8>, value: u128, digits: usize) {
+/// Two lowercase hex digits for every byte value.
+static HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
+/// `"<digits lowercase hex digits>"`, a byte pair at a time.
+fn hex_string(out: &mut Vec<u8>, value: u128, digits: usize) {
+    let bytes = value.to_be_bytes();
     out.push(b'"');
-    for i in (0..digits).rev() {
-        out.push(HEX[((value >> (i * 4)) & 0xf) as usize]);
+    for b in &bytes[16 - digits / 2..] {
+        out.extend_from_slice(&HEX_PAIRS[usize::from(*b)]);
     }
     out.push(b'"');
 }

@@ -46,7 +46,7 @@ pub struct ExporterCloseReport {
 }
 
 struct Pending {
-    chunk: Arc<[Record]>,
+    chunk: Arc<Vec<Record>>,
     offset: usize,
     arrived: Instant,
 }
@@ -104,7 +104,7 @@ impl ExporterActor {
         !self.flush_waiters.is_empty() || self.close_waiter.is_some()
     }
 
-    fn accept(&mut self, chunk: Arc<[Record]>, ctx: &mut Context<Self>) {
+    fn accept(&mut self, chunk: Arc<Vec<Record>>, ctx: &mut Context<Self>) {
         let tally = KindTally::of(chunk.iter());
         tally.apply(&self.counters, ExporterCounter::Added);
         if self.health.is_disabled() || self.closed {
@@ -310,7 +310,7 @@ impl actix::Supervised for ExporterActor {
             self.pending_len += flight.batch.len();
             let records: Vec<Record> = flight.batch.iter().cloned().collect();
             self.pending.push_front(Pending {
-                chunk: records.into(),
+                chunk: Arc::new(records),
                 offset: 0,
                 arrived: Instant::now(),
             });
@@ -321,7 +321,7 @@ impl actix::Supervised for ExporterActor {
 /// Records fanned out by the Recorder.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct Deliver(pub Arc<[Record]>);
+pub(crate) struct Deliver(pub Arc<Vec<Record>>);
 
 impl Handler<Deliver> for ExporterActor {
     type Result = ();
@@ -353,7 +353,7 @@ impl Handler<OfferDataError> for ExporterActor {
         // Queued like any record so it keeps its place in the stream.
         if !self.health.is_disabled() && self.health.claim_telemetry_data_error() {
             self.health.add_queued(1);
-            self.accept(vec![Record::TelemetryDataError(msg.0)].into(), ctx);
+            self.accept(Arc::new(vec![Record::TelemetryDataError(msg.0)]), ctx);
         }
     }
 }

@@ -16,8 +16,10 @@ use super::exporter_actor::{
 use super::supervision::catch_panic;
 use super::Shared;
 use crate::health::HealthCell;
+use crate::metrics::KindTally;
 use crate::model::{
-    Attributes, Name, Record, SpanId, SpanStatus, SpanStop, TelemetryDataError, Timestamp, TraceId,
+    Attributes, Name, Record, RecordKind, SpanId, SpanStatus, SpanStop, TelemetryDataError, Timestamp,
+    TraceId,
 };
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 
@@ -32,6 +34,26 @@ pub(crate) struct ExporterLink {
     pub capacity: usize,
 }
 
+/// Span ids are random, so they are their own hash: no SipHash on every start and stop.
+#[derive(Default)]
+struct SpanIdHasher(u64);
+
+impl std::hash::Hasher for SpanIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type SpanTable = HashMap<SpanId, ActiveSpan, std::hash::BuildHasherDefault<SpanIdHasher>>;
+
 struct ActiveSpan {
     name: Name,
     parent: Option<SpanId>,
@@ -44,7 +66,7 @@ struct ActiveSpan {
 /// What the Recorder sends out after processing a batch.
 enum Outgoing {
     /// Records for every enabled exporter.
-    All(Arc<[Record]>),
+    All(Arc<Vec<Record>>),
     /// A telemetry data error for the exporters not yet sent one (or for one named exporter).
     Offer(TelemetryDataError),
 }
@@ -53,7 +75,7 @@ pub(crate) struct Recorder {
     exporters: Vec<ExporterLink>,
     plugin_factories: Vec<PluginFactory>,
     plugins: Vec<Box<dyn RecorderPlugin>>,
-    active: HashMap<SpanId, ActiveSpan>,
+    active: SpanTable,
     next_seq: u64,
     shared: Arc<Shared>,
     block: bool,
@@ -72,7 +94,7 @@ impl Recorder {
             exporters,
             plugin_factories,
             plugins,
-            active: HashMap::new(),
+            active: SpanTable::default(),
             next_seq: 0,
             shared,
             block,
@@ -143,29 +165,41 @@ impl Recorder {
         }
     }
 
-    /// Runs the lifecycle and the plugins over a batch. A plugin panic leaves the record as it
-    /// is, skips plugins for the rest of the batch and returns true (restart wanted).
-    fn process(&mut self, records: Vec<Record>) -> (Vec<Outgoing>, bool) {
-        let mut out = Vec::new();
-        let mut current: Vec<Record> = Vec::with_capacity(records.len());
+    /// Runs the lifecycle and the plugins over a batch, in place. A plugin panic leaves the
+    /// record as it is, skips plugins for the rest of the batch and returns true (restart
+    /// wanted). Records that plugins emit follow the batch that triggered them.
+    fn process(&mut self, mut records: Vec<Record>) -> (Vec<Outgoing>, bool) {
+        // A telemetry data error goes to each exporter on its own terms: split the batch at it
+        // (rare) so everything keeps its order.
+        let tde_at = records
+            .iter()
+            .position(|r| matches!(r, Record::TelemetryDataError(_)));
+        if let Some(pos) = tde_at {
+            let rest = records.split_off(pos + 1);
+            let tde = records.pop();
+            let (mut out, restart_before) = self.process(records);
+            if let Some(Record::TelemetryDataError(tde)) = tde {
+                self.shared.counters.sent(RecordKind::TelemetryDataError, 1);
+                out.push(Outgoing::Offer(tde));
+            }
+            let (after, restart_after) = self.process(rest);
+            out.extend(after);
+            return (out, restart_before || restart_after);
+        }
+        let mut sent = KindTally::default();
+        let mut dropped = KindTally::default();
         let mut plugin_panicked = false;
         let mut emitted = Vec::new();
-        for mut record in records {
+        records.retain_mut(|record| {
             let kind = record.kind();
-            if !self.track(&mut record) {
-                self.shared.counters.recorder_dropped(kind);
-                continue;
-            }
-            if let Record::TelemetryDataError(tde) = record {
-                flush_chunk(&mut current, &mut out);
-                self.shared.counters.sent(kind, 1);
-                out.push(Outgoing::Offer(tde));
-                continue;
+            if !self.track(record) {
+                dropped.add(kind, 1);
+                return false;
             }
             let mut keep = true;
             if !plugin_panicked && !self.plugins.is_empty() {
                 let plugins = &mut self.plugins;
-                match catch_panic(|| run_plugins(plugins, &mut record, &mut emitted)) {
+                match catch_panic(|| run_plugins(plugins, record, &mut emitted)) {
                     Ok(k) => keep = k,
                     Err(panic) => {
                         plugin_panicked = true;
@@ -177,18 +211,24 @@ impl Recorder {
                 }
             }
             if keep {
-                self.shared.counters.sent(kind, 1);
-                current.push(record);
+                sent.add(kind, 1);
             } else {
-                self.shared.counters.recorder_dropped(kind);
+                dropped.add(kind, 1);
             }
-            for e in emitted.drain(..) {
-                self.shared.counters.added(e.kind());
-                self.shared.counters.sent(e.kind(), 1);
-                current.push(e);
-            }
+            keep
+        });
+        for e in &emitted {
+            self.shared.counters.added(e.kind());
+            sent.add(e.kind(), 1);
         }
-        flush_chunk(&mut current, &mut out);
+        records.append(&mut emitted);
+        self.shared.counters.sent_tally(&sent);
+        self.shared.counters.recorder_dropped_tally(&dropped);
+        let out = if records.is_empty() {
+            Vec::new()
+        } else {
+            vec![Outgoing::All(Arc::new(records))]
+        };
         (out, plugin_panicked)
     }
 
@@ -272,12 +312,6 @@ fn run_plugins(
     plugins
         .iter_mut()
         .all(|p| p.on_record(record, emit) == PluginVerdict::Keep)
-}
-
-fn flush_chunk(current: &mut Vec<Record>, out: &mut Vec<Outgoing>) {
-    if !current.is_empty() {
-        out.push(Outgoing::All(std::mem::take(current).into()));
-    }
 }
 
 impl Actor for Recorder {
@@ -413,7 +447,7 @@ impl Handler<CloseRecorder> for Recorder {
             self.shared.counters.sent(r.kind(), 1);
         }
         if !last.is_empty() {
-            self.fan_out(vec![Outgoing::All(last.into())]);
+            self.fan_out(vec![Outgoing::All(Arc::new(last))]);
         }
         let waits: Vec<_> = self
             .exporters

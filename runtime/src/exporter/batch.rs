@@ -8,7 +8,7 @@ use crate::model::Record;
 /// Records in order, as ranges of chunks the Recorder shares between all exporters.
 #[derive(Clone, Debug, Default)]
 pub struct RecordBatch {
-    parts: Vec<(Arc<[Record]>, Range<usize>)>,
+    parts: Vec<(Arc<Vec<Record>>, Range<usize>)>,
     len: usize,
 }
 
@@ -20,7 +20,7 @@ impl RecordBatch {
 
     /// A batch holding all of `records` (handy in tests and for direct calls).
     pub fn from_records(records: Vec<Record>) -> Self {
-        let chunk: Arc<[Record]> = records.into();
+        let chunk = Arc::new(records);
         let mut batch = Self::new();
         let len = chunk.len();
         batch.push(chunk, 0..len);
@@ -28,7 +28,7 @@ impl RecordBatch {
     }
 
     /// Appends `chunk[range]`.
-    pub fn push(&mut self, chunk: Arc<[Record]>, range: Range<usize>) {
+    pub fn push(&mut self, chunk: Arc<Vec<Record>>, range: Range<usize>) {
         if range.is_empty() {
             return;
         }

@@ -89,6 +89,8 @@ impl Runtime {
             plugins,
         } = config;
         settings.validate().map_err(StartError::InvalidSetting)?;
+        // Calibrate the clock now, not on a caller's first record.
+        let _ = crate::model::Timestamp::now();
         let mut names = HashSet::new();
         if let Some(dup) = exporters.iter().find(|s| !names.insert(s.name.clone())) {
             return Err(StartError::DuplicateExporter(dup.name.clone()));

@@ -1,7 +1,7 @@
 //! Timestamps: wall-clock nanoseconds since the Unix epoch, advanced by the monotonic clock.
 
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Nanoseconds since the Unix epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -9,7 +9,10 @@ pub struct Timestamp(pub u64);
 
 struct Anchor {
     wall_ns: u64,
-    instant: Instant,
+    // TSC-based where the CPU has an invariant TSC (≈ 8 ns a read against ≈ 26 ns for the
+    // vDSO clock here), the OS monotonic clock otherwise.
+    clock: quanta::Clock,
+    start_raw: u64,
 }
 
 static ANCHOR: OnceLock<Anchor> = OnceLock::new();
@@ -18,14 +21,20 @@ impl Timestamp {
     /// Now. Successive calls never go backwards (monotonic clock from one wall-clock anchor), so
     /// durations computed from two timestamps are immune to wall-clock steps.
     pub fn now() -> Self {
-        let anchor = ANCHOR.get_or_init(|| Anchor {
-            wall_ns: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0),
-            instant: Instant::now(),
+        let anchor = ANCHOR.get_or_init(|| {
+            let clock = quanta::Clock::new();
+            let start_raw = clock.raw();
+            Anchor {
+                wall_ns: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0),
+                clock,
+                start_raw,
+            }
         });
-        Timestamp(anchor.wall_ns + anchor.instant.elapsed().as_nanos() as u64)
+        let raw = anchor.clock.raw();
+        Timestamp(anchor.wall_ns + anchor.clock.delta_as_nanos(anchor.start_raw, raw))
     }
 
     /// Whole milliseconds since the epoch (truncated, as OneLogger's `timestamp_msec`).

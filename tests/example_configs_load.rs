@@ -1,0 +1,24 @@
+//! Every example in config/examples loads and builds with the exporters this crate registers.
+
+use std::path::Path;
+
+use telemetron::ConfigLoader;
+
+#[test]
+fn every_example_config_loads_and_builds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let loaded = ConfigLoader::new()
+            .config_file(&path)
+            .load()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let config = loaded
+            .runtime_config()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!config.exporters.is_empty(), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 2, "examples found: {checked}");
+}

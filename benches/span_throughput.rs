@@ -27,7 +27,10 @@ const BURST: u64 = 50_000;
 /// CPU time of the calling thread: what recording costs the caller, without the time the
 /// runtime's own threads take from it on a 2-core machine.
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -72,7 +75,11 @@ fn bench_caller(c: &mut Criterion) {
     let mut group = c.benchmark_group("span_start_stop_caller");
     group.throughput(criterion::Throughput::Elements(1));
 
-    let runtime = telemetron_runtime(&dir.path().join("telemetron.jsonl"), 2 * BURST as usize + 16, "block");
+    let runtime = telemetron_runtime(
+        &dir.path().join("telemetron.jsonl"),
+        2 * BURST as usize + 16,
+        "block",
+    );
     group.bench_function("telemetron_wall", |b| {
         b.iter_custom(|iters| telemetron_bursts(&runtime, iters, wall_clock))
     });
@@ -103,7 +110,12 @@ fn bench_caller(c: &mut Criterion) {
     group.finish();
 }
 
-fn tracing_dispatch(path: &Path) -> (tracing::Dispatch, tracing_appender::non_blocking::WorkerGuard) {
+fn tracing_dispatch(
+    path: &Path,
+) -> (
+    tracing::Dispatch,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
     use tracing_subscriber::fmt::format::FmtSpan;
     let file = std::fs::File::create(path).unwrap();
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
@@ -119,7 +131,10 @@ fn tracing_dispatch(path: &Path) -> (tracing::Dispatch, tracing_appender::non_bl
 }
 
 fn sustained() {
-    let spans: u64 = std::env::var("SPANS").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let spans: u64 = std::env::var("SPANS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000);
     let dir = tempfile::tempdir().unwrap();
 
     let path = dir.path().join("telemetron.jsonl");
@@ -134,7 +149,11 @@ fn sustained() {
     let ours = began.elapsed();
     assert_eq!(report.undelivered_records(), 0);
     let lines = count_lines(&path);
-    assert_eq!(lines, 2 * spans + 1, "every start and stop (and the header) is on disk");
+    assert_eq!(
+        lines,
+        2 * spans + 1,
+        "every start and stop (and the header) is on disk"
+    );
 
     let tpath = dir.path().join("tracing.jsonl");
     let (dispatch, guard) = tracing_dispatch(&tpath);
@@ -165,7 +184,10 @@ fn sustained() {
         trecorded.as_nanos() as f64 / spans as f64,
         theirs.as_secs_f64()
     );
-    println!("  ratio (telemetron / tracing throughput): {:.2}x", rate(ours) / rate(theirs));
+    println!(
+        "  ratio (telemetron / tracing throughput): {:.2}x",
+        rate(ours) / rate(theirs)
+    );
 }
 
 fn count_lines(path: &Path) -> u64 {

@@ -2,21 +2,10 @@
 
 use std::fmt::Write;
 
-use serde_json::{Map, Value};
-use telemetron_plugins::find_exporter;
+use serde_json::Value;
+use telemetron_plugins::{find_exporter, redact_secrets};
 
 use crate::{LoadedConfig, SourcedSpec};
-
-/// Option names treated as secrets for every exporter type, besides each type's own list.
-const SECRET_HINTS: &[&str] = &[
-    "key",
-    "password",
-    "secret",
-    "token",
-    "authorization",
-    "headers",
-    "credential",
-];
 
 impl LoadedConfig {
     /// Every setting and entry with where it came from, e.g. `queue_capacity = 1024  (code)`.
@@ -44,7 +33,7 @@ fn describe_list(out: &mut String, list: &str, entries: &[SourcedSpec]) {
                 let secrets = find_exporter(&spec.type_name)
                     .map(|r| r.secret_keys)
                     .unwrap_or(&[]);
-                let options = Value::Object(redact(&spec.options, secrets));
+                let options = Value::Object(redact_secrets(&spec.options, secrets));
                 let _ = writeln!(
                     out,
                     "  - type: {}{}{} {}",
@@ -61,26 +50,6 @@ fn describe_list(out: &mut String, list: &str, entries: &[SourcedSpec]) {
     }
 }
 
-/// A copy of `options` with every secret value replaced by `***`.
-pub(crate) fn redact(options: &Map<String, Value>, secret_keys: &[&str]) -> Map<String, Value> {
-    options
-        .iter()
-        .map(|(k, v)| {
-            let lower = k.to_ascii_lowercase();
-            let secret =
-                secret_keys.contains(&k.as_str()) || SECRET_HINTS.iter().any(|h| lower.contains(h));
-            (
-                k.clone(),
-                if secret {
-                    Value::String("***".into())
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,7 +61,7 @@ mod tests {
         else {
             unreachable!()
         };
-        let red = redact(&options, &[]);
+        let red = redact_secrets(&options, &[]);
         assert_eq!(
             Value::Object(red),
             json!({"endpoint": "http://x", "api_key": "***", "sasl_password": "***", "headers": "***"})

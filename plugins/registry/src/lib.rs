@@ -14,6 +14,6 @@ pub use registration::{
     exporter_types, find_exporter, find_plugin, plugin_types, BuildContext,
     ConfigProviderRegistration, ExporterRegistration, RecorderPluginRegistration,
 };
-pub use spec::{ComponentSpec, RegistryError};
+pub use spec::{redact_secrets, ComponentSpec, RegistryError};
 
 pub use inventory;

@@ -42,7 +42,8 @@ pub enum RegistryError {
 }
 
 /// An exporter or plugin entry, split into its common keys and its type's own options.
-#[derive(Clone, Debug, PartialEq)]
+/// `Debug` redacts secret options (see [`redact_secrets`]).
+#[derive(Clone, PartialEq)]
 pub struct ComponentSpec {
     /// The `type:`.
     pub type_name: String,
@@ -58,6 +59,56 @@ pub struct ComponentSpec {
     pub batch_max_age_secs: Option<f64>,
     /// Everything else: the type's own options.
     pub options: Map<String, Value>,
+}
+
+/// Option names treated as secrets for every type, besides each type's own `secret_keys`.
+const SECRET_HINTS: &[&str] = &[
+    "key",
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "headers",
+    "credential",
+];
+
+/// A copy of `options` with every secret value replaced by `***`: keys listed in
+/// `secret_keys`, and keys whose name contains key, password, secret, token, authorization,
+/// headers or credential.
+pub fn redact_secrets(options: &Map<String, Value>, secret_keys: &[&str]) -> Map<String, Value> {
+    options
+        .iter()
+        .map(|(k, v)| {
+            let lower = k.to_ascii_lowercase();
+            let secret =
+                secret_keys.contains(&k.as_str()) || SECRET_HINTS.iter().any(|h| lower.contains(h));
+            (
+                k.clone(),
+                if secret {
+                    Value::String("***".into())
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+impl std::fmt::Debug for ComponentSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret_keys = crate::find_exporter(&self.type_name)
+            .map(|r| r.secret_keys)
+            .unwrap_or(&[]);
+        f.debug_struct("ComponentSpec")
+            .field("type_name", &self.type_name)
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("batch_max_size", &self.batch_max_size)
+            .field("batch_max_age_secs", &self.batch_max_age_secs)
+            .field("options", &redact_secrets(&self.options, secret_keys))
+            .finish()
+    }
 }
 
 impl ComponentSpec {
@@ -153,6 +204,20 @@ mod tests {
         assert_eq!(spec.batch_max_size, Some(10));
         assert_eq!(spec.options.len(), 1);
         assert!(spec.enabled);
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let spec = ComponentSpec::from_value(
+            &json!({"type": "x", "api_key": "sk-123", "sasl_password": "pw", "headers": {"a": "t"}, "url": "u"}),
+            0,
+        )
+        .unwrap();
+        let shown = format!("{spec:?}");
+        for secret in ["sk-123", "pw", "\"t\""] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("\"u\""), "non-secrets stay visible: {shown}");
     }
 
     #[test]

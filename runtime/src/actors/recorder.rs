@@ -18,8 +18,8 @@ use super::Shared;
 use crate::health::HealthCell;
 use crate::metrics::KindTally;
 use crate::model::{
-    Attributes, Name, Record, RecordKind, SpanId, SpanStatus, SpanStop, TelemetryDataError, Timestamp,
-    TraceId,
+    Attributes, Name, Record, RecordKind, SpanId, SpanStatus, SpanStop, TelemetryDataError,
+    Timestamp, TraceId,
 };
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 

@@ -120,3 +120,12 @@ impl Drop for Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_handle_is_send_sync_and_clone() {
+        fn assert_handle<T: Send + Sync + Clone + 'static>() {}
+        assert_handle::<super::Runtime>();
+    }
+}

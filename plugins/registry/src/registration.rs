@@ -54,24 +54,27 @@ inventory::collect!(ConfigProviderRegistration);
 
 /// Every registered exporter type, sorted.
 pub fn exporter_types() -> Vec<&'static str> {
-    let mut types: Vec<_> = inventory::iter::<ExporterRegistration>
-        .into_iter()
-        .map(|r| r.type_name)
-        .collect();
-    types.sort_unstable();
-    types.dedup();
-    types
+    sorted_unique(
+        inventory::iter::<ExporterRegistration>
+            .into_iter()
+            .map(|r| r.type_name),
+    )
 }
 
 /// Every registered plugin type, sorted.
 pub fn plugin_types() -> Vec<&'static str> {
-    let mut types: Vec<_> = inventory::iter::<RecorderPluginRegistration>
-        .into_iter()
-        .map(|r| r.type_name)
-        .collect();
-    types.sort_unstable();
-    types.dedup();
-    types
+    sorted_unique(
+        inventory::iter::<RecorderPluginRegistration>
+            .into_iter()
+            .map(|r| r.type_name),
+    )
+}
+
+fn sorted_unique(names: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut names: Vec<_> = names.collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// The exporter registered under `type_name`, or an error listing the known ones.

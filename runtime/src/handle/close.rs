@@ -12,6 +12,8 @@ use crate::settings::ErrorStrategy;
 
 /// Extra time for the runtime's threads to wind down after the deadline before they are left.
 const THREAD_GRACE: Duration = Duration::from_millis(500);
+/// The Recorder answers at its deadline; allow for the hop back.
+const REPLY_GRACE: Duration = Duration::from_millis(50);
 
 /// Why a flush did not complete.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -33,27 +35,12 @@ impl Runtime {
             return Err(FlushError::Closed);
         }
         let deadline = Instant::now() + timeout;
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let sent = inner.queue.push_control(
-            IngestItem::Flush(FlushRecorder {
-                reply: tx,
-                deadline,
-            }),
-            deadline,
-        );
-        if !sent {
-            return Err(FlushError::Incomplete(vec![(
-                "ingest".into(),
-                "queue stayed full".into(),
-            )]));
-        }
-        match rx.recv_deadline(deadline + Duration::from_millis(50)) {
+        match inner.control(deadline, |reply| {
+            IngestItem::Flush(FlushRecorder { reply, deadline })
+        }) {
             Ok(failures) if failures.is_empty() => Ok(()),
             Ok(failures) => Err(FlushError::Incomplete(failures)),
-            Err(_) => Err(FlushError::Incomplete(vec![(
-                "runtime".into(),
-                "no answer before the deadline".into(),
-            )])),
+            Err(why) => Err(FlushError::Incomplete(vec![("runtime".into(), why.into())])),
         }
     }
 
@@ -81,19 +68,11 @@ impl Inner {
             return None;
         }
         let deadline = Instant::now() + timeout;
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let queued = self.queue.push_control(
-            IngestItem::Close(CloseRecorder {
-                reply: tx,
-                deadline,
-            }),
-            deadline,
-        );
-        let reports = if queued {
-            rx.recv_deadline(deadline + Duration::from_millis(50)).ok()
-        } else {
-            None
-        };
+        let reports = self
+            .control(deadline, |reply| {
+                IngestItem::Close(CloseRecorder { reply, deadline })
+            })
+            .ok();
         self.shared.closing.store(true, Ordering::Release);
         let metrics = self.metrics();
         let timed_out = reports.is_none();
@@ -135,6 +114,21 @@ impl Inner {
         };
         *self.close_report.lock() = Some(report.clone());
         Some(report)
+    }
+
+    /// Sends a control message through the ingest queue (so it follows every record enqueued
+    /// before it) and waits for the Recorder's reply until `deadline`.
+    fn control<T>(
+        &self,
+        deadline: Instant,
+        message: impl FnOnce(crossbeam_channel::Sender<T>) -> IngestItem,
+    ) -> Result<T, &'static str> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.queue.push_control(message(tx), deadline) {
+            return Err("the ingest queue stayed full until the deadline");
+        }
+        rx.recv_deadline(deadline + REPLY_GRACE)
+            .map_err(|_| "no answer before the deadline")
     }
 
     /// Joins the runtime's threads that finish by `deadline`; a thread stuck in an exporter is

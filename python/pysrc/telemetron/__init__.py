@@ -1,0 +1,59 @@
+"""Telemetron: an actor-based, multi-signal telemetry runtime for ML and RL jobs.
+
+Record spans, events and errors for the price of a copy and an enqueue; a supervised Rust
+actor system batches them and fans them out to every configured exporter.
+
+    import telemetron
+    telemetron.configure(exporters=[{"type": "file", "path": "out/run.jsonl"}])
+    with telemetron.timed_span("train_epoch", span_attributes={"epoch": 1}):
+        ...
+    report = telemetron.shutdown()
+"""
+
+from telemetron._exporter import Exporter
+from telemetron._native import (
+    ConfigError,
+    EnqueueError,
+    ExporterError,
+    QueueFullError,
+    ShutdownError,
+    SpanRef,
+    TelemetronError,
+    ValidationError,
+)
+from telemetron._recorder import Recorder, get_recorder
+from telemetron._runtime import (
+    configure,
+    describe_config,
+    exporter_health,
+    flush,
+    is_configured,
+    metrics,
+    shutdown,
+)
+from telemetron._spans import current_span, timed_span
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "EnqueueError",
+    "Exporter",
+    "ExporterError",
+    "QueueFullError",
+    "Recorder",
+    "ShutdownError",
+    "SpanRef",
+    "TelemetronError",
+    "ValidationError",
+    "configure",
+    "current_span",
+    "describe_config",
+    "exporter_health",
+    "flush",
+    "get_recorder",
+    "is_configured",
+    "metrics",
+    "shutdown",
+    "timed_span",
+]

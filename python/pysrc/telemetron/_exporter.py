@@ -1,0 +1,38 @@
+"""Base class for exporters written in Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Exporter:
+    """Subclass and override what you need; configure with ``{"type": "python", "class":
+    "pkg.module:ClassName", **kwargs}`` (kwargs go to ``__init__``).
+
+    Every method is called on a runtime-owned thread that holds the GIL only for the call,
+    never concurrently, in record order. Records are dicts with the file exporter's fields
+    (``kind``, ``name``, ``trace_id``, ``span_id``, ``attributes``, ...). An exception counts as
+    a failure in the exporter's health: the first sends it a telemetry data error, repeated ones
+    disable it. ``close`` is called once, even on a disabled exporter.
+    """
+
+    def initialize(self, context: dict[str, Any]) -> None:
+        """Called once before any export: ``name``, ``run_name``, ``restarts``."""
+
+    def export_start(self, span: dict[str, Any]) -> None:
+        """A span started."""
+
+    def export_stop(self, span: dict[str, Any]) -> None:
+        """A span stopped (with ``duration_ns`` and ``status``)."""
+
+    def export_event(self, event: dict[str, Any]) -> None:
+        """An event."""
+
+    def export_error(self, error: dict[str, Any]) -> None:
+        """An application error."""
+
+    def export_telemetry_data_error(self, error: dict[str, Any]) -> None:
+        """This exporter's (or every exporter's) telemetry can no longer be trusted."""
+
+    def close(self) -> None:
+        """Flush and release resources."""

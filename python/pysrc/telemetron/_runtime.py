@@ -1,0 +1,133 @@
+"""The process-wide runtime: configure, shutdown, atexit, fork safety."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from telemetron import _native, _registry
+
+_lock = threading.Lock()
+_runtime: _native.Runtime | None = None
+_pid: int | None = None
+# Runtimes inherited across fork(): their threads do not exist in the child, so closing them
+# would wait for nobody. They are kept referenced, never closed, never dropped.
+_abandoned: list[_native.Runtime] = []
+
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+
+
+def configure(
+    exporters: Sequence[Mapping[str, Any] | type] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    plugins: Sequence[Mapping[str, Any]] | None = None,
+    **settings: Any,
+) -> None:
+    """Start (or restart) the process-wide runtime.
+
+    ``exporters`` is the code layer of the configuration: a list of ``{"type": ..., ...}``
+    mappings (an ``Exporter`` subclass may stand for ``{"type": "python", "class": ...}``). It
+    replaces the exporter list of the config file and of installed packages' entry points.
+    ``settings`` are runtime settings (``run_name=``, ``project=``, ``backpressure=``, ...);
+    ``TELEMETRON_*`` environment variables override them.
+
+    A runtime configured earlier is shut down first.
+    """
+    global _runtime, _pid
+    entries = None if exporters is None else [_registry.exporter_entry(e) for e in exporters]
+    layers = _registry.config_layers()
+    runtime = _native.Runtime(
+        exporters=entries,
+        plugins=None if plugins is None else [dict(p) for p in plugins],
+        config_file=None if config_file is None else os.fspath(config_file),
+        settings=dict(settings) or None,
+        registry_layers=layers or None,
+    )
+    with _lock:
+        previous, _runtime, _pid = _current_or_none(), runtime, os.getpid()
+    if previous is not None:
+        previous.close(DEFAULT_SHUTDOWN_TIMEOUT)
+
+
+def _current_or_none() -> _native.Runtime | None:
+    if _runtime is not None and _pid != os.getpid():
+        _abandoned.append(_runtime)
+        return None
+    return _runtime
+
+
+def get_runtime() -> _native.Runtime:
+    """The runtime, started with the default configuration on first use (and anew after fork)."""
+    global _runtime, _pid
+    runtime = _runtime
+    if runtime is not None and _pid == os.getpid():
+        return runtime
+    with _lock:
+        current = _current_or_none()
+        if current is None:
+            current = _native.Runtime(registry_layers=_registry.config_layers() or None)
+            _runtime, _pid = current, os.getpid()
+        return current
+
+
+def is_configured() -> bool:
+    """Whether this process has a running runtime."""
+    return _runtime is not None and _pid == os.getpid()
+
+
+def shutdown(timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> dict[str, Any] | None:
+    """Flush every exporter and close, waiting at most ``timeout`` seconds (without the GIL).
+
+    Returns the close report (``undelivered``, ``timed_out``, ``background_errors``,
+    ``metrics``), or None when nothing was running.
+    """
+    global _runtime
+    with _lock:
+        runtime, _runtime = _current_or_none(), None
+    if runtime is None:
+        return None
+    return runtime.close(timeout)
+
+
+def flush(timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
+    """Wait until everything recorded so far is exported (raises ExporterError otherwise)."""
+    get_runtime().flush(timeout)
+
+
+def metrics() -> dict[str, Any]:
+    """Self-metrics: added / enqueued / sent / dropped / failed per record kind and exporter."""
+    return get_runtime().metrics()
+
+
+def exporter_health() -> list[dict[str, Any]]:
+    """Health of every exporter: failures, whether it ever succeeded, why it was disabled."""
+    return get_runtime().exporter_health()
+
+
+def describe_config() -> str:
+    """The effective configuration with the source of every value (secrets redacted)."""
+    return get_runtime().describe_config()
+
+
+def _after_fork_in_child() -> None:
+    global _runtime, _lock
+    if _runtime is not None:
+        _abandoned.append(_runtime)
+    _runtime = None
+    _lock = threading.Lock()
+
+
+def _close_at_exit() -> None:
+    try:
+        shutdown()
+    except Exception as exc:  # noqa: BLE001 - never fail interpreter exit
+        import warnings
+
+        warnings.warn(f"telemetron: shutdown at exit failed: {exc}", stacklevel=1)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_at_exit)

@@ -1,0 +1,25 @@
+//! `telemetron._native`: the Rust half of the Python package. Thin wrappers only: the runtime,
+//! config and exporters are the Rust crates'; this crate converts values and errors.
+
+mod attributes;
+mod convert;
+mod errors;
+mod python_exporter;
+mod records;
+mod runtime;
+
+use pyo3::prelude::*;
+
+// jemalloc without initial-exec TLS, so the extension dlopens into any process.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<runtime::PyRuntime>()?;
+    m.add_class::<runtime::SpanRef>()?;
+    m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! `type: python`: an exporter class written in Python (`class: "pkg.module:ClassName"`, or the
+//! name of an entry point in the `telemetron.exporters` group). It runs on the exporter's own
+//! runtime thread and takes the GIL only there, once per batch.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::{Map, Value};
+use telemetron::model::{ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError};
+use telemetron::plugins::{BuildContext, ExporterRegistration, RegistryError};
+use telemetron::{ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch};
+
+use crate::convert::to_python;
+use crate::records::to_py_record;
+
+struct PythonExporter {
+    class: Arc<Py<PyAny>>,
+    kwargs: Map<String, Value>,
+    instance: Option<Py<PyAny>>,
+}
+
+fn describe(py: Python<'_>, err: PyErr) -> ExportError {
+    let type_name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    ExportError::failed(format!("{type_name}: {}", err.value(py)))
+}
+
+impl PythonExporter {
+    fn call(
+        &mut self,
+        method: &str,
+        records: &mut dyn Iterator<Item = &Record>,
+    ) -> Result<(), ExportError> {
+        Python::attach(|py| {
+            let instance = self
+                .instance
+                .as_ref()
+                .ok_or_else(|| ExportError::failed("python exporter used before initialize"))?
+                .bind(py);
+            for record in records {
+                let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
+                let method = if method.is_empty() {
+                    method_for(record)
+                } else {
+                    method
+                };
+                instance
+                    .call_method1(method, (dict,))
+                    .map_err(|e| describe(py, e))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn method_for(record: &Record) -> &'static str {
+    match record {
+        Record::SpanStart(_) => "export_start",
+        Record::SpanStop(_) => "export_stop",
+        Record::Event(_) => "export_event",
+        Record::Error(_) => "export_error",
+        Record::TelemetryDataError(_) => "export_telemetry_data_error",
+        _ => "export_event",
+    }
+}
+
+impl Exporter for PythonExporter {
+    fn initialize(&mut self, ctx: &ExporterContext) -> Result<(), ExportError> {
+        Python::attach(|py| {
+            let kwargs = PyDict::new(py);
+            for (k, v) in &self.kwargs {
+                kwargs
+                    .set_item(k, to_python(py, v).map_err(|e| describe(py, e))?)
+                    .map_err(|e| describe(py, e))?;
+            }
+            let instance = self
+                .class
+                .bind(py)
+                .call((), Some(&kwargs))
+                .map_err(|e| describe(py, e))?;
+            let context = PyDict::new(py);
+            let fill = || -> PyResult<()> {
+                context.set_item("name", &ctx.name)?;
+                context.set_item("run_name", &ctx.run.run_name)?;
+                context.set_item("restarts", ctx.restarts)
+            };
+            fill().map_err(|e| describe(py, e))?;
+            instance
+                .call_method1("initialize", (context,))
+                .map_err(|e| describe(py, e))?;
+            self.instance = Some(instance.unbind());
+            Ok(())
+        })
+    }
+
+    fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
+        self.call(
+            "export_start",
+            &mut std::iter::once(&Record::SpanStart(span.clone())),
+        )
+    }
+
+    fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
+        self.call(
+            "export_stop",
+            &mut std::iter::once(&Record::SpanStop(span.clone())),
+        )
+    }
+
+    fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
+        self.call(
+            "export_event",
+            &mut std::iter::once(&Record::Event(event.clone())),
+        )
+    }
+
+    fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
+        self.call(
+            "export_error",
+            &mut std::iter::once(&Record::Error(error.clone())),
+        )
+    }
+
+    fn export_telemetry_data_error(
+        &mut self,
+        error: &TelemetryDataError,
+    ) -> Result<(), ExportError> {
+        self.call(
+            "export_telemetry_data_error",
+            &mut std::iter::once(&Record::TelemetryDataError(error.clone())),
+        )
+    }
+
+    /// One GIL acquisition per batch.
+    fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        self.call("", &mut batch.iter())
+    }
+
+    fn close(&mut self) -> Result<(), ExportError> {
+        let Some(instance) = self.instance.take() else {
+            return Ok(());
+        };
+        Python::attach(|py| {
+            instance
+                .bind(py)
+                .call_method0("close")
+                .map(drop)
+                .map_err(|e| describe(py, e))
+        })
+    }
+}
+
+impl Drop for PythonExporter {
+    fn drop(&mut self) {
+        // Python objects are released with the GIL held.
+        if let Some(instance) = self.instance.take() {
+            Python::attach(|_py| drop(instance));
+        }
+    }
+}
+
+fn build(
+    options: &Map<String, Value>,
+    _ctx: &BuildContext<'_>,
+) -> Result<ExporterFactory, RegistryError> {
+    let invalid = |reason: String| RegistryError::InvalidOptions {
+        kind: "exporter",
+        name: "python".into(),
+        reason,
+    };
+    let path = match options.get("class") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(invalid("`class` must name the exporter class as \"pkg.module:ClassName\" or an entry point of the telemetron.exporters group".into())),
+    };
+    let class = Python::attach(|py| -> PyResult<Py<PyAny>> {
+        let registry = py.import("telemetron._registry")?;
+        Ok(registry
+            .call_method1("resolve_exporter_class", (path.as_str(),))?
+            .unbind())
+    })
+    .map_err(|e| {
+        Python::attach(|py| invalid(format!("cannot load class {path:?}: {}", e.value(py))))
+    })?;
+    let class = Arc::new(class);
+    let kwargs: Map<String, Value> = options
+        .iter()
+        .filter(|(k, _)| k.as_str() != "class")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(Arc::new(move || {
+        Box::new(PythonExporter {
+            class: class.clone(),
+            kwargs: kwargs.clone(),
+            instance: None,
+        })
+    }))
+}
+
+telemetron::plugins::inventory::submit! {
+    ExporterRegistration {
+        type_name: "python",
+        description: "an exporter class written in Python (class: \"pkg.module:ClassName\")",
+        secret_keys: &[],
+        build,
+    }
+}

@@ -1,0 +1,74 @@
+//! Records as Python dicts, for exporters written in Python. Keys match the file exporter's
+//! JSON Lines fields.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use telemetron::model::{Record, SpanContext, SpanId};
+
+use crate::attributes::to_dict;
+
+fn ids(d: &Bound<'_, PyDict>, span: Option<SpanContext>) -> PyResult<()> {
+    d.set_item("trace_id", span.map(|s| s.trace_id.to_string()))?;
+    d.set_item("span_id", span.map(|s| s.span_id.to_string()))
+}
+
+fn parent(d: &Bound<'_, PyDict>, parent: Option<SpanId>) -> PyResult<()> {
+    d.set_item("parent_span_id", parent.map(|p| p.to_string()))
+}
+
+pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match record {
+        Record::SpanStart(s) => {
+            d.set_item("kind", "span_start")?;
+            d.set_item("time_ns", s.time.0)?;
+            ids(&d, Some(s.context))?;
+            parent(&d, s.parent)?;
+            d.set_item("name", s.name.as_ref())?;
+            d.set_item("attributes", to_dict(py, &s.attributes)?)?;
+            d.set_item(
+                "start_event_attributes",
+                to_dict(py, &s.start_event_attributes)?,
+            )?;
+        }
+        Record::SpanStop(s) => {
+            d.set_item("kind", "span_stop")?;
+            d.set_item("time_ns", s.time.0)?;
+            ids(&d, Some(s.context))?;
+            parent(&d, s.parent)?;
+            d.set_item("name", s.name.as_ref())?;
+            d.set_item("start_time_ns", s.start_time.0)?;
+            d.set_item("duration_ns", s.duration_ns)?;
+            d.set_item("status", s.status.as_str())?;
+            if let telemetron::model::SpanStatus::Error(m) = &s.status {
+                d.set_item("status_message", m)?;
+            }
+            d.set_item("attributes", to_dict(py, &s.attributes)?)?;
+        }
+        Record::Event(e) => {
+            d.set_item("kind", "event")?;
+            d.set_item("time_ns", e.time.0)?;
+            ids(&d, e.span)?;
+            d.set_item("name", e.name.as_ref())?;
+            d.set_item("attributes", to_dict(py, &e.attributes)?)?;
+        }
+        Record::Error(e) => {
+            d.set_item("kind", "error")?;
+            d.set_item("time_ns", e.time.0)?;
+            ids(&d, e.span)?;
+            d.set_item("message", &e.message)?;
+            d.set_item("exception_type", &e.exception_type)?;
+            d.set_item("exception_message", &e.exception_message)?;
+            d.set_item("traceback", &e.traceback)?;
+        }
+        Record::TelemetryDataError(e) => {
+            d.set_item("kind", "telemetry_data_error")?;
+            d.set_item("time_ns", e.time.0)?;
+            d.set_item("error_type", e.kind.as_str())?;
+            d.set_item("message", &e.message)?;
+            d.set_item("exporter", &e.exporter)?;
+        }
+        _ => d.set_item("kind", "unknown")?,
+    }
+    Ok(d)
+}

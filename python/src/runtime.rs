@@ -1,0 +1,293 @@
+//! `_native.Runtime`: one Telemetron runtime, and `_native.SpanRef`, a span's identity.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::Value;
+use telemetron::model::{SpanContext, SpanId, SpanStatus, TelemetryDataErrorKind, TraceId};
+use telemetron::{Backpressure, ConfigLoader, ErrorInfo, Runtime};
+
+use crate::attributes::to_attributes;
+use crate::convert::{report_to_python, to_json};
+use crate::errors::{ToPyErr, ValidationError};
+
+/// A span's identity: what `start` returns and `stop`, `event` and `error` take.
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    from_py_object,
+    module = "telemetron._native",
+    name = "SpanRef"
+)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SpanRef {
+    trace: u128,
+    span: u64,
+}
+
+impl SpanRef {
+    fn context(&self) -> SpanContext {
+        SpanContext {
+            trace_id: TraceId(self.trace),
+            span_id: SpanId(self.span),
+        }
+    }
+}
+
+#[pymethods]
+impl SpanRef {
+    /// 32 lowercase hex digits.
+    #[getter]
+    fn trace_id(&self) -> String {
+        TraceId(self.trace).to_string()
+    }
+
+    /// 16 lowercase hex digits.
+    #[getter]
+    fn span_id(&self) -> String {
+        SpanId(self.span).to_string()
+    }
+
+    /// The W3C `traceparent` value.
+    #[getter]
+    fn traceparent(&self) -> String {
+        self.context().traceparent()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SpanRef(trace_id={}, span_id={})",
+            self.trace_id(),
+            self.span_id()
+        )
+    }
+}
+
+impl From<SpanContext> for SpanRef {
+    fn from(c: SpanContext) -> Self {
+        SpanRef {
+            trace: c.trace_id.0,
+            span: c.span_id.0,
+        }
+    }
+}
+
+#[pyclass(frozen, module = "telemetron._native", name = "Runtime")]
+pub(crate) struct PyRuntime {
+    runtime: Runtime,
+    block: bool,
+    description: String,
+}
+
+impl PyRuntime {
+    /// Runs `f` without the GIL when backpressure may make it wait.
+    fn maybe_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+        if self.block {
+            py.detach(f)
+        } else {
+            f()
+        }
+    }
+}
+
+#[pymethods]
+impl PyRuntime {
+    #[new]
+    #[pyo3(signature = (exporters=None, plugins=None, config_file=None, settings=None, registry_layers=None))]
+    fn new(
+        exporters: Option<&Bound<'_, PyList>>,
+        plugins: Option<&Bound<'_, PyList>>,
+        config_file: Option<PathBuf>,
+        settings: Option<&Bound<'_, PyDict>>,
+        registry_layers: Option<Vec<(String, Bound<'_, PyDict>)>>,
+    ) -> PyResult<Self> {
+        let mut loader = ConfigLoader::new();
+        if let Some(list) = exporters {
+            let Value::Array(items) = to_json(list.as_any(), "exporters")? else {
+                unreachable!()
+            };
+            loader = loader.exporters(items);
+        }
+        if let Some(list) = plugins {
+            let Value::Array(items) = to_json(list.as_any(), "plugins")? else {
+                unreachable!()
+            };
+            loader = loader.plugins(items);
+        }
+        if let Some(path) = config_file {
+            loader = loader.config_file(path);
+        }
+        if let Some(settings) = settings {
+            if let Value::Object(map) = to_json(settings.as_any(), "settings")? {
+                for (k, v) in map {
+                    loader = loader.set(&k, v);
+                }
+            }
+        }
+        for (name, layer) in registry_layers.unwrap_or_default() {
+            if let Value::Object(map) = to_json(layer.as_any(), &name)? {
+                loader = loader.registry_layer(name, map);
+            }
+        }
+        let loaded = loader.load().map_err(ToPyErr::to_py)?;
+        let runtime = telemetron::start_loaded(&loaded).map_err(ToPyErr::to_py)?;
+        Ok(PyRuntime {
+            block: loaded.settings.backpressure == Backpressure::Block,
+            description: loaded.describe(),
+            runtime,
+        })
+    }
+
+    #[pyo3(signature = (name, parent=None, attributes=None, start_event_attributes=None))]
+    fn start_span(
+        &self,
+        py: Python<'_>,
+        name: String,
+        parent: Option<SpanRef>,
+        attributes: Option<&Bound<'_, PyDict>>,
+        start_event_attributes: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<SpanRef> {
+        let attributes = to_attributes(attributes)?;
+        let start_attrs = to_attributes(start_event_attributes)?;
+        let parent = parent.map(|p| p.context());
+        self.maybe_detached(py, || {
+            self.runtime
+                .start_span_with_event(name, parent, attributes, start_attrs)
+        })
+        .map(SpanRef::from)
+        .map_err(ToPyErr::to_py)
+    }
+
+    #[pyo3(signature = (span, attributes=None, cancelled=false))]
+    fn stop_span(
+        &self,
+        py: Python<'_>,
+        span: SpanRef,
+        attributes: Option<&Bound<'_, PyDict>>,
+        cancelled: bool,
+    ) -> PyResult<()> {
+        let attributes = to_attributes(attributes)?;
+        let status = if cancelled {
+            SpanStatus::Cancelled
+        } else {
+            SpanStatus::Ok
+        };
+        self.maybe_detached(py, || {
+            self.runtime
+                .stop_span_with_status(span.context(), status, attributes)
+        })
+        .map_err(ToPyErr::to_py)
+    }
+
+    #[pyo3(signature = (span, name, attributes=None))]
+    fn event(
+        &self,
+        py: Python<'_>,
+        span: Option<SpanRef>,
+        name: String,
+        attributes: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let attributes = to_attributes(attributes)?;
+        self.maybe_detached(py, || {
+            self.runtime
+                .event(span.map(|s| s.context()), name, attributes)
+        })
+        .map_err(ToPyErr::to_py)
+    }
+
+    #[pyo3(signature = (span, message, exception_type=None, exception_message=None, traceback=None))]
+    fn error(
+        &self,
+        py: Python<'_>,
+        span: Option<SpanRef>,
+        message: String,
+        exception_type: Option<String>,
+        exception_message: Option<String>,
+        traceback: Option<String>,
+    ) -> PyResult<()> {
+        let info = ErrorInfo {
+            message,
+            exception_type,
+            exception_message,
+            traceback,
+        };
+        self.maybe_detached(py, || self.runtime.error(span.map(|s| s.context()), info))
+            .map_err(ToPyErr::to_py)
+    }
+
+    fn telemetry_data_error(&self, py: Python<'_>, kind: &str, message: String) -> PyResult<()> {
+        let kind = match kind {
+            "no_telemetry_data" => TelemetryDataErrorKind::NoTelemetryData,
+            "incomplete_telemetry_data" => TelemetryDataErrorKind::IncompleteTelemetryData,
+            other => {
+                return Err(ValidationError::new_err(format!(
+                    "telemetry data error kind must be 'no_telemetry_data' or 'incomplete_telemetry_data', got {other:?}"
+                )))
+            }
+        };
+        self.maybe_detached(py, || self.runtime.telemetry_data_error(kind, message))
+            .map_err(ToPyErr::to_py)
+    }
+
+    /// Waits (without the GIL) until everything recorded so far is exported and flushed.
+    fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let timeout = secs(timeout)?;
+        py.detach(|| self.runtime.flush(timeout))
+            .map_err(ToPyErr::to_py)
+    }
+
+    /// Closes (without the GIL) and returns the close report as a dict.
+    fn close<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = secs(timeout)?;
+        let report = py
+            .detach(|| self.runtime.close(timeout))
+            .map_err(ToPyErr::to_py)?;
+        report_to_python(py, &report)
+    }
+
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        report_to_python(py, &self.runtime.metrics())
+    }
+
+    fn exporter_health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        report_to_python(py, &self.runtime.exporter_health())
+    }
+
+    /// The effective configuration with the source of every value (secrets redacted).
+    fn describe_config(&self) -> String {
+        self.description.clone()
+    }
+
+    #[getter]
+    fn run_name(&self) -> String {
+        self.runtime.run().run_name.clone()
+    }
+}
+
+impl Drop for PyRuntime {
+    fn drop(&mut self) {
+        // The last handle closes the runtime; a Python exporter needs the GIL to finish, so
+        // give it up while waiting.
+        let runtime = self.runtime.clone();
+        Python::attach(|py| py.detach(move || drop(runtime)));
+    }
+}
+
+fn secs(timeout: f64) -> PyResult<Duration> {
+    if timeout.is_finite() && timeout >= 0.0 {
+        Ok(Duration::from_secs_f64(timeout))
+    } else {
+        Err(ValidationError::new_err(format!(
+            "timeout must be a finite number of seconds >= 0, got {timeout}"
+        )))
+    }
+}
+
+/// The registered exporter types.
+#[pyfunction]
+pub(crate) fn exporter_types() -> Vec<&'static str> {
+    telemetron::plugins::exporter_types()
+}

@@ -2,25 +2,53 @@
 CARGO_TARGET_DIR ?= $(HOME)/.cache/telemetron/target
 export CARGO_TARGET_DIR
 
-.PHONY: demo test lint unit bench config-show
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYDEPS := maturin pytest mypy ruff setuptools wheel
 
-## demo: a small fake training loop on the embedded default (the file exporter)
-demo:
+.PHONY: demo demo-rust develop test lint unit pytest bench bench-python config-show
+
+## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
+demo: develop
+	$(PY) examples/quickstart.py
+
+## demo-rust: the same loop through the Rust API
+demo-rust:
 	cargo run --example quickstart
 
-## test: formatting, clippy -D warnings, and every test of every crate
-test: lint unit
+## test: formatting, linters, every Rust test and every Python test (what .ci/run runs)
+test: lint unit pytest
 
-lint:
+$(VENV)/.deps:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q $(PYDEPS)
+	touch $@
+
+## develop: build the extension (debug) and install it into .venv
+develop: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q -m python/Cargo.toml
+
+lint: $(VENV)/.deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 unit:
 	cargo test --workspace
 
+pytest: develop
+	$(PY) -m pytest python/tests -q
+
 ## bench: criterion caller cost + sustained throughput, side by side with tracing
 bench:
 	cargo bench --bench span_throughput
+
+## bench-python: timed_span against OneLogger, the OpenTelemetry SDK and pytracingx
+bench-python: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) -m pip install -q nv-one-logger-core opentelemetry-sdk opentelemetry-exporter-otlp-proto-grpc pytracingx
+	$(PY) benches/span_overhead.py
 
 ## config-show: the effective configuration and where each value came from
 config-show:

@@ -29,6 +29,7 @@ from telemetron._runtime import (
     flush,
     is_configured,
     metrics,
+    run_name,
     shutdown,
 )
 from telemetron._spans import current_span, timed_span
@@ -54,6 +55,7 @@ __all__ = [
     "get_recorder",
     "is_configured",
     "metrics",
+    "run_name",
     "shutdown",
     "timed_span",
 ]

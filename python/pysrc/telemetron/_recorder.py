@@ -40,12 +40,16 @@ class Recorder:
         """Record an event in ``span`` (or outside any span with None)."""
         get_runtime().event(span, name, attributes)
 
-    def error(self, span: SpanRef | None, message: str, exception: BaseException | None = None) -> None:
+    def error(
+        self, span: SpanRef | None, message: str, exception: BaseException | None = None
+    ) -> None:
         """Record an application error; with ``exception``, its type, message and traceback."""
         if exception is None:
             get_runtime().error(span, message)
             return
-        tb = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+        tb = "".join(
+            traceback.format_exception(type(exception), exception, exception.__traceback__)
+        )
         get_runtime().error(span, message, type(exception).__name__, str(exception), tb)
 
     def telemetry_data_error(

@@ -33,7 +33,9 @@ def config_layers() -> list[tuple[str, dict[str, Any]]]:
                 raise TypeError(f"expected a mapping or a list, got {type(obj).__name__}")
             layers.append((f"entry point {ep.name}", dict(obj)))
         except Exception as exc:  # noqa: BLE001 - a broken plugin is skipped, not fatal
-            warnings.warn(f"telemetron: skipping {CONFIG_GROUP} entry point {ep.name!r}: {exc}", stacklevel=2)
+            warnings.warn(
+                f"telemetron: skipping {CONFIG_GROUP} entry point {ep.name!r}: {exc}", stacklevel=2
+            )
     return layers
 
 

@@ -107,6 +107,11 @@ def exporter_health() -> list[dict[str, Any]]:
     return get_runtime().exporter_health()
 
 
+def run_name() -> str:
+    """The run name in use (generated when none was configured)."""
+    return get_runtime().run_name
+
+
 def describe_config() -> str:
     """The effective configuration with the source of every value (secrets redacted)."""
     return get_runtime().describe_config()

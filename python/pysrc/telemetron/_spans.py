@@ -73,10 +73,10 @@ class timed_span:  # noqa: N801 - OneLogger's name
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         span, runtime, token = self._span, self._runtime, self._token
         if span is None or runtime is None or token is None:
-            return False
+            return
         _CURRENT.reset(token)
         if exc is None:
             runtime.stop_span(span, self.stop_event_attributes)
@@ -91,7 +91,6 @@ class timed_span:  # noqa: N801 - OneLogger's name
             runtime.stop_span(span, self.stop_event_attributes)
         else:
             runtime.stop_span(span, self.stop_event_attributes, True)
-        return False
 
     async def __aenter__(self) -> SpanRef:
         return self.__enter__()
@@ -101,8 +100,8 @@ class timed_span:  # noqa: N801 - OneLogger's name
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
-        return self.__exit__(exc_type, exc, tb)
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
     def _fresh(self) -> timed_span:
         return timed_span(

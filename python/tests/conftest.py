@@ -1,0 +1,38 @@
+"""Fixtures: each test gets a fresh runtime writing to its own JSON Lines file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import telemetron
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every record of a file exporter's output, without the header line."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    return [line for line in lines if line["kind"] != "header"]
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "run.jsonl"
+    telemetron.configure(exporters=[{"type": "file", "path": str(path)}])
+    yield path
+    telemetron.shutdown()
+
+
+@pytest.fixture
+def records(out: Path) -> Callable[[], list[dict[str, Any]]]:
+    """Shut the runtime down and return what the file exporter wrote."""
+
+    def finish() -> list[dict[str, Any]]:
+        report = telemetron.shutdown()
+        assert report is not None and report["undelivered"] == [], report
+        return read_records(out)
+
+    return finish

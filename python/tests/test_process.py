@@ -1,0 +1,69 @@
+"""Process-level behaviour: fork safety, atexit, import cost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import telemetron
+from conftest import read_records
+
+
+def test_fork_child_gets_its_own_runtime_and_parent_is_untouched(tmp_path):
+    parent_out = tmp_path / "parent.jsonl"
+    child_out = tmp_path / "child.jsonl"
+    telemetron.configure(exporters=[{"type": "file", "path": str(parent_out)}])
+    with telemetron.timed_span("before-fork"):
+        pass
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh runtime on first use
+        code = 1
+        try:
+            telemetron.configure(exporters=[{"type": "file", "path": str(child_out)}])
+            with telemetron.timed_span("in-child"):
+                pass
+            report = telemetron.shutdown(timeout=5)
+            code = 0 if report is not None and report["undelivered"] == [] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with telemetron.timed_span("after-fork"):
+        pass
+    telemetron.shutdown()
+    parent_names = [r["name"] for r in read_records(parent_out) if r["kind"] == "span_stop"]
+    assert parent_names == ["before-fork", "after-fork"]
+    child_names = [r["name"] for r in read_records(child_out) if r["kind"] == "span_stop"]
+    assert child_names == ["in-child"]
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_import_does_not_import_numpy(tmp_path):
+    result = run_python("import sys, telemetron; print('numpy' in sys.modules)", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_forgotten_shutdown_is_closed_at_exit(tmp_path):
+    code = """
+        import telemetron
+        telemetron.configure(exporters=[{"type": "file", "path": "out.jsonl"}])
+        for i in range(1000):
+            telemetron.get_recorder().event(None, "e", {"i": i})
+    """
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    events = [r for r in read_records(tmp_path / "out.jsonl") if r["kind"] == "event"]
+    assert len(events) == 1000, "atexit flushed everything"

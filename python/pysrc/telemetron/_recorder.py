@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Mapping
-from typing import Any, Literal
-
-from telemetron._native import SpanRef
 from telemetron._runtime import exporter_health, get_runtime, metrics
 from telemetron._spans import _CURRENT
 
-Attrs = Mapping[str, Any] | None
-DataErrorKind = Literal["no_telemetry_data", "incomplete_telemetry_data"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Literal
+
+    from telemetron._native import SpanRef
+
+    Attrs = Mapping[str, Any] | None
+    DataErrorKind = Literal["no_telemetry_data", "incomplete_telemetry_data"]
 
 
 class Recorder:
@@ -48,7 +50,9 @@ class Recorder:
             get_runtime().error(span, message)
             return
         tb = "".join(
-            traceback.format_exception(type(exception), exception, exception.__traceback__)
+            __import__("traceback").format_exception(
+                type(exception), exception, exception.__traceback__
+            )
         )
         get_runtime().error(span, message, type(exception).__name__, str(exception), tb)
 

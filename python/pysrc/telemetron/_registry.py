@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from collections.abc import Mapping
-from importlib.metadata import entry_points
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 CONFIG_GROUP = "telemetron.exporter_configs"
 EXPORTER_GROUP = "telemetron.exporters"
@@ -19,6 +18,11 @@ def config_layers() -> list[tuple[str, dict[str, Any]]]:
     list of exporter entries), a callable returning one, or has ``get_default_config()``.
     Failures are warned about and skipped: a broken plugin never stops a job.
     """
+    # ~20 ms of imports: paid when configuring, not at `import telemetron`.
+    import warnings
+    from collections.abc import Mapping
+    from importlib.metadata import entry_points
+
     layers: list[tuple[str, dict[str, Any]]] = []
     for ep in entry_points(group=CONFIG_GROUP):
         try:
@@ -41,12 +45,16 @@ def config_layers() -> list[tuple[str, dict[str, Any]]]:
 
 def resolve_exporter_class(path: str) -> type:
     """``"pkg.module:ClassName"``, or the name of a ``telemetron.exporters`` entry point."""
+    import importlib
+
     if ":" in path:
         module_name, _, qualname = path.partition(":")
         obj: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     else:
+        from importlib.metadata import entry_points
+
         matches = [ep for ep in entry_points(group=EXPORTER_GROUP) if ep.name == path]
         if not matches:
             known = sorted(ep.name for ep in entry_points(group=EXPORTER_GROUP))
@@ -64,6 +72,8 @@ def exporter_entry(entry: Mapping[str, Any] | type) -> dict[str, Any]:
     """A code-layer exporter entry; an Exporter subclass becomes ``type: python``."""
     if isinstance(entry, type):
         return {"type": "python", "class": f"{entry.__module__}:{entry.__qualname__}"}
+    from collections.abc import Mapping
+
     if isinstance(entry, Mapping):
         result = dict(entry)
         cls = result.get("class")

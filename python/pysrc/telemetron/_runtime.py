@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import _thread  # `threading` costs ~3 ms to import; a plain lock is all we need
 import atexit
 import os
-import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 from telemetron import _native, _registry
 
-_lock = threading.Lock()
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+_lock = _thread.allocate_lock()
 _runtime: _native.Runtime | None = None
 _pid: int | None = None
 # Runtimes inherited across fork(): their threads do not exist in the child, so closing them
@@ -63,7 +66,7 @@ def get_runtime() -> _native.Runtime:
     """The runtime, started with the default configuration on first use (and anew after fork)."""
     global _runtime, _pid
     runtime = _runtime
-    if runtime is not None and _pid == os.getpid():
+    if runtime is not None:  # the at-fork hook clears it in a child: no getpid() per call
         return runtime
     with _lock:
         current = _current_or_none()
@@ -122,7 +125,7 @@ def _after_fork_in_child() -> None:
     if _runtime is not None:
         _abandoned.append(_runtime)
     _runtime = None
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
 
 
 def _close_at_exit() -> None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
-import traceback
-from collections.abc import Callable, Mapping
-from contextvars import ContextVar, Token
-from types import TracebackType
-from typing import Any, TypeVar, cast
+from contextvars import ContextVar
 
-from telemetron._native import Runtime, SpanRef
+from telemetron import _runtime as _runtime_module
+from telemetron._native import SpanRef
 from telemetron._runtime import get_runtime
 
-_CURRENT: ContextVar[SpanRef | None] = ContextVar("telemetron_current_span", default=None)
+# `typing` and `inspect` cost milliseconds to import: only for type checkers, or lazily.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from contextvars import Token
+    from types import TracebackType
+    from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
-Attrs = Mapping[str, Any] | None
+    from telemetron._native import Runtime
+
+    F = TypeVar("F", bound=Callable[..., Any])
+    Attrs = Mapping[str, Any] | None
+
+_CURRENT: ContextVar[SpanRef | None] = ContextVar("telemetron_current_span", default=None)
 
 
 def current_span() -> SpanRef | None:
@@ -60,7 +65,9 @@ class timed_span:  # noqa: N801 - OneLogger's name
         self._token: Token[SpanRef | None] | None = None
 
     def __enter__(self) -> SpanRef:
-        runtime = self._runtime = get_runtime()
+        # The module global first: a function call per span is measurable at this scale.
+        runtime = _runtime_module._runtime or get_runtime()
+        self._runtime = runtime
         span = runtime.start_span(
             self.name, _CURRENT.get(), self.span_attributes, self.start_event_attributes
         )
@@ -80,7 +87,10 @@ class timed_span:  # noqa: N801 - OneLogger's name
         _CURRENT.reset(token)
         if exc is None:
             runtime.stop_span(span, self.stop_event_attributes)
-        elif isinstance(exc, Exception):
+            return
+        if isinstance(exc, Exception):
+            import traceback
+
             runtime.error(
                 span,
                 f"Error in {self.name}: {exc}",
@@ -109,6 +119,9 @@ class timed_span:  # noqa: N801 - OneLogger's name
         )
 
     def __call__(self, func: F) -> F:
+        import functools
+        import inspect
+
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -116,11 +129,11 @@ class timed_span:  # noqa: N801 - OneLogger's name
                 async with self._fresh():
                     return await func(*args, **kwargs)
 
-            return cast(F, async_wrapper)
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self._fresh():
                 return func(*args, **kwargs)
 
-        return cast(F, wrapper)
+        return wrapper  # type: ignore[return-value]

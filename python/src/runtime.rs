@@ -1,6 +1,8 @@
 //! `_native.Runtime`: one Telemetron runtime, and `_native.SpanRef`, a span's identity.
 
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -77,7 +79,9 @@ impl From<SpanContext> for SpanRef {
 
 #[pyclass(frozen, module = "telemetron._native", name = "Runtime")]
 pub(crate) struct PyRuntime {
-    runtime: Runtime,
+    // Dropped by hand in `Drop`: with the GIL released, or never for an abandoned runtime.
+    runtime: ManuallyDrop<Runtime>,
+    abandoned: AtomicBool,
     block: bool,
     description: String,
 }
@@ -137,7 +141,8 @@ impl PyRuntime {
         Ok(PyRuntime {
             block: loaded.settings.backpressure == Backpressure::Block,
             description: loaded.describe(),
-            runtime,
+            runtime: ManuallyDrop::new(runtime),
+            abandoned: AtomicBool::new(false),
         })
     }
 
@@ -265,13 +270,22 @@ impl PyRuntime {
     fn run_name(&self) -> String {
         self.runtime.run().run_name.clone()
     }
+
+    /// After `fork()`, in the child: this runtime's threads do not exist here, so it must
+    /// never be closed (that would wait for nobody until the timeout). It is leaked instead.
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
+    }
 }
 
 impl Drop for PyRuntime {
     fn drop(&mut self) {
-        // The last handle closes the runtime; a Python exporter needs the GIL to finish, so
-        // give it up while waiting.
-        let runtime = self.runtime.clone();
+        if self.abandoned.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: `runtime` is taken once, here, and never used again.
+        let runtime = unsafe { ManuallyDrop::take(&mut self.runtime) };
+        // Closing waits for the exporters, and a Python exporter needs the GIL to finish.
         Python::attach(|py| py.detach(move || drop(runtime)));
     }
 }

@@ -67,3 +67,31 @@ def test_forgotten_shutdown_is_closed_at_exit(tmp_path):
     assert result.returncode == 0, result.stderr
     events = [r for r in read_records(tmp_path / "out.jsonl") if r["kind"] == "event"]
     assert len(events) == 1000, "atexit flushed everything"
+
+
+def test_a_forked_child_exiting_normally_does_not_wait_on_the_parents_runtime(tmp_path):
+    # With close_timeout_secs=600, closing the inherited runtime in the child would hang far
+    # past the subprocess timeout; the fork hook must make the child leave it alone.
+    code = """
+        import os, sys
+        import telemetron
+        telemetron.configure(exporters=[{"type": "file", "path": "parent.jsonl"}],
+                             close_timeout_secs=600)
+        with telemetron.timed_span("parent-span"):
+            pass
+        pid = os.fork()
+        if pid == 0:
+            with telemetron.timed_span("child-span"):  # a fresh default runtime in the child
+                pass
+            sys.exit(0)  # atexit + interpreter teardown, not os._exit
+        _, status = os.waitpid(pid, 0)
+        telemetron.shutdown()
+        print(os.waitstatus_to_exitcode(status))
+    """
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
+    parent = [
+        r["name"] for r in read_records(tmp_path / "parent.jsonl") if r["kind"] == "span_stop"
+    ]
+    assert parent == ["parent-span"]

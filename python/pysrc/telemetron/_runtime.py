@@ -57,9 +57,14 @@ def configure(
 
 def _current_or_none() -> _native.Runtime | None:
     if _runtime is not None and _pid != os.getpid():
-        _abandoned.append(_runtime)
+        _abandon(_runtime)
         return None
     return _runtime
+
+
+def _abandon(runtime: _native.Runtime) -> None:
+    runtime.abandon()
+    _abandoned.append(runtime)
 
 
 def get_runtime() -> _native.Runtime:
@@ -123,7 +128,7 @@ def describe_config() -> str:
 def _after_fork_in_child() -> None:
     global _runtime, _lock
     if _runtime is not None:
-        _abandoned.append(_runtime)
+        _abandon(_runtime)
     _runtime = None
     _lock = _thread.allocate_lock()
 

@@ -7,95 +7,117 @@ use telemetron_runtime::ExporterContext;
 /// The `schema` field of every line. Bumped on any incompatible change to the format.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// `,"<name>":` as bytes, built at compile time: one append per key.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+
+/// The opening of a line of `kind`, up to the value of `time_ns`.
+macro_rules! line_start {
+    ($kind:literal) => {
+        concat!("{\"schema\":1,\"kind\":\"", $kind, "\",\"time_ns\":").as_bytes()
+    };
+}
+
+// The `line_start!` literal spells the schema version out.
+const _: () = assert!(SCHEMA_VERSION == 1);
+
 /// Appends one JSON line (with its newline) for `record`.
 pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
     match record {
         Record::SpanStart(s) => {
-            begin(out, "span_start", s.time.0);
+            out.extend_from_slice(line_start!("span_start"));
+            u64_value(out, s.time.0);
             span_ids(out, Some(s.context));
             parent_id(out, s.parent);
-            field_str(out, "name", &s.name);
-            attributes(out, "attributes", &s.attributes);
-            attributes(out, "start_event_attributes", &s.start_event_attributes);
+            field_str(out, key!("name"), &s.name);
+            attributes(out, key!("attributes"), &s.attributes);
+            attributes(
+                out,
+                key!("start_event_attributes"),
+                &s.start_event_attributes,
+            );
         }
         Record::SpanStop(s) => {
-            begin(out, "span_stop", s.time.0);
+            out.extend_from_slice(line_start!("span_stop"));
+            u64_value(out, s.time.0);
             span_ids(out, Some(s.context));
             parent_id(out, s.parent);
-            field_str(out, "name", &s.name);
-            field_u64(out, "start_time_ns", s.start_time.0);
-            field_u64(out, "duration_ns", s.duration_ns);
-            field_str(out, "status", s.status.as_str());
+            field_str(out, key!("name"), &s.name);
+            field_u64(out, key!("start_time_ns"), s.start_time.0);
+            field_u64(out, key!("duration_ns"), s.duration_ns);
+            field_str(out, key!("status"), s.status.as_str());
             if let telemetron_runtime::model::SpanStatus::Error(message) = &s.status {
-                field_str(out, "status_message", message);
+                field_str(out, key!("status_message"), message);
             }
-            attributes(out, "attributes", &s.attributes);
+            attributes(out, key!("attributes"), &s.attributes);
         }
         Record::Event(e) => {
-            begin(out, "event", e.time.0);
+            out.extend_from_slice(line_start!("event"));
+            u64_value(out, e.time.0);
             span_ids(out, e.span);
-            field_str(out, "name", &e.name);
-            attributes(out, "attributes", &e.attributes);
+            field_str(out, key!("name"), &e.name);
+            attributes(out, key!("attributes"), &e.attributes);
         }
         Record::Error(e) => {
-            begin(out, "error", e.time.0);
+            out.extend_from_slice(line_start!("error"));
+            u64_value(out, e.time.0);
             span_ids(out, e.span);
-            field_str(out, "message", &e.message);
-            field_opt_str(out, "exception_type", e.exception_type.as_deref());
-            field_opt_str(out, "exception_message", e.exception_message.as_deref());
-            field_opt_str(out, "traceback", e.traceback.as_deref());
+            field_str(out, key!("message"), &e.message);
+            field_opt_str(out, key!("exception_type"), e.exception_type.as_deref());
+            field_opt_str(
+                out,
+                key!("exception_message"),
+                e.exception_message.as_deref(),
+            );
+            field_opt_str(out, key!("traceback"), e.traceback.as_deref());
         }
         Record::TelemetryDataError(e) => {
-            begin(out, "telemetry_data_error", e.time.0);
-            field_str(out, "error_type", e.kind.as_str());
-            field_str(out, "message", &e.message);
-            field_opt_str(out, "exporter", e.exporter.as_deref());
+            out.extend_from_slice(line_start!("telemetry_data_error"));
+            u64_value(out, e.time.0);
+            field_str(out, key!("error_type"), e.kind.as_str());
+            field_str(out, key!("message"), &e.message);
+            field_opt_str(out, key!("exporter"), e.exporter.as_deref());
         }
         // Kinds added by later signals are written as their kind alone until encoded here.
         #[allow(unreachable_patterns)]
-        _ => begin(out, "unknown", 0),
+        _ => {
+            out.extend_from_slice(line_start!("unknown"));
+            u64_value(out, 0);
+        }
     }
     out.extend_from_slice(b"}\n");
 }
 
 /// Appends the header line that opens every file: the run, the process, the producer.
 pub(crate) fn encode_header(ctx: &ExporterContext, out: &mut Vec<u8>) {
-    begin(out, "header", telemetron_runtime::model::Timestamp::now().0);
-    out.extend_from_slice(b",\"run\":{");
+    out.extend_from_slice(line_start!("header"));
+    u64_value(out, telemetron_runtime::model::Timestamp::now().0);
+    out.extend_from_slice(b",\"run\":{\"run_name\":");
     let run = &ctx.run;
-    key(out, "run_name", true);
     string(out, &run.run_name);
-    for (k, v) in [
-        ("workspace", &run.workspace),
-        ("project", &run.project),
-        ("experiment", &run.experiment),
-    ] {
-        field_opt_str(out, k, v.as_deref());
-    }
+    field_opt_str(out, key!("workspace"), run.workspace.as_deref());
+    field_opt_str(out, key!("project"), run.project.as_deref());
+    field_opt_str(out, key!("experiment"), run.experiment.as_deref());
     out.push(b'}');
-    field_str(out, "exporter", &ctx.name);
-    field_u64(out, "pid", u64::from(std::process::id()));
+    field_str(out, key!("exporter"), &ctx.name);
+    field_u64(out, key!("pid"), u64::from(std::process::id()));
     field_str(
         out,
-        "producer",
+        key!("producer"),
         concat!("telemetron ", env!("CARGO_PKG_VERSION")),
     );
     out.extend_from_slice(b"}\n");
 }
 
-fn begin(out: &mut Vec<u8>, kind: &str, time_ns: u64) {
-    out.extend_from_slice(b"{\"schema\":");
-    out.extend_from_slice(itoa::Buffer::new().format(SCHEMA_VERSION).as_bytes());
-    field_str(out, "kind", kind);
-    field_u64(out, "time_ns", time_ns);
-}
-
 fn span_ids(out: &mut Vec<u8>, span: Option<SpanContext>) {
     match span {
         Some(ctx) => {
-            key(out, "trace_id", false);
+            out.extend_from_slice(key!("trace_id"));
             hex_string(out, ctx.trace_id.0, 32);
-            key(out, "span_id", false);
+            out.extend_from_slice(key!("span_id"));
             hex_string(out, u128::from(ctx.span_id.0), 16);
         }
         None => out.extend_from_slice(b",\"trace_id\":null,\"span_id\":null"),
@@ -103,37 +125,33 @@ fn span_ids(out: &mut Vec<u8>, span: Option<SpanContext>) {
 }
 
 fn parent_id(out: &mut Vec<u8>, parent: Option<SpanId>) {
-    key(out, "parent_span_id", false);
+    out.extend_from_slice(key!("parent_span_id"));
     match parent {
         Some(p) => hex_string(out, u128::from(p.0), 16),
         None => out.extend_from_slice(b"null"),
     }
 }
 
-fn key(out: &mut Vec<u8>, name: &str, first: bool) {
-    if !first {
-        out.push(b',');
-    }
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-}
-
-fn field_str(out: &mut Vec<u8>, name: &str, value: &str) {
-    key(out, name, false);
+fn field_str(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    out.extend_from_slice(key);
     string(out, value);
 }
 
-fn field_opt_str(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
-    key(out, name, false);
+fn field_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+    out.extend_from_slice(key);
     match value {
         Some(v) => string(out, v),
         None => out.extend_from_slice(b"null"),
     }
 }
 
-fn field_u64(out: &mut Vec<u8>, name: &str, value: u64) {
-    key(out, name, false);
+fn field_u64(out: &mut Vec<u8>, key: &[u8], value: u64) {
+    out.extend_from_slice(key);
+    u64_value(out, value);
+}
+
+#[inline]
+fn u64_value(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
@@ -149,18 +167,24 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
-/// `"<digits lowercase hex digits>"`, a byte pair at a time.
+/// `"<digits lowercase hex digits>"`, built on the stack and appended at once.
 fn hex_string(out: &mut Vec<u8>, value: u128, digits: usize) {
     let bytes = value.to_be_bytes();
-    out.push(b'"');
-    for b in &bytes[16 - digits / 2..] {
-        out.extend_from_slice(&HEX_PAIRS[usize::from(*b)]);
+    let mut text = [0u8; 34];
+    text[0] = b'"';
+    for (i, b) in bytes[16 - digits / 2..].iter().enumerate() {
+        text[1 + 2 * i..3 + 2 * i].copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
     }
-    out.push(b'"');
+    text[digits + 1] = b'"';
+    out.extend_from_slice(&text[..digits + 2]);
 }
 
-fn attributes(out: &mut Vec<u8>, name: &str, attrs: &Attributes) {
-    key(out, name, false);
+fn attributes(out: &mut Vec<u8>, key: &[u8], attrs: &Attributes) {
+    out.extend_from_slice(key);
+    if attrs.is_empty() {
+        out.extend_from_slice(b"{}");
+        return;
+    }
     out.push(b'{');
     for (i, (k, v)) in attrs.iter().enumerate() {
         if i > 0 {

@@ -100,6 +100,13 @@ impl ExporterActor {
         }
     }
 
+    /// Records left this exporter (exported, failed or dropped): free their room and wake a
+    /// `block`-mode Recorder waiting for it.
+    fn release(&self, records: usize) {
+        self.health.sub_queued(records);
+        self.shared.room.notify_waiters();
+    }
+
     fn draining(&self) -> bool {
         !self.flush_waiters.is_empty() || self.close_waiter.is_some()
     }
@@ -109,12 +116,12 @@ impl ExporterActor {
         tally.apply(&self.counters, ExporterCounter::Added);
         if self.health.is_disabled() || self.closed {
             tally.apply(&self.counters, ExporterCounter::Dropped);
-            self.health.sub_queued(chunk.len());
+            self.release(chunk.len());
             return;
         }
         if !self.opts.block && self.pending_len + chunk.len() > self.opts.capacity {
             tally.apply(&self.counters, ExporterCounter::Dropped);
-            self.health.sub_queued(chunk.len());
+            self.release(chunk.len());
             if !std::mem::replace(&mut self.warned_full, true) {
                 self.shared.report(format!(
                     "exporter {}: queue full ({} records), dropping records (counted in metrics)",
@@ -211,7 +218,7 @@ impl ExporterActor {
                 self.on_failure(&err, flight.batch.len());
             }
         }
-        self.health.sub_queued(flight.batch.len());
+        self.release(flight.batch.len());
         self.dispatch(ctx);
     }
 
@@ -238,7 +245,7 @@ impl ExporterActor {
             for p in dropped {
                 KindTally::of(p.chunk[p.offset..].iter())
                     .apply(&self.counters, ExporterCounter::Dropped);
-                self.health.sub_queued(p.chunk.len() - p.offset);
+                self.release(p.chunk.len() - p.offset);
             }
         }
     }

@@ -23,8 +23,8 @@ use crate::model::{
 };
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 
-/// How often a `block`-mode Recorder looks again for room in a full exporter queue.
-const ROOM_POLL: Duration = Duration::from_micros(200);
+/// A `block`-mode wait re-checks at least this often (the closing flag, a missed wakeup).
+const ROOM_RECHECK: Duration = Duration::from_millis(10);
 
 /// The Recorder's view of one exporter.
 pub(crate) struct ExporterLink {
@@ -362,8 +362,14 @@ impl Handler<IngestBatch> for Recorder {
             .collect();
         let shared = self.shared.clone();
         Box::pin(async move {
-            while !Self::within_capacity(&queues) && !shared.closing.load(Relaxed) {
-                actix_rt::time::sleep(ROOM_POLL).await;
+            loop {
+                // Created before the check, so a release between the check and the await
+                // still wakes it.
+                let room = shared.room.notified();
+                if Self::within_capacity(&queues) || shared.closing.load(Relaxed) {
+                    return;
+                }
+                let _ = actix_rt::time::timeout(ROOM_RECHECK, room).await;
             }
         })
     }

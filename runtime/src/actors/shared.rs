@@ -17,6 +17,8 @@ pub(crate) struct Shared {
     pub(crate) dropped_starts: Mutex<HashSet<SpanId>>,
     /// Set when `close` begins: a `block`-mode Recorder stops waiting for exporter room.
     pub(crate) closing: AtomicBool,
+    /// Notified whenever an exporter queue frees room (and when closing begins).
+    pub(crate) room: tokio::sync::Notify,
 }
 
 impl Shared {

@@ -74,6 +74,7 @@ impl Inner {
             })
             .ok();
         self.shared.closing.store(true, Ordering::Release);
+        self.shared.room.notify_waiters();
         let metrics = self.metrics();
         let timed_out = reports.is_none();
         let mut undelivered = match reports {

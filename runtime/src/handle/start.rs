@@ -100,6 +100,7 @@ impl Runtime {
             background: BackgroundErrors::new(settings.error_strategy),
             dropped_starts: Mutex::new(HashSet::new()),
             closing: AtomicBool::new(false),
+            room: tokio::sync::Notify::new(),
         });
         let (queue, rx) = IngestQueue::new(
             settings.queue_capacity,

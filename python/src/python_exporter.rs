@@ -30,11 +30,8 @@ fn describe(py: Python<'_>, err: PyErr) -> ExportError {
 }
 
 impl PythonExporter {
-    fn call(
-        &mut self,
-        method: &str,
-        records: &mut dyn Iterator<Item = &Record>,
-    ) -> Result<(), ExportError> {
+    /// Calls the method for each record's kind, taking the GIL once for all of them.
+    fn call<'a>(&mut self, records: impl Iterator<Item = &'a Record>) -> Result<(), ExportError> {
         Python::attach(|py| {
             let instance = self
                 .instance
@@ -43,17 +40,16 @@ impl PythonExporter {
                 .bind(py);
             for record in records {
                 let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
-                let method = if method.is_empty() {
-                    method_for(record)
-                } else {
-                    method
-                };
                 instance
-                    .call_method1(method, (dict,))
+                    .call_method1(method_for(record), (dict,))
                     .map_err(|e| describe(py, e))?;
             }
             Ok(())
         })
+    }
+
+    fn one(&mut self, record: Record) -> Result<(), ExportError> {
+        self.call(std::iter::once(&record))
     }
 }
 
@@ -98,46 +94,31 @@ impl Exporter for PythonExporter {
     }
 
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
-        self.call(
-            "export_start",
-            &mut std::iter::once(&Record::SpanStart(span.clone())),
-        )
+        self.one(Record::SpanStart(span.clone()))
     }
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
-        self.call(
-            "export_stop",
-            &mut std::iter::once(&Record::SpanStop(span.clone())),
-        )
+        self.one(Record::SpanStop(span.clone()))
     }
 
     fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
-        self.call(
-            "export_event",
-            &mut std::iter::once(&Record::Event(event.clone())),
-        )
+        self.one(Record::Event(event.clone()))
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.call(
-            "export_error",
-            &mut std::iter::once(&Record::Error(error.clone())),
-        )
+        self.one(Record::Error(error.clone()))
     }
 
     fn export_telemetry_data_error(
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.call(
-            "export_telemetry_data_error",
-            &mut std::iter::once(&Record::TelemetryDataError(error.clone())),
-        )
+        self.one(Record::TelemetryDataError(error.clone()))
     }
 
     /// One GIL acquisition per batch.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
-        self.call("", &mut batch.iter())
+        self.call(batch.iter())
     }
 
     fn close(&mut self) -> Result<(), ExportError> {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_records
+from conftest import read_records, run_python
 
 PLUGIN = "telemetron_test_plugin"
 
@@ -83,13 +83,7 @@ def test_entry_point_config_is_the_lowest_layer_and_classes_resolve(installed_pl
         print(telemetron.describe_config())
         telemetron.shutdown()
     """
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=installed_plugin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(code, installed_plugin)
     assert result.returncode == 0, result.stderr
     assert "exporters:  (registry entry point test)" in result.stdout
     assert 'project = "from-plugin"  (registry entry point test)' in result.stdout
@@ -110,13 +104,7 @@ def test_code_layer_replaces_entry_point_exporters(installed_plugin: Path, tmp_p
         telemetron.get_recorder().event(None, "from-code")
         telemetron.shutdown()
     """
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     assert [r["name"] for r in read_records(tmp_path / "code.jsonl") if r["kind"] == "event"] == [
         "from-code"

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import telemetron
-from conftest import read_records
+from conftest import read_records, run_python
 
 
 def test_fork_child_gets_its_own_runtime_and_parent_is_untouched(tmp_path):
@@ -38,16 +34,6 @@ def test_fork_child_gets_its_own_runtime_and_parent_is_untouched(tmp_path):
     assert parent_names == ["before-fork", "after-fork"]
     child_names = [r["name"] for r in read_records(child_out) if r["kind"] == "span_stop"]
     assert child_names == ["in-child"]
-
-
-def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_import_does_not_import_numpy(tmp_path):

@@ -6,7 +6,7 @@ import _thread  # `threading` costs ~3 ms to import; a plain lock is all we need
 import atexit
 import os
 
-from telemetron import _native, _registry
+from telemetron import _native
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ def configure(
     A runtime configured earlier is shut down first.
     """
     global _runtime, _pid
+    from telemetron import _registry  # only when configuring: keeps `import telemetron` light
+
     entries = None if exporters is None else [_registry.exporter_entry(e) for e in exporters]
     layers = _registry.config_layers()
     runtime = _native.Runtime(
@@ -76,6 +78,8 @@ def get_runtime() -> _native.Runtime:
     with _lock:
         current = _current_or_none()
         if current is None:
+            from telemetron import _registry
+
             current = _native.Runtime(registry_layers=_registry.config_layers() or None)
             _runtime, _pid = current, os.getpid()
         return current

@@ -4,6 +4,7 @@ pub(crate) mod exporter_actor;
 pub(crate) mod exporter_worker;
 pub(crate) mod recorder;
 mod shared;
+mod span_table;
 pub(crate) mod supervision;
 
 pub(crate) use shared::Shared;

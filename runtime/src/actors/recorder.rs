@@ -1,7 +1,6 @@
 //! The Recorder actor: owns span identity and parentage (the table of active spans), runs the
 //! recorder plugins, and fans every record out to the exporter actors.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,14 +12,12 @@ use futures::channel::oneshot;
 use super::exporter_actor::{
     CloseQueue, Deliver, ExporterActor, ExporterCloseReport, FlushQueue, OfferDataError,
 };
+use super::span_table::SpanTable;
 use super::supervision::catch_panic;
 use super::Shared;
 use crate::health::HealthCell;
 use crate::metrics::KindTally;
-use crate::model::{
-    Attributes, Name, Record, RecordKind, SpanId, SpanStatus, SpanStop, TelemetryDataError,
-    Timestamp, TraceId,
-};
+use crate::model::{Record, RecordKind, SpanId, TelemetryDataError, Timestamp};
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 
 /// A `block`-mode wait re-checks at least this often (the closing flag, a missed wakeup).
@@ -32,35 +29,6 @@ pub(crate) struct ExporterLink {
     pub addr: Addr<ExporterActor>,
     pub health: Arc<HealthCell>,
     pub capacity: usize,
-}
-
-/// Span ids are random, so they are their own hash: no SipHash on every start and stop.
-#[derive(Default)]
-struct SpanIdHasher(u64);
-
-impl std::hash::Hasher for SpanIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type SpanTable = HashMap<SpanId, ActiveSpan, std::hash::BuildHasherDefault<SpanIdHasher>>;
-
-struct ActiveSpan {
-    name: Name,
-    parent: Option<SpanId>,
-    trace_id: TraceId,
-    start: Timestamp,
-    seq: u64,
-    error: Option<String>,
 }
 
 /// What the Recorder sends out after processing a batch.
@@ -75,8 +43,7 @@ pub(crate) struct Recorder {
     exporters: Vec<ExporterLink>,
     plugin_factories: Vec<PluginFactory>,
     plugins: Vec<Box<dyn RecorderPlugin>>,
-    active: SpanTable,
-    next_seq: u64,
+    spans: SpanTable,
     shared: Arc<Shared>,
     block: bool,
     closed: bool,
@@ -94,8 +61,7 @@ impl Recorder {
             exporters,
             plugin_factories,
             plugins,
-            active: SpanTable::default(),
-            next_seq: 0,
+            spans: SpanTable::default(),
             shared,
             block,
             closed: false,
@@ -106,48 +72,33 @@ impl Recorder {
     fn track(&mut self, record: &mut Record) -> bool {
         match record {
             Record::SpanStart(start) => {
-                let id = start.context.span_id;
-                if self.active.contains_key(&id) {
+                let started = self.spans.start(start);
+                if !started {
+                    let id = start.context.span_id;
                     self.shared
                         .report(format!("span {id} started twice; second start dropped"));
-                    return false;
                 }
-                self.next_seq += 1;
-                self.active.insert(
-                    id,
-                    ActiveSpan {
-                        name: start.name.clone(),
-                        parent: start.parent,
-                        trace_id: start.context.trace_id,
-                        start: start.time,
-                        seq: self.next_seq,
-                        error: None,
-                    },
-                );
-                true
+                started
             }
             Record::SpanStop(stop) => {
+                let stopped = self.spans.stop(stop);
                 let id = stop.context.span_id;
-                let Some(span) = self.active.remove(&id) else {
-                    if !self.shared.dropped_starts.lock().remove(&id) {
-                        self.shared.report(format!(
-                            "span {id} stopped but it is not active (stopped twice, or never started); stop dropped"
-                        ));
-                    }
-                    return false;
-                };
-                fill_stop(stop, span);
-                true
+                // A stop whose start was dropped by backpressure is already counted: quiet.
+                if !stopped && !self.shared.dropped_starts.lock().remove(&id) {
+                    self.shared.report(format!(
+                        "span {id} stopped but it is not active (stopped twice, or never started); stop dropped"
+                    ));
+                }
+                stopped
             }
             Record::Event(event) => {
                 self.check_span_active(event.span.map(|s| s.span_id), "event", &event.name);
                 true
             }
             Record::Error(error) => {
-                let span_id = error.span.map(|s| s.span_id);
-                match span_id.and_then(|id| self.active.get_mut(&id)) {
-                    Some(span) => span.error = Some(error.message.clone()),
-                    None => self.check_span_active(span_id, "error", &error.message),
+                let span = error.span.map(|s| s.span_id);
+                if !span.is_some_and(|id| self.spans.record_error(id, &error.message)) {
+                    self.check_span_active(span, "error", &error.message);
                 }
                 true
             }
@@ -156,12 +107,10 @@ impl Recorder {
     }
 
     fn check_span_active(&self, span: Option<SpanId>, what: &str, name: &str) {
-        if let Some(id) = span {
-            if !self.active.contains_key(&id) {
-                self.shared.report(format!(
-                    "{what} {name:?} refers to span {id}, which is not active; delivered anyway"
-                ));
-            }
+        if let Some(id) = span.filter(|id| !self.spans.is_active(*id)) {
+            self.shared.report(format!(
+                "{what} {name:?} refers to span {id}, which is not active; delivered anyway"
+            ));
         }
     }
 
@@ -261,46 +210,11 @@ impl Recorder {
 
     /// Stops every still-active span, newest first, as OneLogger's `close` does.
     fn stop_active_spans(&mut self) -> Vec<Record> {
-        let mut spans: Vec<(SpanId, ActiveSpan)> = self.active.drain().collect();
-        spans.sort_by_key(|s| std::cmp::Reverse(s.1.seq));
-        let now = Timestamp::now();
-        spans
-            .into_iter()
-            .map(|(id, span)| {
-                let mut attributes = Attributes::new();
-                let _ = attributes.insert("stopped_at_close", true);
-                let mut stop = SpanStop {
-                    context: crate::model::SpanContext {
-                        trace_id: span.trace_id,
-                        span_id: id,
-                    },
-                    parent: None,
-                    name: Name::Borrowed(""),
-                    start_time: Timestamp(0),
-                    time: now,
-                    duration_ns: 0,
-                    status: SpanStatus::Ok,
-                    attributes,
-                };
-                fill_stop(&mut stop, span);
-                self.shared
-                    .counters
-                    .added(crate::model::RecordKind::SpanStop);
-                Record::SpanStop(stop)
-            })
-            .collect()
-    }
-}
-
-fn fill_stop(stop: &mut SpanStop, span: ActiveSpan) {
-    stop.name = span.name;
-    stop.parent = span.parent;
-    stop.start_time = span.start;
-    stop.duration_ns = stop.time.saturating_since(span.start);
-    if stop.status != SpanStatus::Cancelled {
-        if let Some(message) = span.error {
-            stop.status = SpanStatus::Error(message);
+        let stops = self.spans.stop_all(Timestamp::now());
+        for _ in &stops {
+            self.shared.counters.added(RecordKind::SpanStop);
         }
+        stops.into_iter().map(Record::SpanStop).collect()
     }
 }
 

@@ -81,3 +81,27 @@ def test_a_forked_child_exiting_normally_does_not_wait_on_the_parents_runtime(tm
         r["name"] for r in read_records(tmp_path / "parent.jsonl") if r["kind"] == "span_stop"
     ]
     assert parent == ["parent-span"]
+
+
+def test_config_show_prints_sources_and_errors_name_the_file(tmp_path):
+    (tmp_path / "telemetron.yaml").write_text(
+        "project: cli\nexporters:\n  - {type: file, path: x.jsonl}\n"
+    )
+    shown = subprocess_run(["config", "show"], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert 'project = "cli"  (file ./telemetron.yaml)' in shown.stdout
+    assert "exporters:  (file ./telemetron.yaml)" in shown.stdout
+    (tmp_path / "bad.yaml").write_text("exporters: [\n")
+    bad = subprocess_run(["config", "show", "--file", "bad.yaml"], tmp_path)
+    assert bad.returncode == 2
+    assert "bad.yaml:" in bad.stderr
+    listed = subprocess_run(["exporters"], tmp_path)
+    assert "file" in listed.stdout and "python" in listed.stdout
+
+
+def subprocess_run(args, cwd):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "telemetron", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)

@@ -81,25 +81,22 @@ impl IngestQueue {
             Err(TrySendError::Disconnected(_)) => return EnqueueOutcome::Closed,
             Err(TrySendError::Full(item)) => item,
         };
-        let waited = match self.backpressure {
-            Backpressure::Block => self
-                .tx
-                .send(item)
-                .map_err(|_| SendTimeoutError::Disconnected(())),
-            _ if self.timeout.is_zero() => Err(SendTimeoutError::Timeout(())),
-            _ => self
-                .tx
-                .send_timeout(item, self.timeout)
-                .map_err(|e| match e {
-                    SendTimeoutError::Timeout(_) => SendTimeoutError::Timeout(()),
-                    SendTimeoutError::Disconnected(_) => SendTimeoutError::Disconnected(()),
-                }),
+        // What a wait that runs out means: `raise` reports it, `drop_new` counts it.
+        let timed_out = match self.backpressure {
+            Backpressure::Raise => EnqueueOutcome::Full,
+            _ => EnqueueOutcome::Dropped,
         };
-        match (waited, self.backpressure) {
-            (Ok(()), _) => EnqueueOutcome::Enqueued,
-            (Err(SendTimeoutError::Disconnected(())), _) => EnqueueOutcome::Closed,
-            (Err(SendTimeoutError::Timeout(())), Backpressure::Raise) => EnqueueOutcome::Full,
-            (Err(SendTimeoutError::Timeout(())), _) => EnqueueOutcome::Dropped,
+        match self.backpressure {
+            Backpressure::Block => match self.tx.send(item) {
+                Ok(()) => EnqueueOutcome::Enqueued,
+                Err(_) => EnqueueOutcome::Closed,
+            },
+            _ if self.timeout.is_zero() => timed_out,
+            _ => match self.tx.send_timeout(item, self.timeout) {
+                Ok(()) => EnqueueOutcome::Enqueued,
+                Err(SendTimeoutError::Timeout(_)) => timed_out,
+                Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
+            },
         }
     }
 

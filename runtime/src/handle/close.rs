@@ -113,7 +113,6 @@ impl Inner {
             background_errors: self.shared.background.all(),
             metrics: self.metrics(),
         };
-        *self.close_report.lock() = Some(report.clone());
         Some(report)
     }
 

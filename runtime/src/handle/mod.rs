@@ -20,7 +20,6 @@ use crate::actors::Shared;
 use crate::health::{ExporterHealth, HealthCell};
 use crate::ingest::IngestQueue;
 use crate::metrics::{ExporterCounters, MetricsSnapshot};
-use crate::report::CloseReport;
 use crate::settings::{RunIdentity, RuntimeSettings};
 
 /// A running Telemetron runtime. Recording calls copy the record and enqueue it; everything else
@@ -53,7 +52,6 @@ struct Inner {
     settings: RuntimeSettings,
     run: RunIdentity,
     closed: AtomicBool,
-    close_report: Mutex<Option<CloseReport>>,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address

@@ -156,7 +156,6 @@ impl Runtime {
                 settings,
                 run,
                 closed: AtomicBool::new(false),
-                close_report: Mutex::new(None),
                 system,
                 threads: Mutex::new(vec![pump, system_thread]),
                 _recorder: recorder,

@@ -82,14 +82,15 @@ pub(crate) struct PyRuntime {
     // Dropped by hand in `Drop`: with the GIL released, or never for an abandoned runtime.
     runtime: ManuallyDrop<Runtime>,
     abandoned: AtomicBool,
-    block: bool,
+    /// Whether a recording call can wait: `block`, or a positive enqueue timeout.
+    may_wait: bool,
     description: String,
 }
 
 impl PyRuntime {
     /// Runs `f` without the GIL when backpressure may make it wait.
     fn maybe_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
-        if self.block {
+        if self.may_wait {
             py.detach(f)
         } else {
             f()
@@ -139,7 +140,8 @@ impl PyRuntime {
         let loaded = loader.load().map_err(ToPyErr::to_py)?;
         let runtime = telemetron::start_loaded(&loaded).map_err(ToPyErr::to_py)?;
         Ok(PyRuntime {
-            block: loaded.settings.backpressure == Backpressure::Block,
+            may_wait: loaded.settings.backpressure == Backpressure::Block
+                || loaded.settings.enqueue_timeout_secs > 0.0,
             description: loaded.describe(),
             runtime: ManuallyDrop::new(runtime),
             abandoned: AtomicBool::new(false),

@@ -39,6 +39,13 @@ impl PythonExporter {
                 .ok_or_else(|| ExportError::failed("python exporter used before initialize"))?
                 .bind(py);
             for record in records {
+                // Renderings are newer than the exporter interface: classes written before
+                // them (without `export_rendering`) keep working.
+                if matches!(record, Record::Rendering(_))
+                    && !instance.hasattr("export_rendering").unwrap_or(false)
+                {
+                    continue;
+                }
                 let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
                 instance
                     .call_method1(method_for(record), (dict,))
@@ -60,6 +67,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::Event(_) => "export_event",
         Record::Error(_) => "export_error",
         Record::TelemetryDataError(_) => "export_telemetry_data_error",
+        Record::Rendering(_) => "export_rendering",
         _ => "export_event",
     }
 }

@@ -68,6 +68,21 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("message", &e.message)?;
             d.set_item("exporter", &e.exporter)?;
         }
+        Record::Rendering(r) => {
+            d.set_item("kind", "rendering")?;
+            d.set_item("time_ns", r.time.0)?;
+            d.set_item("env_id", &r.env_id)?;
+            d.set_item("episode", r.episode)?;
+            d.set_item("rl_step_first", r.rl_step_first)?;
+            d.set_item("rl_step_last", r.rl_step_last)?;
+            d.set_item("path", &r.path)?;
+            d.set_item("frames", r.frames)?;
+            d.set_item("width", r.width)?;
+            d.set_item("height", r.height)?;
+            d.set_item("fps", r.fps)?;
+            d.set_item("duration_secs", r.duration_secs)?;
+            d.set_item("bytes", r.bytes)?;
+        }
         _ => d.set_item("kind", "unknown")?,
     }
     Ok(d)

@@ -39,6 +39,7 @@ pub(crate) enum EnqueueOutcome {
     Closed,
 }
 
+#[derive(Clone)]
 pub(crate) struct IngestQueue {
     tx: Sender<IngestItem>,
     backpressure: Backpressure,

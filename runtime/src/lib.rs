@@ -24,10 +24,12 @@ pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch};
 pub use handle::FlushError;
-pub use handle::{ErrorInfo, ExporterSlot, PluginSlot, Runtime, RuntimeConfig, SpanGuard};
+pub use handle::{
+    Component, ErrorInfo, ExporterSlot, PluginSlot, RecordSink, Runtime, RuntimeConfig, SpanGuard,
+};
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};
 pub use plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 pub use report::{CloseReport, Undelivered};
 pub use secret::Secret;
-pub use settings::{Backpressure, ErrorStrategy, RunIdentity, RuntimeSettings};
+pub use settings::{Backpressure, ErrorStrategy, RunIdentity, RuntimeSettings, X264_PRESETS};

@@ -8,7 +8,8 @@ use crate::metrics::MetricsSnapshot;
 /// Records one exporter did not deliver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Undelivered {
-    /// Exporter instance name, or `ingest` for records still in the ingest queue.
+    /// Exporter instance name, `ingest` for records still in the ingest queue, or a
+    /// component's name (`renderer`) for work it did not finish.
     pub exporter: String,
     /// How many records.
     pub records: u64,

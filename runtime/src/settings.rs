@@ -92,7 +92,38 @@ pub struct RuntimeSettings {
     pub max_consecutive_failures: u32,
     /// ...or this many failures in all.
     pub max_total_failures: u32,
+    /// Where videos go: `<rendering_output_dir>/<run_name>/<env_id>/episode_<n>.mp4`.
+    pub rendering_output_dir: String,
+    /// Frames per second of rendered videos.
+    pub rendering_fps: u32,
+    /// libx264 constant rate factor (0 = lossless ... 51 = worst; 23 is x264's default).
+    pub rendering_crf: u32,
+    /// libx264 preset (`ultrafast` ... `veryslow`).
+    pub rendering_preset: String,
+    /// Encoder threads; each owns the open videos of the environments hashed to it.
+    pub rendering_max_concurrent_encoders: usize,
+    /// Frames waiting to be encoded, across all environments; a full queue applies
+    /// `backpressure` (and `enqueue_timeout_secs`) to `log_rendering`.
+    pub rendering_queue_max_size: usize,
+    /// At close, drop queued frames instead of encoding them (they are reported).
+    pub skip_drain_render_on_close: bool,
+    /// At most this long for the renderer to drain at close (default: the close deadline).
+    pub rendering_close_timeout_secs: Option<f64>,
 }
+
+/// x264's presets, fastest first.
+pub const X264_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
 
 impl Default for RuntimeSettings {
     fn default() -> Self {
@@ -114,6 +145,14 @@ impl Default for RuntimeSettings {
             retry_max_backoff_secs: 5.0,
             max_consecutive_failures: 5,
             max_total_failures: 50,
+            rendering_output_dir: "telemetron-renderings".into(),
+            rendering_fps: 30,
+            rendering_crf: 23,
+            rendering_preset: "medium".into(),
+            rendering_max_concurrent_encoders: 4,
+            rendering_queue_max_size: 512,
+            skip_drain_render_on_close: false,
+            rendering_close_timeout_secs: None,
         }
     }
 }
@@ -139,6 +178,14 @@ impl RuntimeSettings {
         "retry_max_backoff_secs",
         "max_consecutive_failures",
         "max_total_failures",
+        "rendering_output_dir",
+        "rendering_fps",
+        "rendering_crf",
+        "rendering_preset",
+        "rendering_max_concurrent_encoders",
+        "rendering_queue_max_size",
+        "skip_drain_render_on_close",
+        "rendering_close_timeout_secs",
     ];
 
     /// The run identity, with `fallback_run_name` when no run name was set.
@@ -165,6 +212,12 @@ impl RuntimeSettings {
                 self.max_consecutive_failures as usize,
             ),
             ("max_total_failures", self.max_total_failures as usize),
+            ("rendering_fps", self.rendering_fps as usize),
+            (
+                "rendering_max_concurrent_encoders",
+                self.rendering_max_concurrent_encoders,
+            ),
+            ("rendering_queue_max_size", self.rendering_queue_max_size),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -180,6 +233,10 @@ impl RuntimeSettings {
                 self.retry_initial_backoff_secs,
             ),
             ("retry_max_backoff_secs", self.retry_max_backoff_secs),
+            (
+                "rendering_close_timeout_secs",
+                self.rendering_close_timeout_secs.unwrap_or(0.0),
+            ),
         ];
         for (name, value) in seconds {
             if !value.is_finite() || value < 0.0 {
@@ -188,10 +245,27 @@ impl RuntimeSettings {
                 ));
             }
         }
+        if self.rendering_crf > 51 {
+            return Err(format!(
+                "rendering_crf must be between 0 and 51 (got {})",
+                self.rendering_crf
+            ));
+        }
+        if !X264_PRESETS.contains(&self.rendering_preset.as_str()) {
+            return Err(format!(
+                "rendering_preset must be one of {} (got {:?})",
+                X264_PRESETS.join(", "),
+                self.rendering_preset
+            ));
+        }
+        if self.rendering_output_dir.is_empty() {
+            return Err("rendering_output_dir must not be empty".into());
+        }
         Ok(())
     }
 
-    pub(crate) fn secs(value: f64) -> Duration {
+    /// Converts seconds from a setting to a `Duration` (negative → zero).
+    pub fn secs(value: f64) -> Duration {
         Duration::from_secs_f64(value.max(0.0))
     }
 }

@@ -81,6 +81,21 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
             field_str(out, key!("message"), &e.message);
             field_opt_str(out, key!("exporter"), e.exporter.as_deref());
         }
+        Record::Rendering(r) => {
+            out.extend_from_slice(line_start!("rendering"));
+            u64_value(out, r.time.0);
+            field_str(out, key!("env_id"), &r.env_id);
+            field_i64(out, key!("episode"), r.episode);
+            field_i64(out, key!("rl_step_first"), r.rl_step_first);
+            field_i64(out, key!("rl_step_last"), r.rl_step_last);
+            field_str(out, key!("path"), &r.path);
+            field_u64(out, key!("frames"), r.frames);
+            field_u64(out, key!("width"), u64::from(r.width));
+            field_u64(out, key!("height"), u64::from(r.height));
+            field_u64(out, key!("fps"), u64::from(r.fps));
+            field_f64(out, key!("duration_secs"), r.duration_secs);
+            field_u64(out, key!("bytes"), r.bytes);
+        }
         // Kinds added by later signals are written as their kind alone until encoded here.
         #[allow(unreachable_patterns)]
         _ => {
@@ -148,6 +163,21 @@ fn field_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
 fn field_u64(out: &mut Vec<u8>, key: &[u8], value: u64) {
     out.extend_from_slice(key);
     u64_value(out, value);
+}
+
+fn field_i64(out: &mut Vec<u8>, key: &[u8], value: i64) {
+    out.extend_from_slice(key);
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Finite floats only (the model refuses others); a non-finite one is written as null.
+fn field_f64(out: &mut Vec<u8>, key: &[u8], value: f64) {
+    out.extend_from_slice(key);
+    if value.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
 }
 
 #[inline]

@@ -36,5 +36,8 @@ class Exporter:
     def export_telemetry_data_error(self, error: dict[str, Any]) -> None:
         """This exporter's (or every exporter's) telemetry can no longer be trusted."""
 
+    def export_rendering(self, rendering: dict[str, Any]) -> None:
+        """A video of one environment's episode was finished (``path``, ``frames``, ...)."""
+
     def close(self) -> None:
         """Flush and release resources."""

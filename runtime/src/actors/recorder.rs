@@ -102,7 +102,7 @@ impl Recorder {
                 }
                 true
             }
-            Record::TelemetryDataError(_) => true,
+            Record::TelemetryDataError(_) | Record::Rendering(_) => true,
         }
     }
 

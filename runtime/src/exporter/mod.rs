@@ -8,7 +8,9 @@ pub use error::ExportError;
 
 use std::sync::Arc;
 
-use crate::model::{ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError};
+use crate::model::{
+    ErrorRecord, Event, Record, Rendering, SpanStart, SpanStop, TelemetryDataError,
+};
 use crate::settings::RunIdentity;
 
 /// What an exporter learns about itself when it is (re)initialized.
@@ -64,6 +66,12 @@ pub trait Exporter: Send + 'static {
         error: &TelemetryDataError,
     ) -> Result<(), ExportError>;
 
+    /// A video of an environment's episode was finished. The default ignores it: only
+    /// exporters that list renderings override it.
+    fn export_rendering(&mut self, _rendering: &Rendering) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Exports a batch. The default calls the per-record methods in order and stops at the first
     /// error; exporters that write in bulk override it. A retried batch is sent again whole.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
@@ -74,6 +82,7 @@ pub trait Exporter: Send + 'static {
                 Record::Event(r) => self.export_event(r)?,
                 Record::Error(r) => self.export_error(r)?,
                 Record::TelemetryDataError(r) => self.export_telemetry_data_error(r)?,
+                Record::Rendering(r) => self.export_rendering(r)?,
             }
         }
         Ok(())

@@ -68,6 +68,11 @@ impl Inner {
             return None;
         }
         let deadline = Instant::now() + timeout;
+        // Components first: their last records (finished videos) go through the queue ahead
+        // of the Close message.
+        let components = std::mem::take(&mut *self.components.lock());
+        let component_losses: Vec<Undelivered> =
+            components.iter().flat_map(|c| c.close(deadline)).collect();
         let reports = self
             .control(deadline, |reply| {
                 IngestItem::Close(CloseRecorder { reply, deadline })
@@ -89,6 +94,7 @@ impl Inner {
                 })
                 .collect(),
         };
+        undelivered.extend(component_losses);
         let ingest_left = self.queue.len() as u64;
         if ingest_left > 0 {
             undelivered.push(Undelivered {

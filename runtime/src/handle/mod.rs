@@ -1,6 +1,7 @@
 //! The `Runtime` handle: `Send + Sync + Clone`, cheap to clone; the last one to drop closes.
 
 mod close;
+mod component;
 mod recording;
 mod span_guard;
 mod start;
@@ -12,6 +13,7 @@ use std::thread::JoinHandle;
 use parking_lot::Mutex;
 
 pub use close::FlushError;
+pub use component::{Component, RecordSink};
 pub use recording::ErrorInfo;
 pub use span_guard::SpanGuard;
 pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
@@ -54,6 +56,8 @@ struct Inner {
     closed: AtomicBool,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Closed before the exporters, in the order they were attached.
+    components: Mutex<Vec<Arc<dyn Component>>>,
     /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address
     /// is gone, which would cancel a close still in progress.
     _recorder: actix::Addr<crate::actors::recorder::Recorder>,

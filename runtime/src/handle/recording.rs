@@ -2,7 +2,6 @@
 
 use super::Runtime;
 use crate::error::EnqueueError;
-use crate::ingest::EnqueueOutcome;
 use crate::model::{
     Attributes, ErrorRecord, Event, Name, Record, SpanContext, SpanId, SpanStart, SpanStatus,
     SpanStop, TelemetryDataError, TelemetryDataErrorKind, Timestamp, TraceId,
@@ -186,25 +185,6 @@ impl Runtime {
         if let Some(errors) = inner.shared.background.take_for_caller() {
             return Err(EnqueueError::Background(errors));
         }
-        let kind = record.kind();
-        let counters = &inner.shared.counters;
-        counters.added(kind);
-        match inner.queue.push(record) {
-            EnqueueOutcome::Enqueued => Ok(true),
-            EnqueueOutcome::Dropped => {
-                counters.ingest_dropped(kind);
-                Ok(false)
-            }
-            EnqueueOutcome::Full => {
-                counters.ingest_dropped(kind);
-                Err(EnqueueError::QueueFull {
-                    capacity: inner.queue.capacity(),
-                })
-            }
-            EnqueueOutcome::Closed => {
-                counters.ingest_dropped(kind);
-                Err(EnqueueError::Closed)
-            }
-        }
+        super::component::push_counted(&inner.queue, &inner.shared, record)
     }
 }

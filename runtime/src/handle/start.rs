@@ -158,6 +158,7 @@ impl Runtime {
                 closed: AtomicBool::new(false),
                 system,
                 threads: Mutex::new(vec![pump, system_thread]),
+                components: Mutex::new(Vec::new()),
                 _recorder: recorder,
             }),
         })

@@ -8,7 +8,7 @@ mod time;
 pub use attributes::{AttributeError, AttributeValue, Attributes, Name};
 pub use ids::{SpanContext, SpanId, TraceId};
 pub use record::{
-    ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStatus, SpanStop, TelemetryDataError,
-    TelemetryDataErrorKind,
+    ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
+    TelemetryDataError, TelemetryDataErrorKind,
 };
 pub use time::Timestamp;

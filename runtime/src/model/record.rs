@@ -126,7 +126,36 @@ pub struct TelemetryDataError {
     pub time: Timestamp,
 }
 
-/// One record. New signals (metrics, logs, renderings) add variants.
+/// A finished video of one environment's episode, written by the renderer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendering {
+    /// The environment the frames came from.
+    pub env_id: String,
+    /// The episode the video shows.
+    pub episode: i64,
+    /// The smallest and largest `rl_step` among its frames.
+    pub rl_step_first: i64,
+    /// See `rl_step_first`.
+    pub rl_step_last: i64,
+    /// Where the `.mp4` is.
+    pub path: String,
+    /// Frames in the video.
+    pub frames: u64,
+    /// Frame width and height in pixels.
+    pub width: u32,
+    /// See `width`.
+    pub height: u32,
+    /// Frames per second of the video.
+    pub fps: u32,
+    /// `frames / fps`, in seconds.
+    pub duration_secs: f64,
+    /// Size of the file.
+    pub bytes: u64,
+    /// When the video was finished.
+    pub time: Timestamp,
+}
+
+/// One record. New signals (metrics, logs) add variants.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Record {
@@ -140,6 +169,8 @@ pub enum Record {
     Error(ErrorRecord),
     /// A telemetry data error.
     TelemetryDataError(TelemetryDataError),
+    /// A finished environment rendering (video).
+    Rendering(Rendering),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -155,16 +186,19 @@ pub enum RecordKind {
     Error,
     /// [`Record::TelemetryDataError`]
     TelemetryDataError,
+    /// [`Record::Rendering`]
+    Rendering,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
         RecordKind::Error,
         RecordKind::TelemetryDataError,
+        RecordKind::Rendering,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -175,6 +209,7 @@ impl RecordKind {
             RecordKind::Event => "event",
             RecordKind::Error => "error",
             RecordKind::TelemetryDataError => "telemetry_data_error",
+            RecordKind::Rendering => "rendering",
         }
     }
 
@@ -193,6 +228,7 @@ impl Record {
             Record::Event(_) => RecordKind::Event,
             Record::Error(_) => RecordKind::Error,
             Record::TelemetryDataError(_) => RecordKind::TelemetryDataError,
+            Record::Rendering(_) => RecordKind::Rendering,
         }
     }
 }

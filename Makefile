@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy
 
 .PHONY: demo demo-rust develop test lint unit pytest bench bench-python config-show
 
@@ -19,7 +19,7 @@ demo-rust:
 ## test: formatting, linters, every Rust test and every Python test (what .ci/run runs)
 test: lint unit pytest
 
-$(VENV)/.deps:
+$(VENV)/.deps: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(PYDEPS)
 	touch $@
@@ -28,14 +28,18 @@ $(VENV)/.deps:
 develop: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q -m python/Cargo.toml
 
+# Rust features: `render` links the system's FFmpeg (Debian packages in scripts/install-system-deps.sh).
+RENDER := --features telemetron/render,telemetron-python/render
+
 lint: $(VENV)/.deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets $(RENDER) -- -D warnings
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 unit:
-	cargo test --workspace
+	cargo test --workspace $(RENDER)
 
 pytest: develop
 	$(PY) -m pytest python/tests -q

@@ -19,6 +19,10 @@ pub use telemetron_plugins as plugins;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;
 
+/// The H.264 rendering actor (feature `render`).
+#[cfg(feature = "render")]
+pub use telemetron_render as render;
+
 /// Why [`start`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetronError {

@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod python_exporter;
 mod records;
+mod rendering;
 mod runtime;
 
 use pyo3::prelude::*;

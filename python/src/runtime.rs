@@ -85,6 +85,7 @@ pub(crate) struct PyRuntime {
     /// Whether a recording call can wait: `block`, or a positive enqueue timeout.
     may_wait: bool,
     description: String,
+    renderer: crate::rendering::RendererSlot,
 }
 
 impl PyRuntime {
@@ -145,6 +146,7 @@ impl PyRuntime {
             description: loaded.describe(),
             runtime: ManuallyDrop::new(runtime),
             abandoned: AtomicBool::new(false),
+            renderer: Default::default(),
         })
     }
 
@@ -253,6 +255,25 @@ impl PyRuntime {
             .detach(|| self.runtime.close(timeout))
             .map_err(ToPyErr::to_py)?;
         report_to_python(py, &report)
+    }
+
+    /// Copies an environment frame and queues it for H.264 encoding (see `telemetron.log_rendering`).
+    #[pyo3(signature = (frame, rl_step, episode, env_id=None))]
+    fn log_rendering(
+        &self,
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+        rl_step: i64,
+        episode: i64,
+        env_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.renderer
+            .log(py, &self.runtime, frame, rl_step, episode, env_id)
+    }
+
+    /// The renderer's counters, or None before the first `log_rendering`.
+    fn rendering_metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.renderer.metrics(py)
     }
 
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -207,3 +207,4 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .filter(|v| v["kind"] != "header")
         .collect()
 }
+pub mod video;

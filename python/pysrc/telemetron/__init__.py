@@ -22,6 +22,7 @@ from telemetron._native import (
     ValidationError,
 )
 from telemetron._recorder import Recorder, get_recorder
+from telemetron._rendering import log_rendering, rendering_metrics
 from telemetron._runtime import (
     configure,
     describe_config,
@@ -54,7 +55,9 @@ __all__ = [
     "flush",
     "get_recorder",
     "is_configured",
+    "log_rendering",
     "metrics",
+    "rendering_metrics",
     "run_name",
     "shutdown",
     "timed_span",

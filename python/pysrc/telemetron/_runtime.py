@@ -42,6 +42,8 @@ def configure(
     global _runtime, _pid
     from telemetron import _registry  # only when configuring: keeps `import telemetron` light
 
+    if "rendering_close_timeout" in settings:  # Metrana's name for it
+        settings["rendering_close_timeout_secs"] = settings.pop("rendering_close_timeout")
     entries = None if exporters is None else [_registry.exporter_entry(e) for e in exporters]
     layers = _registry.config_layers()
     runtime = _native.Runtime(

@@ -1,0 +1,235 @@
+//! `log_rendering`: a NumPy-compatible uint8 frame is copied once (through its
+//! `__array_interface__`, so any array library works without linking NumPy) and handed to the
+//! Rust renderer, started on first use. Without the `render` feature the call says how to get it.
+
+use pyo3::prelude::*;
+
+#[cfg(feature = "render")]
+pub(crate) use enabled::RendererSlot;
+
+#[cfg(not(feature = "render"))]
+pub(crate) use disabled::RendererSlot;
+
+/// `None` → `"0"`, an int → its decimal form, a str as is.
+fn env_id_of(env_id: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    use crate::errors::ValidationError;
+    match env_id {
+        None => Ok("0".into()),
+        Some(v) if v.is_none() => Ok("0".into()),
+        Some(v) => {
+            if let Ok(n) = v.extract::<i64>() {
+                Ok(n.to_string())
+            } else if let Ok(s) = v.extract::<String>() {
+                Ok(s)
+            } else {
+                Err(ValidationError::new_err(format!(
+                    "invalid env_id: must be a str or an int, got {}",
+                    v.get_type().name()?
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "render")]
+mod enabled {
+    use std::sync::OnceLock;
+
+    use parking_lot::Mutex;
+    use pyo3::prelude::*;
+    use pyo3::types::{PyDict, PyTuple};
+    use telemetron::render::{Frame, PixelLayout, RenderError, Renderer};
+    use telemetron::Runtime;
+
+    use crate::convert::report_to_python;
+    use crate::errors::{ExporterError, QueueFullError, ShutdownError, ToPyErr, ValidationError};
+
+    impl ToPyErr for RenderError {
+        fn to_py(self) -> PyErr {
+            let message = self.to_string();
+            match self {
+                RenderError::Invalid { .. } => ValidationError::new_err(message),
+                RenderError::QueueFull { .. } => QueueFullError::new_err(message),
+                RenderError::Closed => ShutdownError::new_err(message),
+                RenderError::Runtime(e) => e.to_py(),
+                _ => ExporterError::new_err(message),
+            }
+        }
+    }
+
+    /// The runtime's renderer, started by the first `log_rendering`.
+    #[derive(Default)]
+    pub(crate) struct RendererSlot {
+        renderer: OnceLock<Renderer>,
+        starting: Mutex<()>,
+    }
+
+    impl RendererSlot {
+        fn get(&self, runtime: &Runtime) -> PyResult<&Renderer> {
+            if let Some(r) = self.renderer.get() {
+                return Ok(r);
+            }
+            let _one_at_a_time = self.starting.lock();
+            if let Some(r) = self.renderer.get() {
+                return Ok(r);
+            }
+            let started = Renderer::start(runtime).map_err(ToPyErr::to_py)?;
+            Ok(self.renderer.get_or_init(|| started))
+        }
+
+        pub(crate) fn log(
+            &self,
+            py: Python<'_>,
+            runtime: &Runtime,
+            frame: &Bound<'_, PyAny>,
+            rl_step: i64,
+            episode: i64,
+            env_id: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<bool> {
+            let renderer = self.get(runtime)?;
+            let prepared = super::env_id_of(env_id).and_then(|env_id| {
+                let (height, width, layout, data) = copy_frame(py, frame)?;
+                Ok(Frame {
+                    env_id,
+                    episode,
+                    rl_step,
+                    width,
+                    height,
+                    layout,
+                    data,
+                })
+            });
+            let frame = prepared.inspect_err(|_| renderer.count_refused())?;
+            let result = if renderer.may_wait() {
+                py.detach(|| renderer.log_frame(frame))
+            } else {
+                renderer.log_frame(frame)
+            };
+            result.map_err(ToPyErr::to_py)
+        }
+
+        pub(crate) fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            match self.renderer.get() {
+                Some(r) => report_to_python(py, &r.metrics()),
+                None => Ok(py.None().into_bound(py)),
+            }
+        }
+    }
+
+    /// Reads shape, dtype and memory from `__array_interface__` (NumPy converts anything else,
+    /// e.g. a CPU torch tensor) and copies the pixels into one packed buffer.
+    fn copy_frame(
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+    ) -> PyResult<(u32, u32, PixelLayout, Vec<u8>)> {
+        let array = if frame.hasattr("__array_interface__")? {
+            frame.clone()
+        } else {
+            let numpy = py.import("numpy").map_err(|_| {
+                ValidationError::new_err(
+                    "invalid frame: not an array (no __array_interface__) and NumPy is not installed",
+                )
+            })?;
+            numpy.call_method1("asarray", (frame,)).map_err(|e| {
+                ValidationError::new_err(format!("invalid frame: not convertible to an array: {e}"))
+            })?
+        };
+        let interface = array.getattr("__array_interface__")?;
+        let interface = interface.cast::<PyDict>()?;
+        let item = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+            interface.get_item(key)?.ok_or_else(|| {
+                ValidationError::new_err(format!(
+                    "invalid frame: __array_interface__ has no {key:?}"
+                ))
+            })
+        };
+        let typestr: String = item("typestr")?.extract()?;
+        if !matches!(typestr.as_str(), "|u1" | "<u1" | ">u1" | "=u1") {
+            let dtype = array
+                .getattr("dtype")
+                .map_or_else(|_| typestr.clone(), |d| d.to_string());
+            return Err(ValidationError::new_err(format!(
+                "invalid frame: dtype must be uint8, got {dtype}"
+            )));
+        }
+        let shape: Vec<usize> = item("shape")?.extract()?;
+        let (height, width, layout) = PixelLayout::from_shape(&shape).map_err(ToPyErr::to_py)?;
+        let data = item("data")?;
+        let data = data.cast::<PyTuple>().map_err(|_| {
+            ValidationError::new_err(
+                "invalid frame: its memory is not exposed as (pointer, readonly)",
+            )
+        })?;
+        let address: usize = data.get_item(0)?.extract()?;
+        let strides: Option<Vec<isize>> = item("strides")?.extract()?;
+        let channels = layout.channels();
+        let (h, w) = (height as usize, width as usize);
+        // Strides per axis, in bytes; C-contiguous when the interface gives none.
+        let (sy, sx, sc) = match strides.as_deref() {
+            None => ((w * channels) as isize, channels as isize, 1),
+            Some([sy, sx]) => (*sy, *sx, 1),
+            Some([sy, sx, sc]) => (*sy, *sx, *sc),
+            Some(other) => {
+                return Err(ValidationError::new_err(format!(
+                    "invalid frame: strides {other:?} do not match its shape {shape:?}"
+                )))
+            }
+        };
+        let base = address as *const u8;
+        let mut pixels = Vec::with_capacity(h * w * channels);
+        // SAFETY: the array is alive and the GIL is held for the whole copy; the interface
+        // promises `shape` elements at `base` + index · strides.
+        unsafe {
+            if sc == 1 && sx == channels as isize {
+                for y in 0..h as isize {
+                    let row = std::slice::from_raw_parts(base.offset(y * sy), w * channels);
+                    pixels.extend_from_slice(row);
+                }
+            } else {
+                for y in 0..h as isize {
+                    for x in 0..w as isize {
+                        for c in 0..channels as isize {
+                            pixels.push(*base.offset(y * sy + x * sx + c * sc));
+                        }
+                    }
+                }
+            }
+        }
+        Ok((height, width, layout, pixels))
+    }
+}
+
+#[cfg(not(feature = "render"))]
+mod disabled {
+    use pyo3::prelude::*;
+    use telemetron::Runtime;
+
+    use crate::errors::ConfigError;
+
+    /// Rendering is not compiled in: every call explains how to get it.
+    #[derive(Default)]
+    pub(crate) struct RendererSlot;
+
+    impl RendererSlot {
+        pub(crate) fn log(
+            &self,
+            _py: Python<'_>,
+            _runtime: &Runtime,
+            _frame: &Bound<'_, PyAny>,
+            _rl_step: i64,
+            _episode: i64,
+            env_id: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<bool> {
+            super::env_id_of(env_id)?;
+            Err(ConfigError::new_err(
+                "log_rendering needs the H.264 renderer, which this build of telemetron lacks: \
+                 build the wheel with the `render` feature (`maturin build --features render` in \
+                 python/, with FFmpeg's development packages installed)",
+            ))
+        }
+
+        pub(crate) fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            Ok(py.None().into_bound(py))
+        }
+    }
+}

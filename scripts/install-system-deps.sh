@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System packages Telemetron needs beyond Rust and Python: FFmpeg's libraries for the H.264
+# renderer (ffmpeg-next builds against them) and ffprobe for the tests that check its videos.
+# Idempotent: installs only what is missing. Debian/Ubuntu (apt-get), run as root or with sudo.
+set -euo pipefail
+
+missing=()
+pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null \
+  || missing+=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v clang >/dev/null || missing+=(clang libclang-dev)
+command -v ffprobe >/dev/null || missing+=(ffmpeg)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

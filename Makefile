@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy
 
-.PHONY: demo demo-rust develop test lint unit pytest bench bench-python config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -19,26 +19,30 @@ demo-rust:
 ## test: formatting, linters, every Rust test and every Python test (what .ci/run runs)
 test: lint unit pytest
 
+## system-deps: FFmpeg's libraries and ffprobe (apt-get; skipped when present)
+system-deps:
+	@bash scripts/install-system-deps.sh
+
 $(VENV)/.deps: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(PYDEPS)
 	touch $@
 
 ## develop: build the extension (debug) and install it into .venv
-develop: $(VENV)/.deps
+develop: system-deps $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q -m python/Cargo.toml
 
 # Rust features: `render` links the system's FFmpeg (Debian packages in scripts/install-system-deps.sh).
 RENDER := --features telemetron/render,telemetron-python/render
 
-lint: $(VENV)/.deps
+lint: system-deps $(VENV)/.deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --workspace --all-targets $(RENDER) -- -D warnings
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-unit:
+unit: system-deps
 	cargo test --workspace $(RENDER)
 
 pytest: develop
@@ -53,6 +57,12 @@ bench-python: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) -m pip install -q nv-one-logger-core opentelemetry-sdk opentelemetry-exporter-otlp-proto-grpc pytracingx
 	$(PY) benches/span_overhead.py
+
+## bench-render: log_rendering against PyAV, same frames and libx264 settings
+bench-render: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) -m pip install -q av
+	$(PY) benches/render_bench.py
 
 ## config-show: the effective configuration and where each value came from
 config-show:

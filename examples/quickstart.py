@@ -1,7 +1,7 @@
 """A small fake training loop on the embedded default (the file exporter).
 
-Nested timed spans, events, a caught error, the Recorder API, and the span_stats plugin.
-Run it with `make demo`.
+Nested timed spans, events, a caught error, the Recorder API, the span_stats plugin, and
+(when NumPy is installed) an environment rendered to H.264 .mp4 files. Run it with `make demo`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,21 @@ def validate(epoch: int) -> float:
     if epoch == 1:
         raise ValueError("validation set is empty")
     return 0.5 / (epoch + 1)
+
+
+def render_episodes() -> None:
+    """Two short episodes of a bouncing square, as an RL env's render() would give them."""
+    try:
+        import numpy as np
+    except ImportError:
+        print("  (NumPy not installed: no renderings)")
+        return
+    for episode in range(2):
+        for step in range(45):
+            frame = np.zeros((84, 84, 3), np.uint8)
+            x = abs((step * 4 + episode * 20) % 120 - 60)
+            frame[30:50, x : x + 20] = (255, 160, 0)
+            telemetron.log_rendering(frame, rl_step=episode * 45 + step, episode=episode, env_id=0)
 
 
 def main() -> None:
@@ -40,6 +55,7 @@ def main() -> None:
                 except ValueError:
                     pass  # recorded as an error event by timed_span; the loop goes on
                 recorder.event(epoch_span, "checkpoint_saved", {"epoch": epoch})
+        render_episodes()
 
     run_name = telemetron.run_name()
     report = telemetron.shutdown()
@@ -55,6 +71,12 @@ def main() -> None:
         print(f"  exporter {name}: {sum(c['sent'] for c in counters.values())} records written")
     print(f"  undelivered at close: {sum(u['records'] for u in report['undelivered'])}")
     print(f"  output: telemetron-out/{run_name}.jsonl")
+    rendering = report["rendering"]
+    if rendering is not None:
+        print(
+            f"  videos: {rendering['videos_finished']} in telemetron-renderings/{run_name}/0/ "
+            f"({rendering['frames_encoded']} frames, {rendering['bytes_written']} bytes)"
+        )
 
 
 if __name__ == "__main__":

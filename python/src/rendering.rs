@@ -88,7 +88,7 @@ mod enabled {
         ) -> PyResult<bool> {
             let renderer = self.get(runtime)?;
             let prepared = super::env_id_of(env_id).and_then(|env_id| {
-                let (height, width, layout, data) = copy_frame(py, frame)?;
+                let (height, width, layout, data) = copy_frame(py, frame, renderer)?;
                 Ok(Frame {
                     env_id,
                     episode,
@@ -121,6 +121,7 @@ mod enabled {
     fn copy_frame(
         py: Python<'_>,
         frame: &Bound<'_, PyAny>,
+        renderer: &Renderer,
     ) -> PyResult<(u32, u32, PixelLayout, Vec<u8>)> {
         let array = if frame.hasattr("__array_interface__")? {
             frame.clone()
@@ -176,11 +177,13 @@ mod enabled {
             }
         };
         let base = address as *const u8;
-        let mut pixels = Vec::with_capacity(h * w * channels);
+        let mut pixels = renderer.frame_buffer(h * w * channels);
         // SAFETY: the array is alive and the GIL is held for the whole copy; the interface
         // promises `shape` elements at `base` + index · strides.
         unsafe {
-            if sc == 1 && sx == channels as isize {
+            if sc == 1 && sx == channels as isize && sy == (w * channels) as isize {
+                pixels.extend_from_slice(std::slice::from_raw_parts(base, h * w * channels));
+            } else if sc == 1 && sx == channels as isize {
                 for y in 0..h as isize {
                     let row = std::slice::from_raw_parts(base.offset(y * sy), w * channels);
                     pixels.extend_from_slice(row);

@@ -248,13 +248,17 @@ impl PyRuntime {
             .map_err(ToPyErr::to_py)
     }
 
-    /// Closes (without the GIL) and returns the close report as a dict.
+    /// Closes (without the GIL) and returns the close report as a dict, with the renderer's
+    /// counters under `rendering`.
     fn close<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
         let timeout = secs(timeout)?;
         let report = py
             .detach(|| self.runtime.close(timeout))
             .map_err(ToPyErr::to_py)?;
-        report_to_python(py, &report)
+        let report = report_to_python(py, &report)?;
+        // The renderer's final counters (None when nothing was rendered).
+        report.set_item("rendering", self.renderer.metrics(py)?)?;
+        Ok(report)
     }
 
     /// Copies an environment frame and queues it for H.264 encoding (see `telemetron.log_rendering`).

@@ -87,6 +87,8 @@ def test_rgb_and_gray_frames_become_videos_and_records(run: Path) -> None:
         assert telemetron.log_rendering(g[:, :, None], step, 0, env_id="gray1")
     report = telemetron.shutdown()
     assert report is not None and report["undelivered"] == [], report
+    final = report["rendering"]
+    assert (final["frames_encoded"], final["videos_finished"], final["frames_queued"]) == (90, 3, 0)
 
     rgb = ffprobe(run / "videos/r1/3/episode_0.mp4")
     assert (rgb["codec_name"], rgb["pix_fmt"], rgb["width"], rgb["height"]) == (

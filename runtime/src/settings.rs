@@ -105,6 +105,9 @@ pub struct RuntimeSettings {
     /// Frames waiting to be encoded, across all environments; a full queue applies
     /// `backpressure` (and `enqueue_timeout_secs`) to `log_rendering`.
     pub rendering_queue_max_size: usize,
+    /// Encoded frames' buffers kept for reuse by `log_rendering`, in MiB (0: none): a copy into
+    /// fresh memory costs the caller ~7× a copy into a reused buffer.
+    pub rendering_buffer_pool_mb: usize,
     /// At close, drop queued frames instead of encoding them (they are reported).
     pub skip_drain_render_on_close: bool,
     /// At most this long for the renderer to drain at close (default: the close deadline).
@@ -151,6 +154,7 @@ impl Default for RuntimeSettings {
             rendering_preset: "medium".into(),
             rendering_max_concurrent_encoders: 4,
             rendering_queue_max_size: 512,
+            rendering_buffer_pool_mb: 64,
             skip_drain_render_on_close: false,
             rendering_close_timeout_secs: None,
         }
@@ -184,6 +188,7 @@ impl RuntimeSettings {
         "rendering_preset",
         "rendering_max_concurrent_encoders",
         "rendering_queue_max_size",
+        "rendering_buffer_pool_mb",
         "skip_drain_render_on_close",
         "rendering_close_timeout_secs",
     ];

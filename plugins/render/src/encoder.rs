@@ -63,6 +63,9 @@ fn open_codec(
     let mut options = Dictionary::new();
     options.set("preset", &settings.preset);
     options.set("crf", &settings.crf.to_string());
+    // libx264's own default, frame threads "auto" (1.5 per core): one video can use every
+    // core. Set explicitly, since the FFmpeg library default elsewhere is one thread.
+    options.set("threads", "auto");
     enc.open_with(options)
         .map_err(|e| format!("libx264 refused {width}x{height} with {settings:?}: {e}"))
 }

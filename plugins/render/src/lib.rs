@@ -18,9 +18,11 @@
 //! ```
 #![warn(missing_docs)]
 
+mod buffer_pool;
 mod encoder;
 mod error;
 mod frame;
+mod inbox;
 mod metrics;
 mod renderer;
 mod shard;

@@ -14,11 +14,13 @@ use telemetron_runtime::{
     Backpressure, Component, RecordSink, Runtime, RuntimeSettings, Undelivered,
 };
 
+use crate::buffer_pool::BufferPool;
 use crate::encoder::{probe, EncoderSettings};
 use crate::error::RenderError;
 use crate::frame::{Frame, PixelLayout};
+use crate::inbox::Inbox;
 use crate::metrics::{bump, RenderCounters, RenderMetrics};
-use crate::shard::{create_private_dir, Drain, EncodeFrame, EncoderShard};
+use crate::shard::{create_private_dir, Drain, EncoderShard, Wake};
 
 /// How long `start` waits for the actor system to start the shards.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,6 +31,9 @@ pub(crate) struct RenderShared {
     pub(crate) run_dir: PathBuf,
     pub(crate) sink: RecordSink,
     pub(crate) counters: RenderCounters,
+    /// One per shard, by shard index.
+    pub(crate) inboxes: Vec<Inbox>,
+    pub(crate) pool: BufferPool,
     /// One message per queued frame; a shard takes one back when it is done with a frame.
     permits: Receiver<()>,
     pub(crate) skip_drain: AtomicBool,
@@ -91,17 +96,20 @@ impl Renderer {
             Path::new(&settings.rendering_output_dir).join(path_component(&runtime.run().run_name));
         check_writable(&run_dir)?;
         let capacity = settings.rendering_queue_max_size;
+        let shard_count = settings.rendering_max_concurrent_encoders.max(1);
         let (permits_tx, permits_rx) = crossbeam_channel::bounded(capacity);
         let shared = Arc::new(RenderShared {
             encoder,
             run_dir,
             sink: runtime.record_sink(),
             counters: RenderCounters::default(),
+            inboxes: (0..shard_count).map(|_| Inbox::new()).collect(),
+            pool: BufferPool::new(settings.rendering_buffer_pool_mb << 20),
             permits: permits_rx,
             skip_drain: AtomicBool::new(false),
             drain_deadline: Mutex::new(None),
         });
-        let shards = start_shards(runtime, &shared, settings.rendering_max_concurrent_encoders)?;
+        let shards = start_shards(runtime, &shared, shard_count)?;
         let inner = Arc::new(RendererInner {
             shared,
             shards,
@@ -144,6 +152,12 @@ impl Renderer {
         bump(&counters.refused);
     }
 
+    /// An empty buffer with room for `len` bytes to copy a frame into, recycled from frames
+    /// already encoded when possible (a fresh one costs page faults on the caller's thread).
+    pub fn frame_buffer(&self, len: usize) -> Vec<u8> {
+        self.inner.shared.pool.take(len)
+    }
+
     /// The renderer's counters.
     pub fn metrics(&self) -> RenderMetrics {
         self.inner
@@ -165,13 +179,13 @@ impl Renderer {
 
 impl RendererInner {
     fn enqueue(&self, frame: Frame) -> Result<bool, RenderError> {
+        frame.validate()?;
+        // Held across the push so that frames of one environment reach its shard in the order
+        // their state was checked, and so that none is pushed after close drained the inboxes.
+        let mut envs = self.envs.lock();
         if self.closed.load(Ordering::Acquire) {
             return Err(RenderError::Closed);
         }
-        frame.validate()?;
-        // Held across the send so that frames of one environment reach its shard in the
-        // order their state was checked.
-        let mut envs = self.envs.lock();
         let state = EnvState {
             episode: frame.episode,
             width: frame.width,
@@ -190,8 +204,10 @@ impl RendererInner {
                 envs.insert(frame.env_id.clone(), state);
             }
         }
-        let shard = &self.shards[shard_of(&frame.env_id, self.shards.len())];
-        shard.do_send(EncodeFrame(frame));
+        let shard = shard_of(&frame.env_id, self.shards.len());
+        if self.shared.inboxes[shard].push(frame) {
+            self.shards[shard].do_send(Wake);
+        }
         Ok(true)
     }
 
@@ -221,7 +237,12 @@ impl RendererInner {
     }
 
     fn close(&self, deadline: Instant) -> Vec<Undelivered> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        // Under the envs lock: no caller is between its closed check and its push.
+        let already_closed = {
+            let _envs = self.envs.lock();
+            self.closed.swap(true, Ordering::AcqRel)
+        };
+        if already_closed {
             return Vec::new();
         }
         let shared = &self.shared;
@@ -357,13 +378,13 @@ fn start_shards(
     let (tx, rx) = crossbeam_channel::bounded(1);
     let shared = shared.clone();
     runtime.spawn_on_actors(move || {
-        let shards: Vec<_> = (0..count.max(1))
+        let shards: Vec<_> = (0..count)
             .map(|i| {
                 let shared = shared.clone();
                 SyncArbiter::start_with_thread_builder(
                     1,
                     move || std::thread::Builder::new().name(format!("telemetron-render-{i}")),
-                    move || EncoderShard::new(shared.clone()),
+                    move || EncoderShard::new(shared.clone(), i),
                 )
             })
             .collect();

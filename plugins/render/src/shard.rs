@@ -15,12 +15,12 @@ use crate::frame::Frame;
 use crate::metrics::bump;
 use crate::renderer::RenderShared;
 
-/// Encode one frame.
+/// Frames are waiting in the shard's inbox.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct EncodeFrame(pub(crate) Frame);
+pub(crate) struct Wake;
 
-/// Finish every open video (after every frame sent before this message), then answer.
+/// Encode what is in the inbox, finish every open video, then answer.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Drain(pub(crate) crossbeam_channel::Sender<()>);
@@ -40,6 +40,7 @@ struct OpenVideo {
 
 pub(crate) struct EncoderShard {
     shared: Arc<RenderShared>,
+    index: usize,
     videos: HashMap<String, OpenVideo>,
 }
 
@@ -48,14 +49,37 @@ impl Actor for EncoderShard {
 }
 
 impl EncoderShard {
-    pub(crate) fn new(shared: Arc<RenderShared>) -> Self {
+    /// Runs on the shard's own thread (the `SyncArbiter` factory).
+    pub(crate) fn new(shared: Arc<RenderShared>, index: usize) -> Self {
+        lower_thread_priority();
         EncoderShard {
             shared,
+            index,
             videos: HashMap::new(),
         }
     }
 
-    fn encode(&mut self, frame: Frame) {
+    /// Encodes every frame in the inbox, each inside a panic boundary: a panic in FFmpeg's
+    /// wrappers loses that environment's video, not the shard's other environments.
+    fn drain_inbox(&mut self) {
+        let shared = self.shared.clone();
+        shared.inboxes[self.index].drain(|frame| {
+            let env_id = frame.env_id.clone();
+            match catch_unwind(AssertUnwindSafe(|| self.encode(&frame))) {
+                Ok(()) => shared.pool.give(frame.data),
+                Err(_) => {
+                    self.videos.remove(&env_id);
+                    bump(&shared.counters.failed);
+                    shared.sink.report_error(format!(
+                        "the encoder of env {env_id} panicked; its video is lost"
+                    ));
+                }
+            }
+            shared.release_permit();
+        });
+    }
+
+    fn encode(&mut self, frame: &Frame) {
         let shared = self.shared.clone();
         let counters = &shared.counters;
         if shared.skip_drain.load(Ordering::Acquire) || shared.past_drain_deadline() {
@@ -74,7 +98,7 @@ impl EncoderShard {
         let video = match self.videos.get_mut(&frame.env_id) {
             Some(video) => video,
             None => {
-                let video = self.open(&frame);
+                let video = self.open(frame);
                 self.videos.entry(frame.env_id.clone()).or_insert(video)
             }
         };
@@ -82,7 +106,7 @@ impl EncoderShard {
             bump(&counters.failed);
             return;
         };
-        if let Err(e) = encoder.push(&frame) {
+        if let Err(e) = encoder.push(frame) {
             shared.sink.report_error(format!(
                 "rendering of env {} episode {} stopped at frame {}: {e}",
                 frame.env_id, frame.episode, video.frames
@@ -185,20 +209,11 @@ impl EncoderShard {
     }
 }
 
-impl Handler<EncodeFrame> for EncoderShard {
+impl Handler<Wake> for EncoderShard {
     type Result = ();
 
-    fn handle(&mut self, msg: EncodeFrame, _: &mut SyncContext<Self>) {
-        let env_id = msg.0.env_id.clone();
-        // A panic inside FFmpeg's wrappers must not take the shard's other environments down.
-        if catch_unwind(AssertUnwindSafe(|| self.encode(msg.0))).is_err() {
-            self.videos.remove(&env_id);
-            bump(&self.shared.counters.failed);
-            self.shared.sink.report_error(format!(
-                "the encoder of env {env_id} panicked; its video is lost"
-            ));
-        }
-        self.shared.release_permit();
+    fn handle(&mut self, _: Wake, _: &mut SyncContext<Self>) {
+        self.drain_inbox();
     }
 }
 
@@ -206,6 +221,7 @@ impl Handler<Drain> for EncoderShard {
     type Result = ();
 
     fn handle(&mut self, msg: Drain, _: &mut SyncContext<Self>) {
+        self.drain_inbox();
         if catch_unwind(AssertUnwindSafe(|| self.finish_all())).is_err() {
             self.shared
                 .sink
@@ -220,6 +236,17 @@ impl Drop for EncoderShard {
     /// files so they are playable.
     fn drop(&mut self) {
         let _ = catch_unwind(AssertUnwindSafe(|| self.finish_all()));
+    }
+}
+
+/// Encoding yields the CPU to the training loop: this thread and the x264 threads it starts
+/// (they inherit it) run at nice 10. Linux's nice value is per thread.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread; failure only leaves the priority as is.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 

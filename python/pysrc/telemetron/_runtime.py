@@ -96,7 +96,9 @@ def shutdown(timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> dict[str, Any] | None
     """Flush every exporter and close, waiting at most ``timeout`` seconds (without the GIL).
 
     Returns the close report (``undelivered``, ``timed_out``, ``background_errors``,
-    ``metrics``), or None when nothing was running.
+    ``metrics``, and ``rendering``: the renderer's final counters or None), or None when
+    nothing was running. Queued environment frames are encoded (or dropped, with
+    ``skip_drain_render_on_close``) before the exporters close.
     """
     global _runtime
     with _lock:

@@ -189,3 +189,47 @@ fn close_drains_every_queued_frame() {
         (120, 120, 0)
     );
 }
+
+#[test]
+fn block_backpressure_waits_for_the_encoder_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = start(
+        dir.path(),
+        json!({"rendering_queue_max_size": 2, "rendering_max_concurrent_encoders": 1,
+               "backpressure": "block"}),
+    );
+    let renderer = Renderer::start(&runtime).unwrap();
+    for step in 0..60 {
+        assert!(renderer
+            .log_frame(frame("0", 0, step, 128, 128, PixelLayout::Rgb24))
+            .unwrap());
+    }
+    runtime.close(Duration::from_secs(60)).unwrap();
+    let m = renderer.metrics();
+    assert_eq!(
+        (m.frames_enqueued, m.frames_dropped, m.frames_encoded),
+        (60, 0, 60)
+    );
+    assert_eq!(
+        probe(&dir.path().join("videos/r1/0/episode_0.mp4")).frames,
+        60
+    );
+}
+
+#[test]
+fn a_second_run_with_the_same_name_does_not_overwrite_videos() {
+    let dir = tempfile::tempdir().unwrap();
+    for frames in [5, 7] {
+        let runtime = start(dir.path(), json!({"rendering_preset": "ultrafast"}));
+        let renderer = Renderer::start(&runtime).unwrap();
+        for step in 0..frames {
+            renderer
+                .log_frame(frame("0", 0, step, 16, 16, PixelLayout::Rgb24))
+                .unwrap();
+        }
+        runtime.close(Duration::from_secs(30)).unwrap();
+    }
+    let videos = dir.path().join("videos/r1/0");
+    assert_eq!(probe(&videos.join("episode_0.mp4")).frames, 5);
+    assert_eq!(probe(&videos.join("episode_0.1.mp4")).frames, 7);
+}

@@ -214,3 +214,22 @@ def test_python_exporters_receive_renderings(tmp_path: Path) -> None:
             telemetron.log_rendering(gradient(16, 16, step), 10 * episode + step, episode, env_id=0)
     telemetron.shutdown()
     assert [(r["env_id"], r["episode"], r["frames"]) for r in seen] == [("0", 0, 3), ("0", 1, 3)]
+
+
+def test_raise_backpressure_raises_queue_full_and_counts_it(tmp_path: Path) -> None:
+    telemetron.configure(
+        exporters=[],
+        rendering_output_dir=str(tmp_path),
+        rendering_queue_max_size=1,
+        rendering_max_concurrent_encoders=1,
+        backpressure="raise",
+    )
+    frame = np.random.default_rng(1).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    with pytest.raises(telemetron.QueueFullError, match="1 frames"):
+        for step in range(200):
+            telemetron.log_rendering(frame, step, 0)
+    report = telemetron.shutdown()
+    assert report is not None
+    final = report["rendering"]
+    assert final["frames_dropped"] == 1
+    assert final["frames_encoded"] == final["frames_enqueued"] == final["frames_added"] - 1

@@ -196,6 +196,9 @@ impl RendererInner {
             check_continuity(&frame.env_id, current, &state)?;
         }
         if !self.acquire_permit()? {
+            // Dropped: the buffer serves the next frame (under overflow, every frame would
+            // otherwise be copied into fresh memory).
+            self.shared.pool.give(frame.data);
             return Ok(false);
         }
         match envs.get_mut(&frame.env_id) {

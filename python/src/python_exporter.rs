@@ -39,16 +39,17 @@ impl PythonExporter {
                 .ok_or_else(|| ExportError::failed("python exporter used before initialize"))?
                 .bind(py);
             for record in records {
-                // Renderings are newer than the exporter interface: classes written before
-                // them (without `export_rendering`) keep working.
-                if matches!(record, Record::Rendering(_))
-                    && !instance.hasattr("export_rendering").unwrap_or(false)
+                // Renderings and logs are newer than the exporter interface: classes written
+                // before them (without the method) keep working.
+                let method = method_for(record);
+                if matches!(record, Record::Rendering(_) | Record::Log(_))
+                    && !instance.hasattr(method).unwrap_or(false)
                 {
                     continue;
                 }
                 let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
                 instance
-                    .call_method1(method_for(record), (dict,))
+                    .call_method1(method, (dict,))
                     .map_err(|e| describe(py, e))?;
             }
             Ok(())
@@ -68,6 +69,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::Error(_) => "export_error",
         Record::TelemetryDataError(_) => "export_telemetry_data_error",
         Record::Rendering(_) => "export_rendering",
+        Record::Log(_) => "export_log",
         _ => "export_event",
     }
 }

@@ -83,6 +83,16 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("duration_secs", r.duration_secs)?;
             d.set_item("bytes", r.bytes)?;
         }
+        Record::Log(l) => {
+            d.set_item("kind", "log")?;
+            d.set_item("time_ns", l.time.0)?;
+            ids(&d, l.span)?;
+            d.set_item("severity_number", l.severity.number())?;
+            d.set_item("severity_text", l.severity.text())?;
+            d.set_item("logger", l.logger.as_ref())?;
+            d.set_item("body", &l.body)?;
+            d.set_item("attributes", to_dict(py, &l.attributes)?)?;
+        }
         _ => d.set_item("kind", "unknown")?,
     }
     Ok(d)

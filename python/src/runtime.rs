@@ -8,7 +8,9 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
-use telemetron::model::{SpanContext, SpanId, SpanStatus, TelemetryDataErrorKind, TraceId};
+use telemetron::model::{
+    Severity, SpanContext, SpanId, SpanStatus, TelemetryDataErrorKind, TraceId,
+};
 use telemetron::{Backpressure, ConfigLoader, ErrorInfo, Runtime};
 
 use crate::attributes::to_attributes;
@@ -57,6 +59,14 @@ impl SpanRef {
     #[getter]
     fn traceparent(&self) -> String {
         self.context().traceparent()
+    }
+
+    /// Parses a W3C `traceparent` header value; `ValidationError` when it is not one.
+    #[staticmethod]
+    fn from_traceparent(value: &str) -> PyResult<SpanRef> {
+        SpanContext::from_traceparent(value)
+            .map(SpanRef::from)
+            .map_err(|e| ValidationError::new_err(e.to_string()))
     }
 
     fn __repr__(&self) -> String {
@@ -203,6 +213,31 @@ impl PyRuntime {
         self.maybe_detached(py, || {
             self.runtime
                 .event(span.map(|s| s.context()), name, attributes)
+        })
+        .map_err(ToPyErr::to_py)
+    }
+
+    /// A log record; `level` is a `logging` level (10 DEBUG ... 50 CRITICAL, 0..9 TRACE).
+    #[pyo3(signature = (level, body, logger, span=None, attributes=None))]
+    fn log(
+        &self,
+        py: Python<'_>,
+        level: i64,
+        body: String,
+        logger: String,
+        span: Option<SpanRef>,
+        attributes: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let attributes = to_attributes(attributes)?;
+        let severity = Severity::from_python_level(level);
+        self.maybe_detached(py, || {
+            self.runtime.log(
+                severity,
+                body,
+                logger,
+                span.map(|s| s.context()),
+                attributes,
+            )
         })
         .map_err(ToPyErr::to_py)
     }

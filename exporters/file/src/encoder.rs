@@ -96,6 +96,16 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
             field_f64(out, key!("duration_secs"), r.duration_secs);
             field_u64(out, key!("bytes"), r.bytes);
         }
+        Record::Log(l) => {
+            out.extend_from_slice(line_start!("log"));
+            u64_value(out, l.time.0);
+            span_ids(out, l.span);
+            field_u64(out, key!("severity_number"), u64::from(l.severity.number()));
+            field_str(out, key!("severity_text"), l.severity.text());
+            field_str(out, key!("logger"), &l.logger);
+            field_str(out, key!("body"), &l.body);
+            attributes(out, key!("attributes"), &l.attributes);
+        }
         // Kinds added by later signals are written as their kind alone until encoded here.
         #[allow(unreachable_patterns)]
         _ => {

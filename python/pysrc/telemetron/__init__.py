@@ -11,6 +11,7 @@ actor system batches them and fans them out to every configured exporter.
 """
 
 from telemetron._exporter import Exporter
+from telemetron._logs import Logger, get_logger
 from telemetron._native import (
     ConfigError,
     EnqueueError,
@@ -21,6 +22,7 @@ from telemetron._native import (
     TelemetronError,
     ValidationError,
 )
+from telemetron._propagation import ExtractedContext, extract, inject
 from telemetron._recorder import Recorder, get_recorder
 from telemetron._rendering import log_rendering, rendering_metrics
 from telemetron._runtime import (
@@ -37,11 +39,23 @@ from telemetron._spans import current_span, timed_span
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # `telemetron.logging` imports the standard `logging` (milliseconds): only when asked for.
+    if name == "logging":
+        import importlib
+
+        return importlib.import_module("telemetron.logging")
+    raise AttributeError(f"module 'telemetron' has no attribute {name!r}")
+
+
 __all__ = [
     "ConfigError",
     "EnqueueError",
     "Exporter",
     "ExporterError",
+    "ExtractedContext",
+    "Logger",
     "QueueFullError",
     "Recorder",
     "ShutdownError",
@@ -52,8 +66,11 @@ __all__ = [
     "current_span",
     "describe_config",
     "exporter_health",
+    "extract",
     "flush",
+    "get_logger",
     "get_recorder",
+    "inject",
     "is_configured",
     "log_rendering",
     "metrics",

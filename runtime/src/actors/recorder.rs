@@ -102,7 +102,8 @@ impl Recorder {
                 }
                 true
             }
-            Record::TelemetryDataError(_) | Record::Rendering(_) => true,
+            // A log's span may be a remote parent (extracted from a carrier): not checked.
+            Record::TelemetryDataError(_) | Record::Rendering(_) | Record::Log(_) => true,
         }
     }
 

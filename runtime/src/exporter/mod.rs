@@ -9,7 +9,7 @@ pub use error::ExportError;
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorRecord, Event, Record, Rendering, SpanStart, SpanStop, TelemetryDataError,
+    ErrorRecord, Event, LogRecord, Record, Rendering, SpanStart, SpanStop, TelemetryDataError,
 };
 use crate::settings::RunIdentity;
 
@@ -72,6 +72,11 @@ pub trait Exporter: Send + 'static {
         Ok(())
     }
 
+    /// A log record. The default ignores it: only exporters that carry logs override it.
+    fn export_log(&mut self, _log: &LogRecord) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Exports a batch. The default calls the per-record methods in order and stops at the first
     /// error; exporters that write in bulk override it. A retried batch is sent again whole.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
@@ -83,6 +88,7 @@ pub trait Exporter: Send + 'static {
                 Record::Error(r) => self.export_error(r)?,
                 Record::TelemetryDataError(r) => self.export_telemetry_data_error(r)?,
                 Record::Rendering(r) => self.export_rendering(r)?,
+                Record::Log(r) => self.export_log(r)?,
             }
         }
         Ok(())

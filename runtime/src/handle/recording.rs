@@ -3,8 +3,9 @@
 use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
-    Attributes, ErrorRecord, Event, Name, Record, SpanContext, SpanId, SpanStart, SpanStatus,
-    SpanStop, TelemetryDataError, TelemetryDataErrorKind, Timestamp, TraceId,
+    Attributes, ErrorRecord, Event, LogRecord, Name, Record, Severity, SpanContext, SpanId,
+    SpanStart, SpanStatus, SpanStop, TelemetryDataError, TelemetryDataErrorKind, Timestamp,
+    TraceId,
 };
 
 /// An application error to record.
@@ -151,6 +152,26 @@ impl Runtime {
             exception_message: error.exception_message,
             traceback: error.traceback,
             time: Timestamp::now(),
+        }))
+        .map(drop)
+    }
+
+    /// Records a log line from `logger`, in `span` (which may be a remote parent) or none.
+    pub fn log(
+        &self,
+        severity: Severity,
+        body: impl Into<String>,
+        logger: impl Into<Name>,
+        span: Option<SpanContext>,
+        attributes: Attributes,
+    ) -> Result<(), EnqueueError> {
+        self.enqueue(Record::Log(LogRecord {
+            time: Timestamp::now(),
+            severity,
+            body: body.into(),
+            logger: logger.into(),
+            span,
+            attributes,
         }))
         .map(drop)
     }

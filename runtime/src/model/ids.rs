@@ -42,7 +42,53 @@ impl SpanContext {
     pub fn traceparent(&self) -> String {
         format!("00-{}-{}-01", self.trace_id, self.span_id)
     }
+
+    /// Parses a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`; later versions are read by
+    /// their first four fields, as the spec asks). All-zero ids are invalid.
+    pub fn from_traceparent(value: &str) -> Result<SpanContext, TraceparentError> {
+        let invalid = |why: &str| TraceparentError(format!("{value:?}: {why}"));
+        let value_trimmed = value.trim();
+        let mut fields = value_trimmed.split('-');
+        let (Some(version), Some(trace), Some(span), Some(flags)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Err(invalid("expected version-traceid-spanid-flags"));
+        };
+        let hex = |field: &str, len: usize, name: &str| -> Result<u128, TraceparentError> {
+            let lower_hex = field
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if field.len() != len || !lower_hex {
+                return Err(invalid(&format!(
+                    "{name} must be {len} lowercase hex digits"
+                )));
+            }
+            u128::from_str_radix(field, 16).map_err(|e| invalid(&e.to_string()))
+        };
+        let version_number = hex(version, 2, "version")?;
+        if version_number == 0xff {
+            return Err(invalid("version ff is forbidden"));
+        }
+        if version_number == 0 && fields.next().is_some() {
+            return Err(invalid("version 00 has exactly four fields"));
+        }
+        hex(flags, 2, "flags")?;
+        let trace_id = hex(trace, 32, "trace-id")?;
+        let span_id = hex(span, 16, "parent-id")? as u64;
+        if trace_id == 0 || span_id == 0 {
+            return Err(invalid("all-zero ids are invalid"));
+        }
+        Ok(SpanContext {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId(span_id),
+        })
+    }
 }
+
+/// A `traceparent` value that is not W3C Trace Context.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid traceparent {0}")]
+pub struct TraceparentError(String);
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,6 +168,31 @@ mod tests {
             ctx.traceparent(),
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         );
+    }
+
+    #[test]
+    fn traceparent_round_trips_and_bad_values_are_refused() {
+        let ctx = SpanContext {
+            trace_id: TraceId::random(),
+            span_id: SpanId::random(),
+        };
+        assert_eq!(SpanContext::from_traceparent(&ctx.traceparent()), Ok(ctx));
+        let later = format!("01-{}-{}-00-extra", ctx.trace_id, ctx.span_id);
+        assert_eq!(SpanContext::from_traceparent(&later), Ok(ctx));
+        for bad in [
+            "",
+            "00-abc-def-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+        ] {
+            assert!(
+                SpanContext::from_traceparent(bad).is_err(),
+                "{bad:?} accepted"
+            );
+        }
     }
 
     #[test]

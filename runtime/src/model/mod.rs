@@ -2,11 +2,13 @@
 
 mod attributes;
 mod ids;
+mod log;
 mod record;
 mod time;
 
 pub use attributes::{AttributeError, AttributeValue, Attributes, Name};
-pub use ids::{SpanContext, SpanId, TraceId};
+pub use ids::{SpanContext, SpanId, TraceId, TraceparentError};
+pub use log::{LogRecord, Severity};
 pub use record::{
     ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
     TelemetryDataError, TelemetryDataErrorKind,

@@ -1,6 +1,6 @@
 //! The records that flow from callers through the Recorder to exporters.
 
-use super::{Attributes, Name, SpanContext, SpanId, Timestamp};
+use super::{Attributes, LogRecord, Name, SpanContext, SpanId, Timestamp};
 
 /// How a span ended.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -155,7 +155,7 @@ pub struct Rendering {
     pub time: Timestamp,
 }
 
-/// One record. New signals (metrics, logs) add variants.
+/// One record. New signals (metrics) add variants.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Record {
@@ -171,6 +171,8 @@ pub enum Record {
     TelemetryDataError(TelemetryDataError),
     /// A finished environment rendering (video).
     Rendering(Rendering),
+    /// A log record.
+    Log(LogRecord),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -188,17 +190,20 @@ pub enum RecordKind {
     TelemetryDataError,
     /// [`Record::Rendering`]
     Rendering,
+    /// [`Record::Log`]
+    Log,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
         RecordKind::Error,
         RecordKind::TelemetryDataError,
         RecordKind::Rendering,
+        RecordKind::Log,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -210,6 +215,7 @@ impl RecordKind {
             RecordKind::Error => "error",
             RecordKind::TelemetryDataError => "telemetry_data_error",
             RecordKind::Rendering => "rendering",
+            RecordKind::Log => "log",
         }
     }
 
@@ -229,6 +235,7 @@ impl Record {
             Record::Error(_) => RecordKind::Error,
             Record::TelemetryDataError(_) => RecordKind::TelemetryDataError,
             Record::Rendering(_) => RecordKind::Rendering,
+            Record::Log(_) => RecordKind::Log,
         }
     }
 }

@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel
 
 .PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render config-show
 

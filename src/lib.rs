@@ -15,6 +15,8 @@
 
 pub use telemetron_config::{generate_run_name, ConfigError, ConfigLoader, LoadedConfig};
 pub use telemetron_exporter_file::{FileExporter, FileExporterConfig};
+/// The OpenTelemetry OTLP exporter (`type: otlp`).
+pub use telemetron_exporter_otlp as otlp;
 pub use telemetron_plugins as plugins;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;

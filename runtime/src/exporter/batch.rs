@@ -46,6 +46,19 @@ impl RecordBatch {
         self.len == 0
     }
 
+    /// Whether `other` holds the very same records (the same shared chunks and ranges): how an
+    /// exporter recognizes a retry of a batch it already prepared. Holding a clone of the batch
+    /// keeps its chunks alive, so their addresses cannot be reused meanwhile.
+    pub fn is_same(&self, other: &RecordBatch) -> bool {
+        self.len == other.len
+            && self.parts.len() == other.parts.len()
+            && self
+                .parts
+                .iter()
+                .zip(&other.parts)
+                .all(|((a, ra), (b, rb))| Arc::ptr_eq(a, b) && ra == rb)
+    }
+
     /// The records, in order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
         self.parts

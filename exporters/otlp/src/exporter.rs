@@ -1,0 +1,256 @@
+//! The `otlp` exporter: assembles records into OTLP spans and log records and sends them on
+//! the exporter's own thread, through a tokio runtime it owns.
+
+use std::collections::BTreeMap;
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+use telemetron_runtime::model::{
+    ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError,
+};
+use telemetron_runtime::{ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity};
+
+use crate::config::{Signal, SignalTarget};
+use crate::mapping::{kv, string, Assembled, Assembler};
+use crate::transport::{Client, Rejected, TlsFiles};
+
+/// Everything resolved from the config and the environment when the exporter was built.
+#[derive(Clone, Debug)]
+pub struct OtlpSettings {
+    /// Where traces go (`None`: not sent).
+    pub traces: Option<SignalTarget>,
+    /// Where logs go (`None`: not sent).
+    pub logs: Option<SignalTarget>,
+    /// Resource attributes from the config and `OTEL_*` (with `service.name`).
+    pub resource: BTreeMap<String, String>,
+    pub(crate) tls: TlsFiles,
+}
+
+struct Connected {
+    runtime: tokio::runtime::Runtime,
+    traces: Option<Client>,
+    logs: Option<Client>,
+    resource: Resource,
+}
+
+/// Requests built from one batch; each is dropped once sent, so a retry re-sends only what
+/// failed.
+struct Prepared {
+    batch: RecordBatch,
+    traces: Option<ExportTraceServiceRequest>,
+    logs: Option<ExportLogsServiceRequest>,
+}
+
+/// The OTLP exporter.
+pub struct OtlpExporter {
+    settings: OtlpSettings,
+    connected: Option<Connected>,
+    assembler: Assembler,
+    prepared: Option<Prepared>,
+}
+
+impl OtlpExporter {
+    /// An exporter with resolved settings; it connects in `initialize`.
+    pub fn new(settings: OtlpSettings) -> Self {
+        OtlpExporter {
+            settings,
+            connected: None,
+            assembler: Assembler::default(),
+            prepared: None,
+        }
+    }
+
+    fn prepare(&mut self, batch: &RecordBatch) -> Prepared {
+        let mut out = Assembled::default();
+        for record in batch.iter() {
+            self.assembler.add(record, &mut out);
+        }
+        let scope = |name: String| InstrumentationScope {
+            name,
+            version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
+        };
+        let resource = self.connected.as_ref().map(|c| c.resource.clone());
+        let traces = (self.settings.traces.is_some() && !out.spans.is_empty()).then(|| {
+            ExportTraceServiceRequest {
+                resource_spans: vec![ResourceSpans {
+                    resource: resource.clone(),
+                    scope_spans: vec![ScopeSpans {
+                        scope: Some(scope("telemetron".into())),
+                        spans: std::mem::take(&mut out.spans),
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                }],
+            }
+        });
+        let logs = (self.settings.logs.is_some() && !out.logs.is_empty()).then(|| {
+            let mut by_scope: BTreeMap<String, Vec<_>> = BTreeMap::new();
+            for (logger, record) in out.logs.drain(..) {
+                by_scope.entry(logger).or_default().push(record);
+            }
+            ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    resource,
+                    scope_logs: by_scope
+                        .into_iter()
+                        .map(|(name, log_records)| ScopeLogs {
+                            scope: Some(scope(name)),
+                            log_records,
+                            schema_url: String::new(),
+                        })
+                        .collect(),
+                    schema_url: String::new(),
+                }],
+            }
+        });
+        Prepared {
+            batch: batch.clone(),
+            traces,
+            logs,
+        }
+    }
+
+    fn send(&mut self, prepared: &mut Prepared) -> Result<(), ExportError> {
+        let connected = self
+            .connected
+            .as_ref()
+            .ok_or_else(|| ExportError::failed("otlp exporter used before initialize"))?;
+        if let (Some(request), Some(client)) = (prepared.traces.clone(), &connected.traces) {
+            let rejected = connected.runtime.block_on(client.send_traces(request))?;
+            report_rejected("spans", &rejected);
+            prepared.traces = None;
+        }
+        if let (Some(request), Some(client)) = (prepared.logs.clone(), &connected.logs) {
+            let rejected = connected.runtime.block_on(client.send_logs(request))?;
+            report_rejected("log records", &rejected);
+            prepared.logs = None;
+        }
+        Ok(())
+    }
+}
+
+fn report_rejected(what: &str, rejected: &Rejected) {
+    if rejected.items > 0 {
+        tracing::warn!(
+            target: "telemetron::otlp",
+            "the collector rejected {} {what}: {}",
+            rejected.items,
+            rejected.reason
+        );
+    }
+}
+
+impl Exporter for OtlpExporter {
+    fn initialize(&mut self, ctx: &ExporterContext) -> Result<(), ExportError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ExportError::failed(format!("tokio runtime: {e}")))?;
+        let _inside = runtime.enter();
+        let client = |target: &Option<SignalTarget>| {
+            target
+                .clone()
+                .map(|t| Client::new(t, &self.settings.tls))
+                .transpose()
+        };
+        let traces = client(&self.settings.traces)?;
+        let logs = client(&self.settings.logs)?;
+        let resource = resource(&self.settings.resource, &ctx.run);
+        drop(_inside);
+        self.connected = Some(Connected {
+            runtime,
+            traces,
+            logs,
+            resource,
+        });
+        Ok(())
+    }
+
+    fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
+        self.export_batch(&RecordBatch::from_records(vec![Record::SpanStart(
+            span.clone(),
+        )]))
+    }
+
+    fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
+        self.export_batch(&RecordBatch::from_records(vec![Record::SpanStop(
+            span.clone(),
+        )]))
+    }
+
+    fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
+        self.export_batch(&RecordBatch::from_records(vec![Record::Event(
+            event.clone(),
+        )]))
+    }
+
+    fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
+        self.export_batch(&RecordBatch::from_records(vec![Record::Error(
+            error.clone(),
+        )]))
+    }
+
+    fn export_telemetry_data_error(
+        &mut self,
+        error: &TelemetryDataError,
+    ) -> Result<(), ExportError> {
+        self.export_batch(&RecordBatch::from_records(vec![
+            Record::TelemetryDataError(error.clone()),
+        ]))
+    }
+
+    fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        // A retry of the batch prepared last re-sends what is left of it; anything else is a
+        // new batch (the previous one was sent, or given up by the wrapper).
+        let mut prepared = match self.prepared.take() {
+            Some(p) if p.batch.is_same(batch) => p,
+            _ => self.prepare(batch),
+        };
+        let result = self.send(&mut prepared);
+        if matches!(&result, Err(e) if e.is_retryable()) {
+            self.prepared = Some(prepared);
+        }
+        if self.assembler.open_spans() > 1_000_000 {
+            tracing::warn!(target: "telemetron::otlp", "over a million spans are open");
+        }
+        result
+    }
+}
+
+fn resource(attributes: &BTreeMap<String, String>, run: &RunIdentity) -> Resource {
+    let mut kvs: Vec<_> = attributes.iter().map(|(k, v)| kv(k, string(v))).collect();
+    let mut add = |key: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            if !attributes.contains_key(key) {
+                kvs.push(kv(key, string(v)));
+            }
+        }
+    };
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .or_else(|| std::env::var("HOSTNAME").ok());
+    add("host.name", host.as_deref());
+    add("process.pid", Some(&std::process::id().to_string()));
+    add("telemetron.run_name", Some(&run.run_name));
+    add("telemetron.workspace", run.workspace.as_deref());
+    add("telemetron.project", run.project.as_deref());
+    add("telemetron.experiment", run.experiment.as_deref());
+    add("telemetry.sdk.name", Some("telemetron"));
+    add("telemetry.sdk.language", Some("rust"));
+    add("telemetry.sdk.version", Some(env!("CARGO_PKG_VERSION")));
+    Resource {
+        attributes: kvs,
+        ..Default::default()
+    }
+}
+
+/// Which of `signals` are sent by this version.
+pub(crate) fn sent(signals: &[Signal], signal: Signal) -> bool {
+    signals.contains(&signal)
+}

@@ -1,0 +1,82 @@
+//! The OpenTelemetry exporter: spans, events, errors and log records over OTLP/gRPC or
+//! OTLP/HTTP (protobuf), with headers, gzip, timeouts and TLS. Configured as
+//! `{type: otlp, ...}` or by the standard `OTEL_EXPORTER_OTLP_*` variables; the mapping is
+//! documented in this crate's README.
+
+mod config;
+mod exporter;
+mod mapping;
+mod transport;
+
+pub use config::{Compression, OtlpConfig, OtlpConfigError, Protocol, Signal, SignalTarget};
+pub use exporter::{OtlpExporter, OtlpSettings};
+
+use std::sync::Arc;
+
+use telemetron_plugins::{parse_options, BuildContext, ExporterRegistration, RegistryError};
+
+use crate::transport::TlsFiles;
+
+/// Resolves a config against an environment lookup, reading TLS files.
+pub fn resolve(
+    config: &OtlpConfig,
+    project: Option<&str>,
+    env: config::Env<'_>,
+) -> Result<OtlpSettings, String> {
+    let signals = config.signals();
+    let target = |signal| -> Result<_, String> {
+        exporter::sent(&signals, signal)
+            .then(|| config.target(signal, env))
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))
+    };
+    let ca = config
+        .ca_file
+        .as_deref()
+        .map(|p| read(p, "ca_file"))
+        .transpose()?;
+    let client = match (&config.client_cert_file, &config.client_key_file) {
+        (Some(cert), Some(key)) => Some((
+            read(cert, "client_cert_file")?,
+            read(key, "client_key_file")?,
+        )),
+        (None, None) => None,
+        _ => return Err("client_cert_file and client_key_file go together".into()),
+    };
+    Ok(OtlpSettings {
+        traces: target(Signal::Traces)?,
+        logs: target(Signal::Logs)?,
+        resource: config.resource(project, env).map_err(|e| e.to_string())?,
+        tls: TlsFiles { ca, client },
+    })
+}
+
+fn build(
+    options: &serde_json::Map<String, serde_json::Value>,
+    ctx: &BuildContext<'_>,
+) -> Result<telemetron_runtime::ExporterFactory, RegistryError> {
+    let config: OtlpConfig = parse_options("exporter", "otlp", options)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = resolve(&config, ctx.run.project.as_deref(), &env).map_err(|reason| {
+        RegistryError::InvalidOptions {
+            kind: "exporter",
+            name: "otlp".into(),
+            reason,
+        }
+    })?;
+    Ok(Arc::new(move || {
+        Box::new(OtlpExporter::new(settings.clone()))
+    }))
+}
+
+telemetron_plugins::inventory::submit! {
+    ExporterRegistration {
+        type_name: "otlp",
+        description: "OpenTelemetry OTLP over gRPC or HTTP/protobuf (traces, logs)",
+        secret_keys: &["headers"],
+        build,
+    }
+}

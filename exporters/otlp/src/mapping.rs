@@ -1,0 +1,248 @@
+//! Records → OTLP messages (documented in this crate's README).
+//!
+//! A span is sent once, when it stops: its start attributes, the events and errors recorded in
+//! it meanwhile, and its stop become one OTLP span. Events and errors outside any open span,
+//! telemetry data errors, renderings and log records become OTLP log records.
+
+use std::collections::HashMap;
+
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::LogRecord as OtlpLog;
+use opentelemetry_proto::tonic::trace::v1::span::{Event as OtlpEvent, SpanKind};
+use opentelemetry_proto::tonic::trace::v1::{status::StatusCode, Span, Status};
+use telemetron_runtime::model::{
+    AttributeValue, Attributes, Record, Severity, SpanContext, SpanId, SpanStatus, Timestamp,
+};
+
+/// W3C flag "sampled": every recorded span is sampled.
+const SAMPLED: u32 = 1;
+
+/// A span between its start and its stop.
+struct OpenSpan {
+    attributes: Vec<KeyValue>,
+    events: Vec<OtlpEvent>,
+}
+
+/// Turns records into spans and log records, keeping open spans across batches.
+#[derive(Default)]
+pub(crate) struct Assembler {
+    open: HashMap<SpanId, OpenSpan>,
+}
+
+/// What one batch of records produced.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub(crate) struct Assembled {
+    pub(crate) spans: Vec<Span>,
+    /// Log records with the logger (instrumentation scope) that emitted them.
+    pub(crate) logs: Vec<(String, OtlpLog)>,
+}
+
+impl Assembler {
+    pub(crate) fn add(&mut self, record: &Record, out: &mut Assembled) {
+        match record {
+            Record::SpanStart(s) => {
+                let mut attributes = key_values(&s.attributes);
+                let mut events = Vec::new();
+                if !s.start_event_attributes.is_empty() {
+                    events.push(event("start", s.time, &s.start_event_attributes));
+                }
+                attributes.shrink_to_fit();
+                events.shrink_to_fit();
+                self.open
+                    .insert(s.context.span_id, OpenSpan { attributes, events });
+            }
+            Record::SpanStop(s) => {
+                let open = self.open.remove(&s.context.span_id);
+                let (mut attributes, events) =
+                    open.map_or_else(|| (Vec::new(), Vec::new()), |o| (o.attributes, o.events));
+                attributes.extend(key_values(&s.attributes));
+                let status = match &s.status {
+                    SpanStatus::Ok => None,
+                    SpanStatus::Error(message) => Some(Status {
+                        message: message.clone(),
+                        code: StatusCode::Error as i32,
+                    }),
+                    SpanStatus::Cancelled => {
+                        attributes.push(kv("telemetron.status", string("cancelled")));
+                        None
+                    }
+                };
+                out.spans.push(Span {
+                    trace_id: s.context.trace_id.0.to_be_bytes().to_vec(),
+                    span_id: s.context.span_id.0.to_be_bytes().to_vec(),
+                    parent_span_id: s
+                        .parent
+                        .map_or_else(Vec::new, |p| p.0.to_be_bytes().to_vec()),
+                    flags: SAMPLED,
+                    name: s.name.to_string(),
+                    kind: SpanKind::Internal as i32,
+                    start_time_unix_nano: s.start_time.0,
+                    end_time_unix_nano: s.time.0,
+                    attributes,
+                    events,
+                    status,
+                    ..Default::default()
+                });
+            }
+            Record::Event(e) => match e.span.and_then(|c| self.open.get_mut(&c.span_id)) {
+                Some(open) => open.events.push(event(&e.name, e.time, &e.attributes)),
+                None => {
+                    let mut attributes = key_values(&e.attributes);
+                    attributes.push(kv("event.name", string(&e.name)));
+                    out.logs
+                        .push(log(e.time, Severity::INFO, &e.name, e.span, attributes));
+                }
+            },
+            Record::Error(e) => {
+                let mut attributes = vec![kv("message", string(&e.message))];
+                let exception = [
+                    ("exception.type", &e.exception_type),
+                    ("exception.message", &e.exception_message),
+                    ("exception.stacktrace", &e.traceback),
+                ];
+                attributes.extend(
+                    exception
+                        .into_iter()
+                        .filter_map(|(k, v)| v.as_deref().map(|v| kv(k, string(v)))),
+                );
+                match e.span.and_then(|c| self.open.get_mut(&c.span_id)) {
+                    Some(open) => open.events.push(OtlpEvent {
+                        time_unix_nano: e.time.0,
+                        name: "exception".into(),
+                        attributes,
+                        dropped_attributes_count: 0,
+                    }),
+                    None => {
+                        out.logs
+                            .push(log(e.time, Severity::ERROR, &e.message, e.span, attributes))
+                    }
+                }
+            }
+            Record::TelemetryDataError(e) => {
+                let attributes = vec![kv(
+                    "telemetron.telemetry_data_error",
+                    string(e.kind.as_str()),
+                )];
+                out.logs
+                    .push(log(e.time, Severity::WARN, &e.message, None, attributes));
+            }
+            Record::Rendering(r) => {
+                let attributes = vec![
+                    kv("rendering.env_id", string(&r.env_id)),
+                    kv("rendering.episode", int(r.episode)),
+                    kv("rendering.rl_step_first", int(r.rl_step_first)),
+                    kv("rendering.rl_step_last", int(r.rl_step_last)),
+                    kv("rendering.path", string(&r.path)),
+                    kv("rendering.frames", int(r.frames as i64)),
+                    kv("rendering.width", int(i64::from(r.width))),
+                    kv("rendering.height", int(i64::from(r.height))),
+                    kv("rendering.fps", int(i64::from(r.fps))),
+                    kv("rendering.bytes", int(r.bytes as i64)),
+                ];
+                out.logs.push(log(
+                    r.time,
+                    Severity::INFO,
+                    "rendering finished",
+                    None,
+                    attributes,
+                ));
+            }
+            Record::Log(l) => {
+                let (_, record) = log(
+                    l.time,
+                    l.severity,
+                    &l.body,
+                    l.span,
+                    key_values(&l.attributes),
+                );
+                out.logs.push((l.logger.to_string(), record));
+            }
+            // Later signals are not mapped yet.
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+
+    /// Spans started and not yet stopped.
+    pub(crate) fn open_spans(&self) -> usize {
+        self.open.len()
+    }
+}
+
+fn event(name: &str, time: Timestamp, attributes: &Attributes) -> OtlpEvent {
+    OtlpEvent {
+        time_unix_nano: time.0,
+        name: name.to_string(),
+        attributes: key_values(attributes),
+        dropped_attributes_count: 0,
+    }
+}
+
+/// A log record under the scope `telemetron` (the Recorder's own records).
+fn log(
+    time: Timestamp,
+    severity: Severity,
+    body: &str,
+    span: Option<SpanContext>,
+    attributes: Vec<KeyValue>,
+) -> (String, OtlpLog) {
+    let record = OtlpLog {
+        time_unix_nano: time.0,
+        observed_time_unix_nano: time.0,
+        severity_number: i32::from(severity.number()),
+        severity_text: severity.text().to_string(),
+        body: Some(string(body)),
+        attributes,
+        flags: if span.is_some() { SAMPLED } else { 0 },
+        trace_id: span.map_or_else(Vec::new, |c| c.trace_id.0.to_be_bytes().to_vec()),
+        span_id: span.map_or_else(Vec::new, |c| c.span_id.0.to_be_bytes().to_vec()),
+        ..Default::default()
+    };
+    ("telemetron".to_string(), record)
+}
+
+pub(crate) fn key_values(attributes: &Attributes) -> Vec<KeyValue> {
+    attributes.iter().map(|(k, v)| kv(k, value(v))).collect()
+}
+
+pub(crate) fn kv(key: &str, value: AnyValue) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value: Some(value),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn string(s: &str) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::StringValue(s.to_string())),
+    }
+}
+
+fn int(i: i64) -> AnyValue {
+    AnyValue {
+        value: Some(any_value::Value::IntValue(i)),
+    }
+}
+
+fn value(v: &AttributeValue) -> AnyValue {
+    use any_value::Value as V;
+    let array = |values: Vec<AnyValue>| V::ArrayValue(ArrayValue { values });
+    let inner = match v {
+        AttributeValue::Bool(b) => V::BoolValue(*b),
+        AttributeValue::I64(i) => V::IntValue(*i),
+        AttributeValue::F64(f) => V::DoubleValue(*f),
+        AttributeValue::String(s) => V::StringValue(s.clone()),
+        AttributeValue::BoolList(l) => array(l.iter().map(|b| wrap(V::BoolValue(*b))).collect()),
+        AttributeValue::I64List(l) => array(l.iter().map(|i| wrap(V::IntValue(*i))).collect()),
+        AttributeValue::F64List(l) => array(l.iter().map(|f| wrap(V::DoubleValue(*f))).collect()),
+        AttributeValue::StringList(l) => {
+            array(l.iter().map(|s| wrap(V::StringValue(s.clone()))).collect())
+        }
+    };
+    wrap(inner)
+}
+
+fn wrap(value: any_value::Value) -> AnyValue {
+    AnyValue { value: Some(value) }
+}

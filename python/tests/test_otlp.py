@@ -1,0 +1,263 @@
+"""The OTLP exporter against real receivers: spans (with events, errors, parents), log records
+and the resource arrive over gRPC and HTTP/protobuf; environment variables configure it; an
+unavailable collector is retried; a dead one is disabled while the file exporter keeps
+everything; header tokens never reach logs or reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from otlp_receiver import Receiver, attrs
+
+import telemetron
+from conftest import read_records
+from telemetron import timed_span
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def endpoint(receiver: Receiver, protocol: str) -> str:
+    return receiver.grpc_endpoint if protocol == "grpc" else receiver.http_endpoint
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_spans_events_errors_and_logs_arrive_with_ids_parents_and_resource(
+    receiver: Receiver, protocol: str
+) -> None:
+    telemetron.configure(
+        exporters=[
+            {
+                "type": "otlp",
+                "endpoint": endpoint(receiver, protocol),
+                "protocol": protocol,
+                "headers": {"x-team": "rl"},
+                "compression": "gzip",
+                "resource_attributes": {"deployment.environment": "test"},
+            }
+        ],
+        run_name="otlp-run",
+        project="agents",
+    )
+    log = telemetron.get_logger("trainer")
+    with timed_span("epoch", span_attributes={"epoch": 3, "lr": 0.5}) as epoch:
+        telemetron.get_recorder().event(epoch, "checkpoint", {"step": 100})
+        with pytest.raises(ValueError), timed_span("validate") as validate:
+            raise ValueError("empty set")
+        log.warning("slow step", {"ms": 250})
+    telemetron.get_recorder().event(None, "outside", {"k": True})
+    report = telemetron.shutdown()
+    assert report is not None and report["undelivered"] == [], report
+
+    spans = {span.name: (resource, span) for resource, span in receiver.spans()}
+    assert set(spans) == {"epoch", "validate"}
+    resource, ep = spans["epoch"]
+    _, va = spans["validate"]
+    assert resource["service.name"] == "agents"
+    assert resource["telemetron.run_name"] == "otlp-run"
+    assert resource["deployment.environment"] == "test"
+    assert resource["process.pid"] == str(os.getpid())
+    assert resource["host.name"]
+    assert (ep.trace_id.hex(), ep.span_id.hex(), ep.parent_span_id) == (
+        epoch.trace_id,
+        epoch.span_id,
+        b"",
+    )
+    assert (va.trace_id.hex(), va.parent_span_id.hex()) == (epoch.trace_id, epoch.span_id)
+    assert va.span_id.hex() == validate.span_id
+    assert attrs(ep.attributes) == {"epoch": 3, "lr": 0.5}
+    assert ep.start_time_unix_nano < va.start_time_unix_nano <= va.end_time_unix_nano
+    assert va.end_time_unix_nano <= ep.end_time_unix_nano
+    assert [(e.name, attrs(e.attributes)) for e in ep.events] == [("checkpoint", {"step": 100})]
+    assert ep.status.code == 0  # unset
+    assert va.status.code == 2 and "empty set" in va.status.message  # ERROR
+    (exception,) = va.events
+    assert exception.name == "exception"
+    ex = attrs(exception.attributes)
+    assert (ex["exception.type"], ex["exception.message"]) == ("ValueError", "empty set")
+    assert 'raise ValueError("empty set")' in ex["exception.stacktrace"]
+
+    logs = {rec.body.string_value: (scope, rec) for scope, rec in receiver.logs()}
+    scope, slow = logs["slow step"]
+    assert (scope, slow.severity_number, slow.severity_text) == ("trainer", 13, "WARN")
+    assert attrs(slow.attributes) == {"ms": 250}
+    assert (slow.trace_id.hex(), slow.span_id.hex()) == (epoch.trace_id, epoch.span_id)
+    _, outside = logs["outside"]
+    assert attrs(outside.attributes) == {"k": True, "event.name": "outside"}
+    assert outside.trace_id == b""
+    assert all(h.get("x-team") == "rl" for h in receiver.headers)
+
+
+def test_environment_variables_configure_the_exporter(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20t0k3n")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "ppo-trainer")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "cluster=a100,team=rl")
+    telemetron.configure(exporters=[{"type": "otlp"}])
+    with timed_span("step"):
+        pass
+    telemetron.shutdown()
+    ((resource, span),) = receiver.spans()
+    assert span.name == "step"
+    assert (resource["service.name"], resource["cluster"], resource["team"]) == (
+        "ppo-trainer",
+        "a100",
+        "rl",
+    )
+    assert receiver.headers[0]["authorization"] == "Bearer t0k3n"
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_an_unavailable_collector_is_retried_and_gets_everything_once(
+    receiver: Receiver, protocol: str
+) -> None:
+    receiver.unavailable_left = 3
+    telemetron.configure(
+        exporters=[
+            {"type": "otlp", "endpoint": endpoint(receiver, protocol), "protocol": protocol}
+        ],
+        retry_initial_backoff_secs=0.01,
+    )
+    for i in range(20):
+        with timed_span("step", span_attributes={"i": i}):
+            pass
+    report = telemetron.shutdown()
+    assert report is not None and report["undelivered"] == [], report
+    assert receiver.refused == 3
+    got = sorted(attrs(span.attributes)["i"] for _, span in receiver.spans())
+    assert got == list(range(20))
+
+
+def test_a_dead_collector_is_disabled_while_the_file_exporter_keeps_everything(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run.jsonl"
+    telemetron.configure(
+        exporters=[
+            {"type": "file", "path": str(out)},
+            {
+                "type": "otlp",
+                "endpoint": "http://127.0.0.1:9",
+                "timeout_secs": 1,
+                "batch_max_size": 1,
+            },
+        ],
+        max_retries=1,
+        retry_initial_backoff_secs=0.01,
+        max_consecutive_failures=3,
+        error_strategy="silent",
+    )
+    for i in range(10):
+        telemetron.get_recorder().event(None, "tick", {"i": i})
+    with pytest.raises(telemetron.ExporterError, match="otlp: disabled: 3 consecutive failures"):
+        telemetron.flush(30)
+    health = {h["name"]: h for h in telemetron.exporter_health()}
+    report = telemetron.shutdown()
+    assert report is not None
+    assert health["otlp"]["disabled"] is not None, health
+    assert health["file"]["disabled"] is None
+    ticks = [r["attributes"]["i"] for r in read_records(out) if r["kind"] == "event"]
+    assert ticks == list(range(10))
+
+
+def test_header_tokens_never_reach_logs_reports_or_descriptions(tmp_path: Path) -> None:
+    token = "s3cr3t-t0k3n-value"
+    script = textwrap.dedent(
+        f"""
+        import logging, telemetron
+        logging.basicConfig(level=logging.DEBUG)
+        telemetron.configure(
+            exporters=[{{"type": "otlp", "endpoint": "http://127.0.0.1:9",
+                         "protocol": "http/protobuf", "timeout_secs": 1,
+                         "headers": {{"authorization": "Bearer {token}"}}}}],
+            max_retries=0, error_strategy="warn",
+        )
+        print(telemetron.describe_config())
+        with telemetron.timed_span("x"):
+            pass
+        print(telemetron.shutdown(timeout=10))
+        """
+    )
+    env = dict(os.environ, RUST_LOG="debug")
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "otlp" in done.stdout and "background_errors" in done.stdout
+    assert token not in done.stdout + done.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "rotel exited at start"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError(f"rotel did not listen on {port}")
+
+
+def test_rotel_collector_receives_spans_and_logs_over_both_protocols(tmp_path: Path) -> None:
+    import rotel
+
+    agent = Path(rotel.__file__).parent / "rotel-agent"
+    grpc_port, http_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [str(agent), "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}",
+         "--otlp-http-endpoint", f"127.0.0.1:{http_port}", "--exporter", "blackhole",
+         "--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        wait_listening(grpc_port, proc)
+        wait_listening(http_port, proc)
+        telemetron.configure(
+            exporters=[
+                {"type": "otlp", "name": "grpc", "endpoint": f"http://127.0.0.1:{grpc_port}"},
+                {"type": "otlp", "name": "http", "protocol": "http/protobuf",
+                 "endpoint": f"http://127.0.0.1:{http_port}"},
+            ]
+        )  # fmt: skip
+        with timed_span("rotel_step", span_attributes={"batch": 7}) as span:
+            telemetron.get_logger("rotel.test").info("hello collector")
+        report = telemetron.shutdown()
+        assert report is not None and report["undelivered"] == [], report
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert output.count("Name           : rotel_step") == 2, output
+    assert output.count(f"Trace ID       : {span.trace_id}") == 4  # 2 spans + 2 logs
+    assert output.count("Body: Str(hello collector)") == 2
+    assert "-> batch: Int(7)" in output

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,7 +44,10 @@ class Receiver:
         self.requests: dict[str, list[Any]] = {"traces": [], "logs": []}
         self.headers: list[dict[str, str]] = []
         self.unavailable_left = 0  # answer UNAVAILABLE / 503 this many times
+        self.retry_after: int | None = None  # with this Retry-After (HTTP)
+        self.reject_next: tuple[int, str] | None = None  # partial success on the next request
         self.refused = 0
+        self.arrivals: list[tuple[float, bool]] = []  # (monotonic time, accepted)
         self._cond = threading.Condition()
         self._grpc: grpc.Server | None = None
         self._http: ThreadingHTTPServer | None = None
@@ -51,7 +55,9 @@ class Receiver:
     # -- what arrived ----------------------------------------------------------------------
     def _record(self, signal: str, request: Any, headers: dict[str, str]) -> bool:
         with self._cond:
-            if self.unavailable_left > 0:
+            accepted = self.unavailable_left == 0
+            self.arrivals.append((time.monotonic(), accepted))
+            if not accepted:
                 self.unavailable_left -= 1
                 self.refused += 1
                 return False
@@ -108,6 +114,18 @@ class Receiver:
             for x in sl.log_records
         ]
 
+    def _response(self, signal: str) -> Any:
+        """The reply, with a partial success when one was asked for."""
+        with self._cond:
+            reject, self.reject_next = self.reject_next, None
+        response = RESPONSES[signal]()
+        if reject is not None:
+            count, message = reject
+            field = "rejected_spans" if signal == "traces" else "rejected_log_records"
+            setattr(response.partial_success, field, count)
+            response.partial_success.error_message = message
+        return response
+
     # -- servers ---------------------------------------------------------------------------
     def start(self) -> Receiver:
         receiver = self
@@ -117,14 +135,14 @@ class Receiver:
                 headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
                 if not receiver._record("traces", request, headers):
                     context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
-                return trace_service_pb2.ExportTraceServiceResponse()
+                return receiver._response("traces")
 
         class Logs(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
                 headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
                 if not receiver._record("logs", request, headers):
                     context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
-                return logs_service_pb2.ExportLogsServiceResponse()
+                return receiver._response("logs")
 
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self._grpc)
@@ -145,9 +163,12 @@ class Receiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if not receiver._record(signal, REQUESTS[signal].FromString(body), headers):
                     self.send_response(503)
+                    if receiver.retry_after is not None:
+                        self.send_header("retry-after", str(receiver.retry_after))
+                    self.send_header("content-length", "0")
                     self.end_headers()
                     return
-                reply = RESPONSES[signal]().SerializeToString()
+                reply = receiver._response(signal).SerializeToString()
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
                 self.send_header("content-length", str(len(reply)))

@@ -261,3 +261,42 @@ def test_rotel_collector_receives_spans_and_logs_over_both_protocols(tmp_path: P
     assert output.count(f"Trace ID       : {span.trace_id}") == 4  # 2 spans + 2 logs
     assert output.count("Body: Str(hello collector)") == 2
     assert "-> batch: Int(7)" in output
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_partial_success_is_counted_as_dropped_with_the_reason(
+    receiver: Receiver, protocol: str
+) -> None:
+    receiver.reject_next = (2, "span name too long")
+    telemetron.configure(
+        exporters=[
+            {"type": "otlp", "endpoint": endpoint(receiver, protocol), "protocol": protocol}
+        ],
+        error_strategy="silent",
+    )
+    for _ in range(5):
+        with timed_span("step"):
+            pass
+    report = telemetron.shutdown()
+    assert report is not None
+    assert report["metrics"]["exporters"]["otlp"]["span_stop"]["dropped"] == 2
+    assert any("rejected 2 span_stop" in e and "span name too long" in e
+               for e in report["background_errors"]), report["background_errors"]  # fmt: skip
+    assert [u["exporter"] for u in report["undelivered"]] == ["otlp"]
+    assert report["undelivered"][0]["records"] == 2
+
+
+def test_http_retry_after_is_honoured(receiver: Receiver) -> None:
+    receiver.unavailable_left, receiver.retry_after = 1, 1
+    telemetron.configure(
+        exporters=[{"type": "otlp", "endpoint": receiver.http_endpoint,
+                    "protocol": "http/protobuf"}],
+        retry_initial_backoff_secs=0.01,
+    )  # fmt: skip
+    with timed_span("step"):
+        pass
+    report = telemetron.shutdown()
+    assert report is not None and report["undelivered"] == [], report
+    (refused_at, refused), (accepted_at, accepted) = receiver.arrivals
+    assert (refused, accepted) == (False, True)
+    assert accepted_at - refused_at >= 0.95, "the retry came before Retry-After: 1"

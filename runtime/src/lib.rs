@@ -22,7 +22,9 @@ mod settings;
 
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
-pub use exporter::{ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch};
+pub use exporter::{
+    ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch, Rejections,
+};
 pub use handle::FlushError;
 pub use handle::{
     Component, ErrorInfo, ExporterSlot, PluginSlot, RecordSink, Runtime, RuntimeConfig, SpanGuard,

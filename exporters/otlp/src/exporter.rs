@@ -10,9 +10,11 @@ use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use telemetron_runtime::model::{
-    ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError,
+    ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError,
 };
-use telemetron_runtime::{ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity};
+use telemetron_runtime::{
+    ExportError, Exporter, ExporterContext, RecordBatch, Rejections, RunIdentity,
+};
 
 use crate::config::{Signal, SignalTarget};
 use crate::mapping::{kv, string, Assembled, Assembler};
@@ -32,6 +34,7 @@ pub struct OtlpSettings {
 
 struct Connected {
     runtime: tokio::runtime::Runtime,
+    rejections: Rejections,
     traces: Option<Client>,
     logs: Option<Client>,
     resource: Resource,
@@ -122,26 +125,28 @@ impl OtlpExporter {
             .ok_or_else(|| ExportError::failed("otlp exporter used before initialize"))?;
         if let (Some(request), Some(client)) = (prepared.traces.clone(), &connected.traces) {
             let rejected = connected.runtime.block_on(client.send_traces(request))?;
-            report_rejected("spans", &rejected);
+            report_rejected(&connected.rejections, RecordKind::SpanStop, &rejected);
             prepared.traces = None;
         }
         if let (Some(request), Some(client)) = (prepared.logs.clone(), &connected.logs) {
             let rejected = connected.runtime.block_on(client.send_logs(request))?;
-            report_rejected("log records", &rejected);
+            report_rejected(&connected.rejections, RecordKind::Log, &rejected);
             prepared.logs = None;
         }
         Ok(())
     }
 }
 
-fn report_rejected(what: &str, rejected: &Rejected) {
+/// OTLP partial success: the collector took the request but rejected some items. Spans count
+/// as rejected stops (a span is sent at its stop); log-signal items as logs.
+fn report_rejected(rejections: &Rejections, kind: RecordKind, rejected: &Rejected) {
     if rejected.items > 0 {
-        tracing::warn!(
-            target: "telemetron::otlp",
-            "the collector rejected {} {what}: {}",
-            rejected.items,
-            rejected.reason
-        );
+        let reason = if rejected.reason.is_empty() {
+            "partial success without a message"
+        } else {
+            rejected.reason.as_str()
+        };
+        rejections.rejected(kind, rejected.items.unsigned_abs(), reason);
     }
 }
 
@@ -164,6 +169,7 @@ impl Exporter for OtlpExporter {
         drop(_inside);
         self.connected = Some(Connected {
             runtime,
+            rejections: ctx.rejections.clone(),
             traces,
             logs,
             resource,

@@ -2,6 +2,7 @@
 //! gzip, a timeout and TLS, and classifying failures as the OTLP spec says.
 
 use std::io::Write;
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::{
     logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -231,12 +232,16 @@ async fn post(
         return Ok(bytes.to_vec());
     }
     let snippet = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-    let message = match retry_after {
+    let message = match &retry_after {
         Some(after) => format!("OTLP HTTP {status} (Retry-After {after}): {snippet}"),
         None => format!("OTLP HTTP {status}: {snippet}"),
     };
     if matches!(status.as_u16(), 429 | 502 | 503 | 504) {
-        Err(ExportError::retryable(message))
+        // Retry-After in seconds (the HTTP-date form is rare for collectors: plain backoff).
+        match retry_after.and_then(|after| after.trim().parse::<u64>().ok()) {
+            Some(secs) => Err(ExportError::retry_after(message, Duration::from_secs(secs))),
+            None => Err(ExportError::retryable(message)),
+        }
     } else {
         Err(ExportError::failed(message))
     }

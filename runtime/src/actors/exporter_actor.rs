@@ -201,7 +201,15 @@ impl ExporterActor {
                 tally.apply(&self.counters, ExporterCounter::Sent);
             }
             Err(err) if err.is_retryable() && flight.attempt < self.opts.max_retries => {
-                let backoff = self.backoff(flight.attempt);
+                // The backend's Retry-After, when it gave one, within the backoff cap.
+                let backoff = err.requested_delay().map_or_else(
+                    || self.backoff(flight.attempt),
+                    |asked| {
+                        asked
+                            .max(self.backoff(flight.attempt))
+                            .min(self.opts.max_backoff)
+                    },
+                );
                 self.in_flight = Some(InFlight {
                     batch: flight.batch,
                     attempt: flight.attempt + 1,

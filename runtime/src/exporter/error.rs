@@ -9,6 +9,10 @@ pub enum ExportError {
     /// Transient (connection refused, timeout, 503): worth retrying.
     #[error("{0} (retryable)")]
     Retryable(String),
+    /// Transient, and the backend asked to wait this long first (HTTP `Retry-After`, gRPC
+    /// `RetryInfo`). The wrapper waits at least this long, at most `retry_max_backoff_secs`.
+    #[error("{0} (retryable after {1:?})")]
+    RetryAfter(String, std::time::Duration),
     /// Permanent for this batch (bad data, unwritable path, auth refused).
     #[error("{0}")]
     Failed(String),
@@ -31,9 +35,25 @@ impl ExportError {
         ExportError::Failed(message.into())
     }
 
+    /// A transient failure the backend asked to retry after `delay`.
+    pub fn retry_after(message: impl Into<String>, delay: std::time::Duration) -> Self {
+        ExportError::RetryAfter(message.into(), delay)
+    }
+
     /// Whether the wrapper should retry the batch.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ExportError::Retryable(_))
+        matches!(
+            self,
+            ExportError::Retryable(_) | ExportError::RetryAfter(..)
+        )
+    }
+
+    /// The delay the backend asked for, if any.
+    pub fn requested_delay(&self) -> Option<std::time::Duration> {
+        match self {
+            ExportError::RetryAfter(_, delay) => Some(*delay),
+            _ => None,
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 
 mod batch;
 mod error;
+mod rejections;
 
 pub use batch::RecordBatch;
 pub use error::ExportError;
+pub use rejections::Rejections;
 
 use std::sync::Arc;
 
@@ -23,6 +25,8 @@ pub struct ExporterContext {
     /// How many times this exporter was rebuilt after a panic (0 on the first start). An exporter
     /// that writes files appends instead of truncating when this is non-zero.
     pub restarts: u32,
+    /// Where to report records the backend rejected inside an accepted request.
+    pub rejections: Rejections,
 }
 
 /// A telemetry backend: file, OTLP, Kafka, Metrana, or a user's own.

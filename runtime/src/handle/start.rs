@@ -14,7 +14,7 @@ use crate::actors::recorder::{ExporterLink, Recorder};
 use crate::actors::Shared;
 use crate::background::BackgroundErrors;
 use crate::error::StartError;
-use crate::exporter::{ExporterContext, ExporterFactory};
+use crate::exporter::{ExporterContext, ExporterFactory, Rejections};
 use crate::health::{HealthCell, HealthLimits};
 use crate::ingest::{run_pump, IngestQueue};
 use crate::metrics::{ExporterCounters, RuntimeCounters};
@@ -203,6 +203,11 @@ impl ActorSetup {
                     name: slot.name.clone(),
                     run: self.run.clone(),
                     restarts: 0,
+                    rejections: Rejections::new(
+                        slot.name.clone(),
+                        counters.clone(),
+                        self.shared.clone(),
+                    ),
                 };
                 let restarts = Arc::new(AtomicU32::new(0));
                 let (factory, h, sh) = (slot.factory.clone(), health.clone(), self.shared.clone());

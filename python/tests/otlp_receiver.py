@@ -5,10 +5,14 @@ came with, and can answer ``UNAVAILABLE`` / 503 for its first requests."""
 from __future__ import annotations
 
 import gzip
+import ssl
+import subprocess
 import threading
 import time
 from concurrent import futures
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,6 +30,44 @@ RESPONSES = {
 }
 
 
+@dataclass
+class Certs:
+    """PEM files: a CA, a server certificate for 127.0.0.1 and a client certificate."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def make_certs(directory: Path) -> Certs:
+    """A throwaway CA that signs a server and a client certificate (openssl CLI)."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
+        "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    for name, extension in (
+        ("server", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr")  # fmt: skip
+        (directory / f"{name}.ext").write_text(extension + "\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-extfile", f"{name}.ext",
+            "-out", f"{name}.pem")  # fmt: skip
+    return Certs(
+        directory / "ca.pem",
+        directory / "server.pem",
+        directory / "server.key",
+        directory / "client.pem",
+        directory / "client.key",
+    )
+
+
 def value(v: AnyValue) -> Any:
     kind = v.WhichOneof("value")
     if kind == "array_value":
@@ -40,7 +82,8 @@ def attrs(kvs: Any) -> dict[str, Any]:
 class Receiver:
     """Start with ``start()``; ``grpc_endpoint`` / ``http_endpoint`` say where it listens."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Certs | None = None) -> None:
+        self.tls = tls  # serve https and require a client certificate signed by the CA
         self.requests: dict[str, list[Any]] = {"traces": [], "logs": []}
         self.headers: list[dict[str, str]] = []
         self.unavailable_left = 0  # answer UNAVAILABLE / 503 this many times
@@ -147,7 +190,15 @@ class Receiver:
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self._grpc)
         logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), self._grpc)
-        self.grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
+        if self.tls is not None:
+            credentials = grpc.ssl_server_credentials(
+                [(self.tls.server_key.read_bytes(), self.tls.server_cert.read_bytes())],
+                root_certificates=self.tls.ca.read_bytes(),
+                require_client_auth=True,
+            )
+            self.grpc_port = self._grpc.add_secure_port("127.0.0.1:0", credentials)
+        else:
+            self.grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
         self._grpc.start()
 
         class Http(BaseHTTPRequestHandler):
@@ -179,17 +230,27 @@ class Receiver:
                 pass
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Http)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+            context.load_verify_locations(self.tls.ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+            self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
         self.http_port = self._http.server_address[1]
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
         return self
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    @property
     def grpc_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.grpc_port}"
+        return f"{self.scheme}://127.0.0.1:{self.grpc_port}"
 
     @property
     def http_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{self.scheme}://127.0.0.1:{self.http_port}"
 
     def stop(self) -> None:
         if self._grpc is not None:

@@ -300,3 +300,60 @@ def test_http_retry_after_is_honoured(receiver: Receiver) -> None:
     (refused_at, refused), (accepted_at, accepted) = receiver.arrivals
     assert (refused, accepted) == (False, True)
     assert accepted_at - refused_at >= 0.95, "the retry came before Retry-After: 1"
+
+
+def test_an_otlp_endpoint_in_the_environment_adds_an_otlp_exporter(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    script = textwrap.dedent(
+        """
+        import telemetron
+        print(telemetron.describe_config())
+        with telemetron.timed_span("from_env"):
+            pass
+        telemetron.shutdown()
+        """
+    )
+    env = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.grpc_endpoint)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "registry OTEL_EXPORTER_OTLP_ENDPOINT" in done.stdout
+    assert [span.name for _, span in receiver.spans()] == ["from_env"]
+    assert list((tmp_path / "telemetron-out").glob("*.jsonl")), "the default file exporter stays"
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_tls_with_a_custom_ca_and_a_client_certificate(tmp_path: Path, protocol: str) -> None:
+    from otlp_receiver import make_certs
+
+    certs = make_certs(tmp_path)
+    receiver = Receiver(tls=certs).start()
+    try:
+        tls = {"ca_file": str(certs.ca), "client_cert_file": str(certs.client_cert),
+               "client_key_file": str(certs.client_key)}  # fmt: skip
+        telemetron.configure(
+            exporters=[{"type": "otlp", "endpoint": endpoint(receiver, protocol),
+                        "protocol": protocol, **tls}],
+        )  # fmt: skip
+        with timed_span("secure"):
+            pass
+        report = telemetron.shutdown()
+        assert report is not None and report["undelivered"] == [], report
+        assert [span.name for _, span in receiver.spans()] == ["secure"]
+
+        # Without the CA the collector's certificate is not trusted: nothing is delivered.
+        telemetron.configure(
+            exporters=[{"type": "otlp", "endpoint": endpoint(receiver, protocol),
+                        "protocol": protocol, "timeout_secs": 2}],
+            max_retries=0, error_strategy="silent",
+        )  # fmt: skip
+        with timed_span("untrusted"):
+            pass
+        report = telemetron.shutdown()
+        assert report is not None and report["undelivered"][0]["exporter"] == "otlp"
+        assert [span.name for _, span in receiver.spans()] == ["secure"]
+    finally:
+        receiver.stop()

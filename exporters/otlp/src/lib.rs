@@ -72,6 +72,32 @@ fn build(
     }))
 }
 
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (or a per-signal endpoint) in the environment adds an `otlp`
+/// exporter beside the default file exporter, at the lowest config layer: an exporter list in
+/// code or a file replaces both.
+fn otel_environment() -> serde_json::Value {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let endpoint = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    ]
+    .into_iter()
+    .any(set);
+    if endpoint {
+        serde_json::json!({"exporters": [{"type": "file"}, {"type": "otlp"}]})
+    } else {
+        serde_json::json!({})
+    }
+}
+
+telemetron_plugins::inventory::submit! {
+    telemetron_plugins::ConfigProviderRegistration {
+        name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+        provide: otel_environment,
+    }
+}
+
 telemetron_plugins::inventory::submit! {
     ExporterRegistration {
         type_name: "otlp",

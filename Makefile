@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -63,6 +63,12 @@ bench-render: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) -m pip install -q av
 	$(PY) benches/render_bench.py
+
+## bench-otlp: 100k spans + 100k logs over OTLP/gRPC against the OpenTelemetry Python SDK
+bench-otlp: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) -m pip install -q opentelemetry-sdk opentelemetry-exporter-otlp-proto-grpc
+	$(PY) benches/otlp_bench.py
 
 ## config-show: the effective configuration and where each value came from
 config-show:

@@ -68,6 +68,45 @@ def make_certs(directory: Path) -> Certs:
     )
 
 
+class Refuser:
+    """A collector that is down: accepts TCP connections and closes them at once, counting
+    the attempts, so a test can wait until the exporter has really tried."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port: int = self.sock.getsockname()[1]
+        self.attempts = 0
+        self._cond = threading.Condition()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.close()
+            with self._cond:
+                self.attempts += 1
+                self._cond.notify_all()
+
+    def wait_attempts(self, n: int, timeout: float = 30) -> None:
+        with self._cond:
+            assert self._cond.wait_for(lambda: self.attempts >= n, timeout), "no attempt seen"
+
+    def close(self) -> None:
+        import socket
+
+        # shutdown() wakes the blocked accept(); close() alone would leave the port listening.
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
 def value(v: AnyValue) -> Any:
     kind = v.WhichOneof("value")
     if kind == "array_value":
@@ -170,7 +209,7 @@ class Receiver:
         return response
 
     # -- servers ---------------------------------------------------------------------------
-    def start(self) -> Receiver:
+    def start(self, grpc_port: int = 0, http_port: int = 0) -> Receiver:
         receiver = self
 
         class Traces(trace_service_pb2_grpc.TraceServiceServicer):
@@ -196,9 +235,9 @@ class Receiver:
                 root_certificates=self.tls.ca.read_bytes(),
                 require_client_auth=True,
             )
-            self.grpc_port = self._grpc.add_secure_port("127.0.0.1:0", credentials)
+            self.grpc_port = self._grpc.add_secure_port(f"127.0.0.1:{grpc_port}", credentials)
         else:
-            self.grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
+            self.grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
         self._grpc.start()
 
         class Http(BaseHTTPRequestHandler):
@@ -229,7 +268,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Http)
+        self._http = ThreadingHTTPServer(("127.0.0.1", http_port), Http)
         if self.tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.tls.server_cert, self.tls.server_key)

@@ -357,3 +357,33 @@ def test_tls_with_a_custom_ca_and_a_client_certificate(tmp_path: Path, protocol:
         assert [span.name for _, span in receiver.spans()] == ["secure"]
     finally:
         receiver.stop()
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_a_collector_down_at_start_gets_everything_once_it_comes_up(protocol: str) -> None:
+    from otlp_receiver import Refuser
+
+    down = Refuser()
+    port = down.port
+    url = f"http://127.0.0.1:{port}"
+    telemetron.configure(
+        exporters=[{"type": "otlp", "endpoint": url, "protocol": protocol, "timeout_secs": 2}],
+        max_retries=50, retry_initial_backoff_secs=0.02, retry_max_backoff_secs=0.1,
+        batch_max_age_secs=0.05,
+    )  # fmt: skip
+    for i in range(10):
+        with timed_span("step", span_attributes={"i": i}):
+            pass
+    down.wait_attempts(2)  # the exporter tried (and failed) at least twice
+    down.close()
+    receiver = Receiver().start(
+        grpc_port=port if protocol == "grpc" else 0,
+        http_port=port if protocol != "grpc" else 0,
+    )
+    try:
+        report = telemetron.shutdown(timeout=30)
+        assert report is not None and report["undelivered"] == [], report
+        got = sorted(attrs(span.attributes)["i"] for _, span in receiver.spans())
+        assert got == list(range(10))
+    finally:
+        receiver.stop()

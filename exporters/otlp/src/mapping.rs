@@ -246,3 +246,116 @@ fn value(v: &AttributeValue) -> AnyValue {
 fn wrap(value: any_value::Value) -> AnyValue {
     AnyValue { value: Some(value) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telemetron_runtime::model::{
+        ErrorRecord, Event, LogRecord, Name, SpanStart, SpanStop, TraceId,
+    };
+
+    fn ctx(span: u64) -> SpanContext {
+        SpanContext {
+            trace_id: TraceId(7),
+            span_id: SpanId(span),
+        }
+    }
+
+    fn assemble(records: Vec<Record>) -> (Assembled, Assembler) {
+        let mut assembler = Assembler::default();
+        let mut out = Assembled::default();
+        for r in &records {
+            assembler.add(r, &mut out);
+        }
+        (out, assembler)
+    }
+
+    #[test]
+    fn a_span_collects_its_events_and_errors_and_is_sent_at_its_stop() {
+        let attrs = Attributes::new().with("epoch", 1).unwrap();
+        let (out, assembler) = assemble(vec![
+            Record::SpanStart(SpanStart {
+                context: ctx(2),
+                parent: Some(SpanId(1)),
+                name: Name::Borrowed("epoch"),
+                time: Timestamp(100),
+                attributes: attrs.clone(),
+                start_event_attributes: Attributes::new(),
+            }),
+            Record::Event(Event {
+                span: Some(ctx(2)),
+                name: Name::Borrowed("checkpoint"),
+                time: Timestamp(150),
+                attributes: Attributes::new(),
+            }),
+            Record::Error(ErrorRecord {
+                span: Some(ctx(2)),
+                message: "Error in epoch: boom".into(),
+                exception_type: Some("ValueError".into()),
+                exception_message: Some("boom".into()),
+                traceback: None,
+                time: Timestamp(160),
+            }),
+            Record::SpanStop(SpanStop {
+                context: ctx(2),
+                parent: Some(SpanId(1)),
+                name: Name::Borrowed("epoch"),
+                start_time: Timestamp(100),
+                time: Timestamp(200),
+                duration_ns: 100,
+                status: SpanStatus::Error("Error in epoch: boom".into()),
+                attributes: Attributes::new().with("loss", 0.5).unwrap(),
+            }),
+            Record::Event(Event {
+                span: Some(ctx(2)),
+                name: Name::Borrowed("late"),
+                time: Timestamp(300),
+                attributes: Attributes::new(),
+            }),
+        ]);
+        assert_eq!(assembler.open_spans(), 0);
+        let [span] = out.spans.as_slice() else {
+            panic!("{:?}", out.spans)
+        };
+        assert_eq!(span.trace_id, 7u128.to_be_bytes().to_vec());
+        assert_eq!(span.parent_span_id, 1u64.to_be_bytes().to_vec());
+        assert_eq!(
+            (span.start_time_unix_nano, span.end_time_unix_nano),
+            (100, 200)
+        );
+        let keys: Vec<_> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["epoch", "loss"]);
+        let events: Vec<_> = span.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(events, ["checkpoint", "exception"]);
+        let status = span.status.as_ref().unwrap();
+        assert_eq!(status.code, StatusCode::Error as i32);
+        // An event naming a span that already stopped becomes a log record.
+        let [(scope, late)] = out.logs.as_slice() else {
+            panic!("{:?}", out.logs)
+        };
+        assert_eq!(scope, "telemetron");
+        assert_eq!(late.span_id, 2u64.to_be_bytes().to_vec());
+    }
+
+    #[test]
+    fn log_records_keep_their_logger_severity_and_span() {
+        let (out, _) = assemble(vec![Record::Log(LogRecord {
+            time: Timestamp(5),
+            severity: Severity::WARN,
+            body: "slow".into(),
+            logger: Name::Borrowed("trainer.io"),
+            span: Some(ctx(3)),
+            attributes: Attributes::new(),
+        })]);
+        let [(scope, log)] = out.logs.as_slice() else {
+            panic!()
+        };
+        assert_eq!(scope, "trainer.io");
+        assert_eq!(
+            (log.severity_number, log.severity_text.as_str()),
+            (13, "WARN")
+        );
+        assert_eq!(log.trace_id, 7u128.to_be_bytes().to_vec());
+        assert_eq!(log.flags, SAMPLED);
+    }
+}

@@ -180,9 +180,16 @@ fn grpc_request<T>(message: T, target: &SignalTarget) -> Result<tonic::Request<T
     Ok(request)
 }
 
-/// OTLP/gRPC: these codes are transient, the rest are not.
+/// OTLP/gRPC: these codes are transient, the rest are not. A connection that broke before any
+/// answer (tonic reports `Unknown` with a transport error as its source) is a network failure,
+/// not a server verdict: transient too.
 fn grpc_error(status: &tonic::Status) -> ExportError {
     let message = format!("OTLP gRPC {:?}: {}", status.code(), status.message());
+    let transport = std::error::Error::source(status)
+        .is_some_and(|e| e.is::<tonic::transport::Error>() || e.is::<hyper::Error>());
+    if status.code() == Code::Unknown && transport {
+        return ExportError::retryable(message);
+    }
     match status.code() {
         Code::Unavailable
         | Code::Cancelled

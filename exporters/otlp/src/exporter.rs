@@ -48,12 +48,16 @@ struct Prepared {
     logs: Option<ExportLogsServiceRequest>,
 }
 
+/// Open spans past which the exporter warns (once): each holds its start attributes.
+const OPEN_SPANS_WARNING: usize = 1_000_000;
+
 /// The OTLP exporter.
 pub struct OtlpExporter {
     settings: OtlpSettings,
     connected: Option<Connected>,
     assembler: Assembler,
     prepared: Option<Prepared>,
+    warned_open: bool,
 }
 
 impl OtlpExporter {
@@ -64,6 +68,7 @@ impl OtlpExporter {
             connected: None,
             assembler: Assembler::default(),
             prepared: None,
+            warned_open: false,
         }
     }
 
@@ -221,8 +226,10 @@ impl Exporter for OtlpExporter {
         if matches!(&result, Err(e) if e.is_retryable()) {
             self.prepared = Some(prepared);
         }
-        if self.assembler.open_spans() > 1_000_000 {
-            tracing::warn!(target: "telemetron::otlp", "over a million spans are open");
+        if self.assembler.open_spans() > OPEN_SPANS_WARNING && !self.warned_open {
+            // Spans whose stop never arrives (dropped by a full exporter queue) stay here.
+            self.warned_open = true;
+            tracing::warn!(target: "telemetron::otlp", "over {OPEN_SPANS_WARNING} spans are open in the otlp exporter");
         }
         result
     }

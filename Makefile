@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf
 
 .PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp config-show
 
@@ -42,8 +42,9 @@ lint: system-deps $(VENV)/.deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-unit: system-deps
-	cargo test --workspace $(RENDER)
+# Rust tests that check wire compatibility decode with the official Python stubs in .venv.
+unit: system-deps $(VENV)/.deps
+	TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
 pytest: develop
 	$(PY) -m pytest python/tests -q

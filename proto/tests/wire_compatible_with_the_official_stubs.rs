@@ -12,9 +12,8 @@ use telemetron_proto::metrana::ingestion::v1::types::Run;
 
 /// The interpreter with `metrana-protobuf` installed (`make` sets it to the project's venv).
 fn python() -> String {
-    std::env::var("TELEMETRON_TEST_PYTHON").unwrap_or_else(|_| {
-        format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR"))
-    })
+    std::env::var("TELEMETRON_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
 }
 
 fn decode_in_python(message: &str, bytes: &[u8]) -> serde_json::Value {

@@ -47,7 +47,7 @@ unit: system-deps $(VENV)/.deps
 	TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
 pytest: develop
-	$(PY) -m pytest python/tests -q
+	$(PY) -m pytest python/tests tests/metrana_server -q
 
 ## bench: criterion caller cost + sustained throughput, side by side with tracing
 bench:

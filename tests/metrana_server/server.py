@@ -1,0 +1,461 @@
+"""A Metrana ingestion server for tests, built on the official ``metrana-protobuf`` stubs.
+
+It answers ``InitializeRunLogging`` (create or resume, with the stored cursors) and serves
+``UpdateRunStream``, validating what a real server would: the run id, declarations before use
+(per stream), contiguous sequence numbers per (logger, session) with re-sent requests
+acknowledged but not applied twice, non-decreasing steps on ordered series and rl_steps per
+environment. Every accepted request is applied to a state saved in a JSON file, so a restarted
+server keeps it. Fault knobs: drop the stream after N requests, delay acks, answer UNAVAILABLE
+for the next N calls, send a pacing delay.
+
+    server = MetranaServer(tmp_path / "state.json").start()
+    ... client against server.endpoint ...
+    server.points("loss")  # [(step, value, timestamp_ms | None), ...]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import uuid
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from metrana_protobuf.common.v1 import series_pb2
+from metrana_protobuf.ingestion.v1.svc import api_pb2, api_pb2_grpc
+from metrana_protobuf.ingestion.v1.types import updates_pb2
+
+ORDERED = updates_pb2.ORDERING_MODE_ABSOLUTE_ORDERED
+KIND_FLOAT = series_pb2.SERIES_VALUE_KIND_FLOAT
+
+
+def flat_labels(labels: dict[str, str]) -> str:
+    """This server's text form of a label map: sorted ``k=v`` joined by ``,``."""
+    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+
+
+def series_key(metric: str, scale: str, labels: dict[str, str]) -> str:
+    return f"{metric}|{scale}|{flat_labels(labels)}"
+
+
+class Rejected(Exception):
+    """A request a real server would refuse: the stream fails with ``code``."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Faults:
+    """Misbehaviour on demand; each counter is consumed as it fires."""
+
+    drop_stream_after: int | None = None  # abort the stream (UNAVAILABLE) after N requests
+    unavailable_calls: int = 0  # answer UNAVAILABLE to this many calls (handshakes or streams)
+    ack_delay_s: float = 0.0
+    pacing_delay_ms: int = 0
+
+
+@dataclass
+class Stream:
+    """Per-stream state: declarations live as long as the stream."""
+
+    declarations: dict[int, str] = field(default_factory=dict)
+    requests: int = 0
+
+
+class MetranaServer:
+    def __init__(self, state_path: Path, port: int = 0) -> None:
+        self.state_path = Path(state_path)
+        self.port = port
+        self.faults = Faults()
+        self.requests_seen = 0
+        self._lock = threading.RLock()
+        self._server: grpc.Server | None = None
+        self.state: dict[str, Any] = (
+            json.loads(self.state_path.read_text()) if self.state_path.exists() else {"runs": {}}
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> MetranaServer:
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=8),
+            options=[("grpc.max_receive_message_length", 64 << 20)],
+        )
+        api_pb2_grpc.add_IngestServiceServicer_to_server(_Servicer(self), self._server)
+        self.port = self._server.add_insecure_port(f"127.0.0.1:{self.port}")
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(grace=None).wait()
+            self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _save(self) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state))
+        tmp.replace(self.state_path)
+
+    # -- queries for tests -------------------------------------------------------------------
+    def run(self, run_name: str | None = None) -> dict[str, Any]:
+        """The run called ``run_name`` (the only run when None)."""
+        with self._lock:
+            runs = list(self.state["runs"].values())
+        matching = [r for r in runs if run_name is None or r["run_name"] == run_name]
+        assert len(matching) == 1, f"runs: {[r['run_name'] for r in runs]}"
+        return matching[0]
+
+    def points(
+        self,
+        metric: str,
+        labels: dict[str, str] | None = None,
+        scale: str | None = None,
+        run_name: str | None = None,
+    ) -> list[tuple[int, float, int | None]]:
+        """Points of the one series of ``metric`` matching ``labels`` / ``scale``."""
+        run = self.run(run_name)
+        found = [
+            s
+            for s in run["series"].values()
+            if s["metric"] == metric
+            and (labels is None or s["labels"] == labels)
+            and (scale is None or s["scale"] == scale)
+        ]
+        assert len(found) == 1, f"series of {metric}: {[s['labels'] for s in found]}"
+        return [tuple(p) for p in found[0]["points"]]  # type: ignore[misc]
+
+    def rl_points(self, metric: str, env: str, run_name: str | None = None) -> list[list[Any]]:
+        """``[rl_step, episode, minor_step, value, timestamp_ms]`` of ``metric`` in ``env``."""
+        run = self.run(run_name)
+        found = [s for s in run["series"].values() if s["metric"] == metric]
+        assert len(found) == 1, [s["metric"] for s in run["series"].values()]
+        return list(found[0]["rl"].get(env, []))
+
+    # -- the service -------------------------------------------------------------------------
+    def _consume_unavailable(self) -> bool:
+        with self._lock:
+            if self.faults.unavailable_calls > 0:
+                self.faults.unavailable_calls -= 1
+                return True
+            return False
+
+    def initialize(self, request: Any) -> list[Any]:
+        run = request.run
+        if not (run.workspace and run.project and run.run_name):
+            raise Rejected(
+                grpc.StatusCode.INVALID_ARGUMENT, "workspace, project and run_name are required"
+            )
+        if request.logger_id == 0:
+            raise Rejected(grpc.StatusCode.INVALID_ARGUMENT, "logger ID must be a positive number")
+        key = f"{run.workspace}/{run.project}/{run.run_name}"
+        with self._lock:
+            stored = self.state["runs"].get(key)
+            created = stored is None
+            if created:
+                stored = {
+                    "run_name": run.run_name,
+                    "workspace": run.workspace,
+                    "project": run.project,
+                    "run_id": uuid.uuid4().hex,
+                    "orchestration_identifier": run.orchestration_identifier
+                    if run.HasField("orchestration_identifier")
+                    else None,
+                    "created_at": time.time(),
+                    "closed": None,
+                    "series": {},
+                    "envs": {},
+                    "attributes": {},
+                    "env_attributes": [],
+                    "sessions": {},
+                    "handshakes": 0,
+                }
+                self.state["runs"][key] = stored
+            stored["handshakes"] += 1
+            self._save()
+        out = [
+            api_pb2.InitializeRunLoggingResponse(
+                initialized_run=api_pb2.InitializeRunLoggingResponse.InitializedRun(
+                    created=created,
+                    run_id=bytes.fromhex(stored["run_id"]),
+                    orchestration_identifier=stored["orchestration_identifier"],
+                )
+            )
+        ]
+        infos = [
+            api_pb2.InitializeRunLoggingResponse.LastLoggedSteps.SeriesInfo(
+                metric_name=s["metric"],
+                scale=s["scale"],
+                flat_labels=flat_labels(s["labels"]),
+                ordering=s["ordering"],
+                last_step=s["last_step"],
+                value_kind=s["kind"],
+            )
+            for s in stored["series"].values()
+            if s["last_step"] is not None
+        ]
+        for chunk_start in range(0, max(len(infos), 1), 100):  # chunks, like a real server
+            chunk = infos[chunk_start : chunk_start + 100]
+            out.append(
+                api_pb2.InitializeRunLoggingResponse(
+                    last_logged_steps=api_pb2.InitializeRunLoggingResponse.LastLoggedSteps(
+                        series=chunk, is_last=chunk_start + 100 >= len(infos)
+                    )
+                )
+            )
+        envs = [
+            api_pb2.InitializeRunLoggingResponse.EnvStatuses.EnvState(
+                env_name=name, last_rl_step=e["last_rl_step"], last_episode=e["last_episode"]
+            )
+            for name, e in stored["envs"].items()
+        ]
+        out.append(
+            api_pb2.InitializeRunLoggingResponse(
+                env_statuses=api_pb2.InitializeRunLoggingResponse.EnvStatuses(
+                    envs=envs, is_last=True
+                )
+            )
+        )
+        families = [
+            api_pb2.InitializeRunLoggingResponse.RlFamilyDeclarations.RlFamilyDeclaration(
+                metric_name=s["metric"],
+                scale=s["scale"],
+                label_key_set=",".join(sorted(s["labels"])),
+                ordering=s["ordering"],
+                value_kind=s["kind"],
+                episodic=s.get("episodic", False),
+            )
+            for s in stored["series"].values()
+            if s["rl"]
+        ]
+        out.append(
+            api_pb2.InitializeRunLoggingResponse(
+                rl_family_declarations=api_pb2.InitializeRunLoggingResponse.RlFamilyDeclarations(
+                    families=families, is_last=True
+                )
+            )
+        )
+        return out
+
+    def apply(self, stream: Stream, request: Any) -> api_pb2.UpdateRunResponse:
+        """Validates and applies one stream request (or acknowledges a re-sent one)."""
+        with self._lock:
+            run = next(
+                (r for r in self.state["runs"].values() if r["run_id"] == request.run_id.hex()),
+                None,
+            )
+            if run is None:
+                raise Rejected(grpc.StatusCode.NOT_FOUND, f"unknown run id {request.run_id.hex()}")
+            for d in request.series_declarations:
+                labels = dict(d.labels)
+                key = series_key(d.metric_name, d.scale, labels)
+                existing = run["series"].get(key)
+                if existing is not None and existing["ordering"] != d.ordering:
+                    raise Rejected(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        "Ordered and distributed logging cannot be mixed for the same series",
+                    )
+                if existing is None:
+                    run["series"][key] = {
+                        "metric": d.metric_name,
+                        "scale": d.scale,
+                        "labels": labels,
+                        "ordering": d.ordering,
+                        "kind": KIND_FLOAT,
+                        "last_step": None,
+                        "points": [],
+                        "rl": {},
+                        "histograms": [],
+                        "scatters": [],
+                    }
+                stream.declarations[d.declaration_id] = key
+            session = f"{request.logger_id}/{request.logger_session_id}"
+            last = run["sessions"].get(session)
+            if last is not None and request.sequence_number <= last:
+                return self._ack()  # re-sent after a reconnect: already applied
+            if last is not None and request.sequence_number != last + 1:
+                raise Rejected(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"sequence gap in session {session}: {last} then {request.sequence_number}",
+                )
+            self._apply_data(run, stream, request)
+            run["sessions"][session] = request.sequence_number
+            self.requests_seen += 1
+            self._save()
+        return self._ack()
+
+    def _ack(self) -> api_pb2.UpdateRunResponse:
+        return api_pb2.UpdateRunResponse(
+            operation_id=uuid.uuid4().hex, pacing_delay_ms=self.faults.pacing_delay_ms
+        )
+
+    def _series(self, run: dict[str, Any], stream: Stream, series_id: int) -> dict[str, Any]:
+        key = stream.declarations.get(series_id)
+        if key is None:
+            raise Rejected(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"series {series_id} used before its declaration on this stream",
+            )
+        series: dict[str, Any] = run["series"][key]
+        return series
+
+    def _apply_data(self, run: dict[str, Any], stream: Stream, request: Any) -> None:
+        for update in request.series:
+            series = self._series(run, stream, update.series_id)
+            for batch in update.point_batches:
+                values = list(batch.values) or list(batch.values_f32)
+                steps = (
+                    list(batch.steps)
+                    if batch.steps
+                    else [batch.first_step + i for i in range(len(values))]
+                )
+                if len(steps) != len(values):
+                    raise Rejected(
+                        grpc.StatusCode.INVALID_ARGUMENT, "steps and values differ in length"
+                    )
+                stamps = (
+                    list(batch.timestamps_millis)
+                    if batch.timestamps_millis
+                    else [batch.timestamp_millis if batch.HasField("timestamp_millis") else None]
+                    * len(values)
+                )
+                for step, v, ts in zip(steps, values, stamps, strict=True):
+                    if not math.isfinite(v):
+                        raise Rejected(
+                            grpc.StatusCode.INVALID_ARGUMENT, f"non-finite value at step {step}"
+                        )
+                    last = series["last_step"]
+                    if series["ordering"] == ORDERED and last is not None and step <= last:
+                        raise Rejected(
+                            grpc.StatusCode.INVALID_ARGUMENT,
+                            f"step {step} of ordered series {series['metric']} is not after {last}",
+                        )
+                    series["points"].append([step, v, ts])
+                    series["last_step"] = step if last is None else max(last, step)
+        for update in request.rl_series:
+            series = self._series(run, stream, update.series_id)
+            env = update.environment_id
+            rows = series["rl"].setdefault(env, [])
+            state = run["envs"].setdefault(env, {"last_rl_step": 0, "last_episode": 0})
+            for batch in update.rl_step_batches:
+                last_rl = series.setdefault("last_rl_step", {}).get(env)
+                if last_rl is not None and batch.rl_step < last_rl:
+                    raise Rejected(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"rl_step {batch.rl_step} of {series['metric']} in env {env} "
+                        f"is before {last_rl}",
+                    )
+                series["last_rl_step"][env] = batch.rl_step
+                values = list(batch.values) or list(batch.values_f32)
+                minors = (
+                    list(batch.minor_steps)
+                    if batch.minor_steps
+                    else [
+                        (batch.first_minor_step if batch.HasField("first_minor_step") else 0) + i
+                        for i in range(len(values))
+                    ]
+                )
+                episode = batch.episode if batch.HasField("episode") else None
+                ts = batch.timestamp_millis if batch.HasField("timestamp_millis") else None
+                for minor, v in zip(minors, values, strict=True):
+                    rows.append([batch.rl_step, episode, minor, v, ts])
+                state["last_rl_step"] = max(state["last_rl_step"], batch.rl_step)
+                if episode is not None:
+                    state["last_episode"] = max(state["last_episode"], episode)
+                    series["episodic"] = True
+                series["last_step"] = max(series["last_step"] or 0, batch.rl_step)
+        for update in request.histogram_series:
+            series = self._series(run, stream, update.series_id)
+            for p in update.points:
+                kind = "densities" if p.densities else "counts"
+                series["kind"] = (
+                    series_pb2.SERIES_VALUE_KIND_DENSITY_HISTOGRAM
+                    if kind == "densities"
+                    else series_pb2.SERIES_VALUE_KIND_HISTOGRAM
+                )
+                series["histograms"].append(
+                    {"step": p.step, "bin_edges": list(p.bin_edges), kind: list(getattr(p, kind))}
+                )
+                series["last_step"] = max(series["last_step"] or 0, p.step)
+        for update in request.scatter_series:
+            series = self._series(run, stream, update.series_id)
+            for p in update.points:
+                series["kind"] = (
+                    series_pb2.SERIES_VALUE_KIND_SCATTER_3D
+                    if p.zs
+                    else series_pb2.SERIES_VALUE_KIND_SCATTER
+                )
+                series["scatters"].append(
+                    {"step": p.step, "xs": list(p.xs), "ys": list(p.ys), "zs": list(p.zs)}
+                )
+        for a in request.attributes:
+            kind = a.WhichOneof("value")
+            if kind == "string_set_delta_value":
+                current = set(run["attributes"].get(a.path, []))
+                current |= set(a.string_set_delta_value.added_values)
+                current -= set(a.string_set_delta_value.removed_values)
+                run["attributes"][a.path] = sorted(current)
+            elif kind == "string_set_value":
+                run["attributes"][a.path] = sorted(a.string_set_value.values)
+            elif kind == "timestamp_value":
+                run["attributes"][a.path] = a.timestamp_value.ToJsonString()
+            elif kind is not None:
+                run["attributes"][a.path] = getattr(a, kind)
+        for env in request.env_attr_updates:
+            run["env_attributes"].append(
+                {
+                    "env": env.environment_id,
+                    "episode": env.episode if env.HasField("episode") else None,
+                    "attributes": {
+                        a.path: getattr(a, a.WhichOneof("value") or "string_value")
+                        for a in env.attributes
+                    },
+                }
+            )
+        if request.HasField("close_run"):
+            run["closed"] = request.close_run.close_message or ""
+
+
+class _Servicer(api_pb2_grpc.IngestServiceServicer):
+    def __init__(self, server: MetranaServer) -> None:
+        self.server = server
+
+    def InitializeRunLogging(self, request: Any, context: Any) -> Any:  # noqa: N802
+        if self.server._consume_unavailable():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "ingestion is restarting")
+        try:
+            yield from self.server.initialize(request)
+        except Rejected as e:
+            context.abort(e.code, str(e))
+
+    def UpdateRunStream(self, request_iterator: Any, context: Any) -> Any:  # noqa: N802
+        if self.server._consume_unavailable():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "ingestion is restarting")
+        stream = Stream()
+        for request in request_iterator:
+            faults = self.server.faults
+            if faults.drop_stream_after is not None and stream.requests >= faults.drop_stream_after:
+                faults.drop_stream_after = None  # fires once
+                context.abort(grpc.StatusCode.UNAVAILABLE, "stream dropped (fault injection)")
+            stream.requests += 1
+            try:
+                response = self.server.apply(stream, request)
+            except Rejected as e:
+                context.abort(e.code, str(e))
+            if faults.ack_delay_s:
+                time.sleep(faults.ack_delay_s)
+            yield response
+
+    def CheckOpStatuses(self, request: Any, context: Any) -> Any:  # noqa: N802
+        return api_pb2.CheckOpStatusesResponse(
+            operation_statuses={op: True for op in request.operation_ids}
+        )

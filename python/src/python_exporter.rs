@@ -42,8 +42,10 @@ impl PythonExporter {
                 // Renderings and logs are newer than the exporter interface: classes written
                 // before them (without the method) keep working.
                 let method = method_for(record);
-                if matches!(record, Record::Rendering(_) | Record::Log(_))
-                    && !instance.hasattr(method).unwrap_or(false)
+                if matches!(
+                    record,
+                    Record::Rendering(_) | Record::Log(_) | Record::Metric(_)
+                ) && !instance.hasattr(method).unwrap_or(false)
                 {
                     continue;
                 }
@@ -70,6 +72,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::TelemetryDataError(_) => "export_telemetry_data_error",
         Record::Rendering(_) => "export_rendering",
         Record::Log(_) => "export_log",
+        Record::Metric(_) => "export_metric",
         _ => "export_event",
     }
 }

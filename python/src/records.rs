@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{Record, SpanContext, SpanId};
+use telemetron::model::{Record, SpanContext, SpanId, TimestampsMs};
 
 use crate::attributes::to_dict;
 
@@ -92,6 +92,25 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("logger", l.logger.as_ref())?;
             d.set_item("body", &l.body)?;
             d.set_item("attributes", to_dict(py, &l.attributes)?)?;
+        }
+        Record::Metric(m) => {
+            d.set_item("kind", "metric")?;
+            d.set_item("time_ns", m.time.0)?;
+            d.set_item("name", m.series.name())?;
+            d.set_item("scale", m.series.scale().as_str())?;
+            let labels = PyDict::new(py);
+            for (k, v) in m.series.labels() {
+                labels.set_item(k, v)?;
+            }
+            d.set_item("labels", labels)?;
+            d.set_item("ordering", m.ordering.as_str())?;
+            d.set_item("steps", &m.steps)?;
+            d.set_item("values", m.values.to_f64())?;
+            match &m.timestamps_ms {
+                TimestampsMs::None => d.set_item("timestamps_ms", py.None())?,
+                TimestampsMs::One(t) => d.set_item("timestamps_ms", t)?,
+                TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
+            }
         }
         _ => d.set_item("kind", "unknown")?,
     }

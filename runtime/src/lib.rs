@@ -28,6 +28,7 @@ pub use exporter::{
 pub use handle::FlushError;
 pub use handle::{
     Component, ErrorInfo, ExporterSlot, PluginSlot, RecordSink, Runtime, RuntimeConfig, SpanGuard,
+    Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};

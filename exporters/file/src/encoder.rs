@@ -1,7 +1,9 @@
 //! Records → JSON Lines, written by hand into one buffer: no intermediate values, no
 //! allocation per record.
 
-use telemetron_runtime::model::{AttributeValue, Attributes, Record, SpanContext, SpanId};
+use telemetron_runtime::model::{
+    AttributeValue, Attributes, Record, SpanContext, SpanId, TimestampsMs, Values,
+};
 use telemetron_runtime::ExporterContext;
 
 /// The `schema` field of every line. Bumped on any incompatible change to the format.
@@ -105,6 +107,52 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
             field_str(out, key!("logger"), &l.logger);
             field_str(out, key!("body"), &l.body);
             attributes(out, key!("attributes"), &l.attributes);
+        }
+        Record::Metric(m) => {
+            out.extend_from_slice(line_start!("metric"));
+            u64_value(out, m.time.0);
+            field_str(out, key!("name"), m.series.name());
+            field_str(out, key!("scale"), m.series.scale().as_str());
+            out.extend_from_slice(key!("labels"));
+            out.push(b'{');
+            for (i, (k, v)) in m.series.labels().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, k);
+                out.push(b':');
+                string(out, v);
+            }
+            out.push(b'}');
+            field_str(out, key!("ordering"), m.ordering.as_str());
+            out.extend_from_slice(key!("steps"));
+            list(out, &m.steps, |out, s| u64_value(out, *s));
+            match &m.values {
+                Values::F32(v) => {
+                    field_str(out, key!("precision"), "f32");
+                    out.extend_from_slice(key!("values"));
+                    list(out, v, |out, x| {
+                        out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
+                    });
+                }
+                Values::F64(v) => {
+                    field_str(out, key!("precision"), "f64");
+                    out.extend_from_slice(key!("values"));
+                    list(out, v, |out, x| {
+                        out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
+                    });
+                }
+            }
+            out.extend_from_slice(key!("timestamps_ms"));
+            match &m.timestamps_ms {
+                TimestampsMs::None => out.extend_from_slice(b"null"),
+                TimestampsMs::One(t) => {
+                    out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes())
+                }
+                TimestampsMs::Each(ts) => list(out, ts, |out, t| {
+                    out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes())
+                }),
+            }
         }
         // Kinds added by later signals are written as their kind alone until encoded here.
         #[allow(unreachable_patterns)]

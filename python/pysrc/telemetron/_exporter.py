@@ -36,6 +36,9 @@ class Exporter:
     def export_telemetry_data_error(self, error: dict[str, Any]) -> None:
         """This exporter's (or every exporter's) telemetry can no longer be trusted."""
 
+    def export_metric(self, points: dict[str, Any]) -> None:
+        """Points of one series (``name``, ``scale``, ``labels``, ``steps``, ``values``, ...)."""
+
     def export_log(self, log: dict[str, Any]) -> None:
         """A log record (``severity_number``, ``severity_text``, ``logger``, ``body``, ids)."""
 

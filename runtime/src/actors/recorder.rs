@@ -103,7 +103,10 @@ impl Recorder {
                 true
             }
             // A log's span may be a remote parent (extracted from a carrier): not checked.
-            Record::TelemetryDataError(_) | Record::Rendering(_) | Record::Log(_) => true,
+            Record::TelemetryDataError(_)
+            | Record::Rendering(_)
+            | Record::Log(_)
+            | Record::Metric(_) => true,
         }
     }
 

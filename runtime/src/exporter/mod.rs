@@ -11,7 +11,8 @@ pub use rejections::Rejections;
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorRecord, Event, LogRecord, Record, Rendering, SpanStart, SpanStop, TelemetryDataError,
+    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, SpanStart, SpanStop,
+    TelemetryDataError,
 };
 use crate::settings::RunIdentity;
 
@@ -81,6 +82,12 @@ pub trait Exporter: Send + 'static {
         Ok(())
     }
 
+    /// Points of a metric series. The default ignores them: only exporters that carry metrics
+    /// override it.
+    fn export_metric(&mut self, _points: &MetricPoints) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Exports a batch. The default calls the per-record methods in order and stops at the first
     /// error; exporters that write in bulk override it. A retried batch is sent again whole.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
@@ -93,6 +100,7 @@ pub trait Exporter: Send + 'static {
                 Record::TelemetryDataError(r) => self.export_telemetry_data_error(r)?,
                 Record::Rendering(r) => self.export_rendering(r)?,
                 Record::Log(r) => self.export_log(r)?,
+                Record::Metric(r) => self.export_metric(r)?,
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 mod close;
 mod component;
 mod recording;
+mod series;
 mod span_guard;
 mod start;
 
@@ -15,6 +16,7 @@ use parking_lot::Mutex;
 pub use close::FlushError;
 pub use component::{Component, RecordSink};
 pub use recording::ErrorInfo;
+pub use series::Steps;
 pub use span_guard::SpanGuard;
 pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
 
@@ -56,6 +58,8 @@ struct Inner {
     closed: AtomicBool,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Metric series cursors (ordering and last step).
+    series: series::SeriesCursors,
     /// Closed before the exporters, in the order they were attached.
     components: Mutex<Vec<Arc<dyn Component>>>,
     /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address

@@ -191,14 +191,14 @@ impl Runtime {
         .map(drop)
     }
 
-    fn refused(&self, kind: crate::model::RecordKind) {
+    pub(super) fn refused(&self, kind: crate::model::RecordKind) {
         self.inner.shared.counters.added(kind);
         self.inner.shared.counters.refused(kind);
     }
 
     /// `Ok(true)` enqueued, `Ok(false)` dropped by `drop_new` (counted).
     #[inline]
-    fn enqueue(&self, record: Record) -> Result<bool, EnqueueError> {
+    pub(super) fn enqueue(&self, record: Record) -> Result<bool, EnqueueError> {
         let inner = &*self.inner;
         if inner.closed.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(EnqueueError::Closed);

@@ -159,6 +159,7 @@ impl Runtime {
                 system,
                 threads: Mutex::new(vec![pump, system_thread]),
                 components: Mutex::new(Vec::new()),
+                series: Default::default(),
                 _recorder: recorder,
             }),
         })

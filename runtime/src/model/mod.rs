@@ -4,6 +4,7 @@ mod attributes;
 mod ids;
 mod log;
 mod record;
+mod series;
 mod time;
 
 pub use attributes::{AttributeError, AttributeValue, Attributes, Name};
@@ -12,5 +13,8 @@ pub use log::{LogRecord, Severity};
 pub use record::{
     ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
     TelemetryDataError, TelemetryDataErrorKind,
+};
+pub use series::{
+    MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering, TimestampsMs, Values, MAX_NAME_LEN,
 };
 pub use time::Timestamp;

@@ -1,6 +1,6 @@
 //! The records that flow from callers through the Recorder to exporters.
 
-use super::{Attributes, LogRecord, Name, SpanContext, SpanId, Timestamp};
+use super::{Attributes, LogRecord, MetricPoints, Name, SpanContext, SpanId, Timestamp};
 
 /// How a span ended.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -155,7 +155,7 @@ pub struct Rendering {
     pub time: Timestamp,
 }
 
-/// One record. New signals (metrics) add variants.
+/// One record.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Record {
@@ -173,6 +173,8 @@ pub enum Record {
     Rendering(Rendering),
     /// A log record.
     Log(LogRecord),
+    /// Points of one metric series.
+    Metric(MetricPoints),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -192,11 +194,13 @@ pub enum RecordKind {
     Rendering,
     /// [`Record::Log`]
     Log,
+    /// [`Record::Metric`]
+    Metric,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
@@ -204,6 +208,7 @@ impl RecordKind {
         RecordKind::TelemetryDataError,
         RecordKind::Rendering,
         RecordKind::Log,
+        RecordKind::Metric,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -216,6 +221,7 @@ impl RecordKind {
             RecordKind::TelemetryDataError => "telemetry_data_error",
             RecordKind::Rendering => "rendering",
             RecordKind::Log => "log",
+            RecordKind::Metric => "metric",
         }
     }
 
@@ -236,6 +242,7 @@ impl Record {
             Record::TelemetryDataError(_) => RecordKind::TelemetryDataError,
             Record::Rendering(_) => RecordKind::Rendering,
             Record::Log(_) => RecordKind::Log,
+            Record::Metric(_) => RecordKind::Metric,
         }
     }
 }

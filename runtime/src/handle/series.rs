@@ -1,0 +1,171 @@
+//! Metric logging: steps resolved from per-series cursors on the caller's thread, validated,
+//! then one enqueue of the columns.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::Runtime;
+use crate::error::EnqueueError;
+use crate::model::{
+    MetricPoints, Record, RecordKind, SeriesKey, SeriesOrdering, Timestamp, TimestampsMs, Values,
+};
+
+/// How a call gives its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Steps {
+    /// Continue after the series' last step (from 0 for a new series).
+    Auto,
+    /// A contiguous range starting here.
+    From(u64),
+    /// One step per value.
+    Each(Vec<u64>),
+}
+
+#[derive(Clone, Copy)]
+struct Cursor {
+    ordering: SeriesOrdering,
+    last_step: Option<u64>,
+}
+
+/// Each series' ordering and last step, as this process knows them.
+#[derive(Default)]
+pub(crate) struct SeriesCursors {
+    map: Mutex<HashMap<Arc<SeriesKey>, Cursor>>,
+}
+
+fn invalid(what: &'static str, reason: String) -> EnqueueError {
+    EnqueueError::Invalid { what, reason }
+}
+
+impl Runtime {
+    /// Logs points of one series. Steps and timestamps must match the values in length; values
+    /// must be finite; an ordered series only moves forward (strictly increasing steps after
+    /// its last one) and may not be written as unordered, nor the reverse. Nothing is recorded
+    /// when the call fails.
+    pub fn log_metric(
+        &self,
+        key: SeriesKey,
+        ordering: SeriesOrdering,
+        steps: Steps,
+        values: Values,
+        timestamps_ms: TimestampsMs,
+    ) -> Result<(), EnqueueError> {
+        let refuse = |e: EnqueueError| {
+            self.refused(RecordKind::Metric);
+            e
+        };
+        let n = values.len();
+        if n == 0 {
+            return Err(refuse(invalid("value", "no values".into())));
+        }
+        if let Some(i) = values.first_non_finite() {
+            let v = values.to_f64()[i];
+            return Err(refuse(invalid(
+                "value",
+                format!("value #{i} of {key:?} is {v}; values must be finite"),
+            )));
+        }
+        if let TimestampsMs::Each(ts) = &timestamps_ms {
+            if ts.len() != n {
+                return Err(refuse(invalid(
+                    "timestamp",
+                    format!("{} timestamps for {n} values", ts.len()),
+                )));
+            }
+        }
+        let mut cursors = self.inner.series.map.lock();
+        let key = Arc::new(key);
+        let cursor = cursors.get(&key).copied();
+        if let Some(c) = cursor.filter(|c| c.ordering != ordering) {
+            return Err(refuse(invalid(
+                "metric name",
+                format!(
+                    "{key:?} is {}; ordered and distributed logging cannot be mixed for one series",
+                    c.ordering.as_str()
+                ),
+            )));
+        }
+        let last = cursor.and_then(|c| c.last_step);
+        let steps = match steps {
+            Steps::Auto if ordering == SeriesOrdering::Unordered => {
+                return Err(refuse(invalid(
+                    "step",
+                    "distributed logging needs explicit steps".into(),
+                )))
+            }
+            Steps::Auto => {
+                let first = last.map_or(0, |l| l + 1);
+                (first..first + n as u64).collect()
+            }
+            Steps::From(first) => (first..first + n as u64).collect(),
+            Steps::Each(steps) if steps.len() != n => {
+                return Err(refuse(invalid(
+                    "step",
+                    format!("{} steps for {n} values", steps.len()),
+                )))
+            }
+            Steps::Each(steps) => steps,
+        };
+        if ordering == SeriesOrdering::Ordered {
+            let mut previous = last;
+            for &step in &steps {
+                if previous.is_some_and(|p| step <= p) {
+                    return Err(refuse(invalid(
+                        "step",
+                        format!(
+                            "step {step} of ordered series {key:?} is not after step {}",
+                            previous.unwrap_or_default()
+                        ),
+                    )));
+                }
+                previous = Some(step);
+            }
+        }
+        let max_step = steps.iter().copied().max();
+        let record = Record::Metric(MetricPoints {
+            series: key.clone(),
+            ordering,
+            steps,
+            values,
+            timestamps_ms,
+            time: Timestamp::now(),
+        });
+        // Under the cursor lock: a concurrent call on the same series gets the next steps.
+        self.enqueue(record)?;
+        let last_step = match (last, max_step) {
+            (Some(l), Some(m)) => Some(l.max(m)),
+            (l, m) => l.or(m),
+        };
+        cursors.insert(
+            key,
+            Cursor {
+                ordering,
+                last_step,
+            },
+        );
+        Ok(())
+    }
+
+    /// The last step logged to `key` by this process, or seeded by a backend.
+    pub fn last_step(&self, key: &SeriesKey) -> Option<u64> {
+        self.inner
+            .series
+            .map
+            .lock()
+            .get(key)
+            .and_then(|c| c.last_step)
+    }
+
+    /// Sets a series' cursor from a backend's record of it (a resumed run): the next
+    /// auto-incremented step follows `last_step`. Never moves a cursor backwards.
+    pub fn seed_last_step(&self, key: SeriesKey, ordering: SeriesOrdering, last_step: u64) {
+        let mut cursors = self.inner.series.map.lock();
+        let cursor = cursors.entry(Arc::new(key)).or_insert(Cursor {
+            ordering,
+            last_step: None,
+        });
+        cursor.last_step = Some(cursor.last_step.map_or(last_step, |l| l.max(last_step)));
+    }
+}

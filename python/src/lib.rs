@@ -2,12 +2,15 @@
 //! config and exporters are the Rust crates'; this crate converts values and errors.
 
 mod attributes;
+mod columns;
 mod convert;
 mod errors;
+mod metrics;
 mod python_exporter;
 mod records;
 mod rendering;
 mod runtime;
+mod span_ref;
 
 use pyo3::prelude::*;
 
@@ -19,7 +22,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<runtime::PyRuntime>()?;
-    m.add_class::<runtime::SpanRef>()?;
+    m.add_class::<span_ref::SpanRef>()?;
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,4 +1,4 @@
-//! `_native.Runtime`: one Telemetron runtime, and `_native.SpanRef`, a span's identity.
+//! `_native.Runtime`: one Telemetron runtime.
 
 use std::mem::ManuallyDrop;
 use std::path::PathBuf;
@@ -8,84 +8,13 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
-use telemetron::model::{
-    Severity, SpanContext, SpanId, SpanStatus, TelemetryDataErrorKind, TraceId,
-};
+use telemetron::model::{Severity, SpanStatus, TelemetryDataErrorKind};
 use telemetron::{Backpressure, ConfigLoader, ErrorInfo, Runtime};
 
 use crate::attributes::to_attributes;
 use crate::convert::{report_to_python, to_json};
 use crate::errors::{ToPyErr, ValidationError};
-
-/// A span's identity: what `start` returns and `stop`, `event` and `error` take.
-#[pyclass(
-    frozen,
-    eq,
-    hash,
-    from_py_object,
-    module = "telemetron._native",
-    name = "SpanRef"
-)]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct SpanRef {
-    trace: u128,
-    span: u64,
-}
-
-impl SpanRef {
-    fn context(&self) -> SpanContext {
-        SpanContext {
-            trace_id: TraceId(self.trace),
-            span_id: SpanId(self.span),
-        }
-    }
-}
-
-#[pymethods]
-impl SpanRef {
-    /// 32 lowercase hex digits.
-    #[getter]
-    fn trace_id(&self) -> String {
-        TraceId(self.trace).to_string()
-    }
-
-    /// 16 lowercase hex digits.
-    #[getter]
-    fn span_id(&self) -> String {
-        SpanId(self.span).to_string()
-    }
-
-    /// The W3C `traceparent` value.
-    #[getter]
-    fn traceparent(&self) -> String {
-        self.context().traceparent()
-    }
-
-    /// Parses a W3C `traceparent` header value; `ValidationError` when it is not one.
-    #[staticmethod]
-    fn from_traceparent(value: &str) -> PyResult<SpanRef> {
-        SpanContext::from_traceparent(value)
-            .map(SpanRef::from)
-            .map_err(|e| ValidationError::new_err(e.to_string()))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "SpanRef(trace_id={}, span_id={})",
-            self.trace_id(),
-            self.span_id()
-        )
-    }
-}
-
-impl From<SpanContext> for SpanRef {
-    fn from(c: SpanContext) -> Self {
-        SpanRef {
-            trace: c.trace_id.0,
-            span: c.span_id.0,
-        }
-    }
-}
+use crate::span_ref::SpanRef;
 
 #[pyclass(frozen, module = "telemetron._native", name = "Runtime")]
 pub(crate) struct PyRuntime {
@@ -215,6 +144,51 @@ impl PyRuntime {
                 .event(span.map(|s| s.context()), name, attributes)
         })
         .map_err(ToPyErr::to_py)
+    }
+
+    /// `log` (ordered) or `log_distributed` on one series; see `telemetron.log`.
+    #[pyo3(signature = (name, value, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_metric(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        scale: Option<&str>,
+        step: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&str>,
+        ordered: bool,
+    ) -> PyResult<()> {
+        crate::metrics::log_metric(
+            py,
+            &self.runtime,
+            self.may_wait,
+            name,
+            value,
+            scale,
+            step,
+            labels,
+            evaluation,
+            timestamp,
+            dtype,
+            ordered,
+        )
+    }
+
+    /// The last step of a series, or None.
+    #[pyo3(signature = (name, scale=None, labels=None, evaluation=None))]
+    fn last_step(
+        &self,
+        name: &str,
+        scale: Option<&str>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+    ) -> PyResult<Option<u64>> {
+        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+        Ok(self.runtime.last_step(&key))
     }
 
     /// A log record; `level` is a `logging` level (10 DEBUG ... 50 CRITICAL, 0..9 TRACE).

@@ -12,6 +12,7 @@ actor system batches them and fans them out to every configured exporter.
 
 from telemetron._exporter import Exporter
 from telemetron._logs import Logger, get_logger
+from telemetron._metrics import get_last_step, log, log_distributed
 from telemetron._native import (
     ConfigError,
     EnqueueError,
@@ -68,10 +69,13 @@ __all__ = [
     "exporter_health",
     "extract",
     "flush",
+    "get_last_step",
     "get_logger",
     "get_recorder",
     "inject",
     "is_configured",
+    "log",
+    "log_distributed",
     "log_rendering",
     "metrics",
     "rendering_metrics",

@@ -43,6 +43,25 @@ class Runtime:
     ) -> SpanRef: ...
     def stop_span(self, span: SpanRef, attributes: Any = None, cancelled: bool = False) -> None: ...
     def event(self, span: SpanRef | None, name: str, attributes: Any = None) -> None: ...
+    def log_metric(
+        self,
+        name: str,
+        value: Any,
+        scale: str | None = None,
+        step: Any = None,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+        timestamp: Any = None,
+        dtype: str | None = None,
+        ordered: bool = True,
+    ) -> None: ...
+    def last_step(
+        self,
+        name: str,
+        scale: str | None = None,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+    ) -> int | None: ...
     def log(
         self,
         level: int,

@@ -1,0 +1,257 @@
+//! Numeric arguments as 1-D columns, copied once: Python scalars, lists and tuples, and arrays
+//! of any float or integer dtype through `__array_interface__` (NumPy, and anything
+//! `numpy.asarray` converts: CPU torch tensors, JAX arrays), with their strides.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+
+use crate::errors::ValidationError;
+
+/// What the numbers were before they became f64: decides the precision they travel in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// float16 / float32 arrays.
+    Float32,
+    /// Python floats and float64 arrays.
+    Float64,
+    /// Python ints, bools and integer arrays (exact in f64 up to 2**53).
+    Int,
+}
+
+/// A column and where it came from. Integer arrays keep their exact values in `ints`.
+pub(crate) struct Column {
+    pub(crate) values: Vec<f64>,
+    pub(crate) ints: Option<Vec<i64>>,
+    pub(crate) origin: Origin,
+    /// True for a scalar argument (broadcast where the API allows it).
+    pub(crate) scalar: bool,
+}
+
+fn error(what: &str, reason: impl std::fmt::Display) -> PyErr {
+    ValidationError::new_err(format!("invalid {what}: {reason}"))
+}
+
+/// Reads `obj` as numbers: a scalar or a 1-D sequence or array.
+pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
+    if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyInt>() {
+        let i: i64 = obj
+            .extract()
+            .map_err(|_| error(what, "integer out of the 64-bit range"))?;
+        return Ok(Column {
+            values: vec![i as f64],
+            ints: Some(vec![i]),
+            origin: Origin::Int,
+            scalar: true,
+        });
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Column {
+            values: vec![f.value()],
+            ints: None,
+            origin: Origin::Float64,
+            scalar: true,
+        });
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        return sequence(obj, what);
+    }
+    let array = if obj.hasattr("__array_interface__")? {
+        obj.clone()
+    } else {
+        let numpy = py.import("numpy").map_err(|_| {
+            error(
+                what,
+                format!("a {} is not a number, sequence or array", type_name(obj)),
+            )
+        })?;
+        numpy.call_method1("asarray", (obj,)).map_err(|e| {
+            error(
+                what,
+                format!("a {} is not convertible to an array: {e}", type_name(obj)),
+            )
+        })?
+    };
+    from_interface(&array, what)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "value".into())
+}
+
+fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
+    let mut values = Vec::new();
+    let mut ints = Vec::new();
+    let mut all_ints = true;
+    for (i, item) in obj.try_iter()?.enumerate() {
+        let item = item?;
+        if item.is_instance_of::<PyBool>() || item.is_instance_of::<PyInt>() {
+            let n: i64 = item
+                .extract()
+                .map_err(|_| error(what, format!("item #{i} is out of the 64-bit range")))?;
+            values.push(n as f64);
+            ints.push(n);
+        } else if let Ok(f) = item.extract::<f64>() {
+            all_ints = false;
+            values.push(f);
+        } else {
+            return Err(error(
+                what,
+                format!("item #{i} is a {}, not a number", type_name(&item)),
+            ));
+        }
+    }
+    Ok(Column {
+        values,
+        ints: all_ints.then_some(ints),
+        origin: if all_ints {
+            Origin::Int
+        } else {
+            Origin::Float64
+        },
+        scalar: false,
+    })
+}
+
+fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
+    let interface = array.getattr("__array_interface__")?;
+    let interface = interface.cast::<PyDict>()?;
+    let item = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+        interface
+            .get_item(key)?
+            .ok_or_else(|| error(what, format!("__array_interface__ has no {key:?}")))
+    };
+    let typestr: String = item("typestr")?.extract()?;
+    let shape: Vec<usize> = item("shape")?.extract()?;
+    let (n, scalar) = match shape.as_slice() {
+        [] => (1, true),
+        [n] => (*n, false),
+        _ => {
+            return Err(error(
+                what,
+                format!("must be a scalar or 1-D, got shape {shape:?}"),
+            ))
+        }
+    };
+    let stride_of: Option<Vec<isize>> = item("strides")?.extract()?;
+    let data = item("data")?;
+    let data = data.cast::<PyTuple>().map_err(|_| {
+        error(
+            what,
+            "the array's memory is not exposed as (pointer, readonly)",
+        )
+    })?;
+    let base = data.get_item(0)?.extract::<usize>()? as *const u8;
+    let dtype_name = || {
+        array
+            .getattr("dtype")
+            .map_or_else(|_| typestr.clone(), |d| d.to_string())
+    };
+    let bytes = typestr.as_bytes();
+    let (order, kind) = (bytes.first().copied(), bytes.get(1).copied());
+    let size: usize = typestr.get(2..).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let numeric = matches!(
+        (kind, size),
+        (Some(b'f'), 2 | 4 | 8) | (Some(b'i' | b'u' | b'b'), 1 | 2 | 4 | 8)
+    );
+    if !numeric {
+        return Err(error(
+            what,
+            format!("dtype {} is not a float or integer type", dtype_name()),
+        ));
+    }
+    let (order, kind) = (order.unwrap_or(b'|'), kind.unwrap_or(b'f'));
+    if order == b'>' && size > 1 {
+        return Err(error(
+            what,
+            "big-endian arrays are not supported; convert with .astype('<f4') (or '<f8', '<i8')",
+        ));
+    }
+    let stride = match stride_of.as_deref() {
+        None | Some([]) => size as isize,
+        Some([s]) => *s,
+        Some(other) => return Err(error(what, format!("strides {other:?} do not match"))),
+    };
+    let read = |i: usize, buf: &mut [u8; 8]| {
+        // SAFETY: the array is alive and the GIL is held; the interface promises `n`
+        // elements of `size` bytes at `base + i * stride`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(base.offset(i as isize * stride), buf.as_mut_ptr(), size)
+        }
+    };
+    let mut values = Vec::with_capacity(n);
+    let mut ints = Vec::new();
+    let origin = match (kind, size) {
+        (b'f', 2 | 4 | 8) => {
+            for i in 0..n {
+                let mut buf = [0u8; 8];
+                read(i, &mut buf);
+                values.push(match size {
+                    2 => f64::from(f16_to_f32(u16::from_le_bytes([buf[0], buf[1]]))),
+                    4 => f64::from(f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
+                    _ => f64::from_le_bytes(buf),
+                });
+            }
+            if size == 8 {
+                Origin::Float64
+            } else {
+                Origin::Float32
+            }
+        }
+        (b'i' | b'u' | b'b', 1 | 2 | 4 | 8) => {
+            ints.reserve(n);
+            for i in 0..n {
+                let mut buf = [0u8; 8];
+                read(i, &mut buf);
+                let v: i64 = match (kind, size) {
+                    (b'i', 1) => i64::from(buf[0] as i8),
+                    (b'i', 2) => i64::from(i16::from_le_bytes([buf[0], buf[1]])),
+                    (b'i', 4) => i64::from(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
+                    (b'i', _) => i64::from_le_bytes(buf),
+                    (_, 1) => i64::from(buf[0]),
+                    (_, 2) => i64::from(u16::from_le_bytes([buf[0], buf[1]])),
+                    (_, 4) => i64::from(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
+                    _ => i64::try_from(u64::from_le_bytes(buf)).map_err(|_| {
+                        error(what, format!("item #{i} is beyond the 64-bit signed range"))
+                    })?,
+                };
+                values.push(v as f64);
+                ints.push(v);
+            }
+            Origin::Int
+        }
+        _ => {
+            return Err(error(
+                what,
+                format!("dtype {} is not a float or integer type", dtype_name()),
+            ))
+        }
+    };
+    Ok(Column {
+        values,
+        ints: (origin == Origin::Int).then_some(ints),
+        origin,
+        scalar,
+    })
+}
+
+/// IEEE 754 half → single (exact).
+fn f16_to_f32(bits: u16) -> f32 {
+    let sign = u32::from(bits >> 15) << 31;
+    let exponent = u32::from((bits >> 10) & 0x1f);
+    let mantissa = u32::from(bits & 0x3ff);
+    let magnitude = match (exponent, mantissa) {
+        (0, 0) => 0,
+        (0, m) => {
+            // Subnormal: normalize.
+            let shift = m.leading_zeros() - 21;
+            let m = (m << shift) & 0x3ff;
+            ((127 - 15 - shift + 1) << 23) | (m << 13)
+        }
+        (0x1f, m) => 0xff << 23 | (m << 13),
+        (e, m) => ((e + 127 - 15) << 23) | (m << 13),
+    };
+    f32::from_bits(sign | magnitude)
+}

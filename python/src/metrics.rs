@@ -1,0 +1,156 @@
+//! `log` / `log_distributed` / `get_last_step`: Metrana's metric calls on the runtime's series.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use telemetron::model::{Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
+use telemetron::{Runtime, Steps};
+
+use crate::columns::{column, Origin};
+use crate::errors::{ToPyErr, ValidationError};
+
+fn invalid(what: &str, reason: impl std::fmt::Display) -> PyErr {
+    ValidationError::new_err(format!("invalid {what}: {reason}"))
+}
+
+/// The series key from Python arguments; `evaluation=True` adds the label `evaluation: "true"`.
+pub(crate) fn series_key(
+    name: &str,
+    scale: Option<&str>,
+    labels: Option<&Bound<'_, PyDict>>,
+    evaluation: Option<bool>,
+) -> PyResult<SeriesKey> {
+    let scale = match scale {
+        None => Scale::MlStep,
+        Some(s) => Scale::parse(s).map_err(|e| ValidationError::new_err(e.to_string()))?,
+    };
+    let mut pairs = Vec::new();
+    if let Some(labels) = labels {
+        for (k, v) in labels.iter() {
+            let key: String = k
+                .extract()
+                .map_err(|_| invalid("label key", format!("{k} is not a str")))?;
+            let value: String = match v.extract::<String>() {
+                Ok(s) => s,
+                Err(_) => v.str()?.to_string(),
+            };
+            pairs.push((key, value));
+        }
+    }
+    if evaluation == Some(true) {
+        pairs.retain(|(k, _)| k != "evaluation");
+        pairs.push(("evaluation".into(), "true".into()));
+    }
+    SeriesKey::new(name, scale, pairs).map_err(|e| ValidationError::new_err(e.to_string()))
+}
+
+/// Values in the precision Metrana ships: floats as f32 (round to nearest even), integers as
+/// f64 (exact to 2**53); `dtype` overrides (`float32`, `float64`, or `int64` / `int32`, which
+/// truncate toward zero and refuse NaN and infinities).
+fn values_of(py: Python<'_>, value: &Bound<'_, PyAny>, dtype: Option<&str>) -> PyResult<Values> {
+    let col = column(py, value, "value")?;
+    let truncate = |bits: u32| -> PyResult<Values> {
+        let (lo, hi) = if bits == 32 {
+            (f64::from(i32::MIN), f64::from(i32::MAX))
+        } else {
+            (i64::MIN as f64, i64::MAX as f64)
+        };
+        col.values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if !v.is_finite() {
+                    return Err(invalid(
+                        "value",
+                        format!("value #{i} is {v}; dtype int{bits} needs finite values"),
+                    ));
+                }
+                let t = v.trunc();
+                if t < lo || t > hi {
+                    return Err(invalid(
+                        "value",
+                        format!("value #{i} ({v}) does not fit int{bits}"),
+                    ));
+                }
+                Ok(t)
+            })
+            .collect::<PyResult<Vec<f64>>>()
+            .map(Values::F64)
+    };
+    match dtype {
+        None => Ok(match col.origin {
+            Origin::Int => Values::F64(col.values),
+            Origin::Float32 | Origin::Float64 => {
+                Values::F32(col.values.iter().map(|&v| v as f32).collect())
+            }
+        }),
+        Some("float32") => Ok(Values::F32(col.values.iter().map(|&v| v as f32).collect())),
+        Some("float64") => Ok(Values::F64(col.values)),
+        Some("int64") => truncate(64),
+        Some("int32") => truncate(32),
+        Some(other) => Err(invalid(
+            "dtype",
+            format!("{other:?} is not float32, float64, int64 or int32"),
+        )),
+    }
+}
+
+fn steps_of(py: Python<'_>, step: Option<&Bound<'_, PyAny>>) -> PyResult<Steps> {
+    let Some(step) = step.filter(|s| !s.is_none()) else {
+        return Ok(Steps::Auto);
+    };
+    let col = column(py, step, "step")?;
+    let ints = col
+        .ints
+        .ok_or_else(|| invalid("step", "steps must be integers"))?;
+    let steps = ints
+        .into_iter()
+        .map(|s| u64::try_from(s).map_err(|_| invalid("step", format!("{s} is negative"))))
+        .collect::<PyResult<Vec<u64>>>()?;
+    Ok(match (col.scalar, steps.as_slice()) {
+        (true, [first]) => Steps::From(*first),
+        _ => Steps::Each(steps),
+    })
+}
+
+fn timestamps_of(py: Python<'_>, timestamp: Option<&Bound<'_, PyAny>>) -> PyResult<TimestampsMs> {
+    let Some(timestamp) = timestamp.filter(|t| !t.is_none()) else {
+        return Ok(TimestampsMs::None);
+    };
+    let col = column(py, timestamp, "timestamp")?;
+    let ints = col
+        .ints
+        .ok_or_else(|| invalid("timestamp", "timestamps are integer Unix milliseconds"))?;
+    Ok(match (col.scalar, ints.as_slice()) {
+        (true, [t]) => TimestampsMs::One(*t),
+        _ => TimestampsMs::Each(ints),
+    })
+}
+
+/// One `log` / `log_distributed` call on one series.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn log_metric(
+    py: Python<'_>,
+    runtime: &Runtime,
+    may_wait: bool,
+    name: &str,
+    value: &Bound<'_, PyAny>,
+    scale: Option<&str>,
+    step: Option<&Bound<'_, PyAny>>,
+    labels: Option<&Bound<'_, PyDict>>,
+    evaluation: Option<bool>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&str>,
+    ordered: bool,
+) -> PyResult<()> {
+    let key = series_key(name, scale, labels, evaluation)?;
+    let values = values_of(py, value, dtype)?;
+    let steps = steps_of(py, step)?;
+    let timestamps = timestamps_of(py, timestamp)?;
+    let ordering = if ordered {
+        SeriesOrdering::Ordered
+    } else {
+        SeriesOrdering::Unordered
+    };
+    let log = || runtime.log_metric(key, ordering, steps, values, timestamps);
+    if may_wait { py.detach(log) } else { log() }.map_err(ToPyErr::to_py)
+}

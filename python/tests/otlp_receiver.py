@@ -17,16 +17,22 @@ from typing import Any
 
 import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1 import (
+    metrics_service_pb2,
+    metrics_service_pb2_grpc,
+)
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 REQUESTS = {
     "traces": trace_service_pb2.ExportTraceServiceRequest,
     "logs": logs_service_pb2.ExportLogsServiceRequest,
+    "metrics": metrics_service_pb2.ExportMetricsServiceRequest,
 }
 RESPONSES = {
     "traces": trace_service_pb2.ExportTraceServiceResponse,
     "logs": logs_service_pb2.ExportLogsServiceResponse,
+    "metrics": metrics_service_pb2.ExportMetricsServiceResponse,
 }
 
 
@@ -123,7 +129,7 @@ class Receiver:
 
     def __init__(self, tls: Certs | None = None) -> None:
         self.tls = tls  # serve https and require a client certificate signed by the CA
-        self.requests: dict[str, list[Any]] = {"traces": [], "logs": []}
+        self.requests: dict[str, list[Any]] = {"traces": [], "logs": [], "metrics": []}
         self.headers: list[dict[str, str]] = []
         self.unavailable_left = 0  # answer UNAVAILABLE / 503 this many times
         self.retry_after: int | None = None  # with this Retry-After (HTTP)
@@ -170,6 +176,17 @@ class Receiver:
                 for rec in sl.log_records
             ]
 
+    def metrics(self) -> list[Any]:
+        """Every metric received (each with its gauge data points)."""
+        with self._cond:
+            return [
+                m
+                for req in self.requests["metrics"]
+                for rm in req.resource_metrics
+                for sm in rm.scope_metrics
+                for m in sm.metrics
+            ]
+
     def wait_for(self, spans: int = 0, logs: int = 0, timeout: float = 30) -> None:
         with self._cond:
             ok = self._cond.wait_for(
@@ -203,7 +220,11 @@ class Receiver:
         response = RESPONSES[signal]()
         if reject is not None:
             count, message = reject
-            field = "rejected_spans" if signal == "traces" else "rejected_log_records"
+            field = {
+                "traces": "rejected_spans",
+                "logs": "rejected_log_records",
+                "metrics": "rejected_data_points",
+            }[signal]
             setattr(response.partial_success, field, count)
             response.partial_success.error_message = message
         return response
@@ -226,7 +247,15 @@ class Receiver:
                     context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
                 return receiver._response("logs")
 
+        class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
+            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+                headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+                if not receiver._record("metrics", request, headers):
+                    context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
+                return receiver._response("metrics")
+
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), self._grpc)
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self._grpc)
         logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), self._grpc)
         if self.tls is not None:

@@ -387,3 +387,27 @@ def test_a_collector_down_at_start_gets_everything_once_it_comes_up(protocol: st
         assert got == list(range(10))
     finally:
         receiver.stop()
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_metric_series_arrive_as_gauges_with_step_scale_and_labels(
+    receiver: Receiver, protocol: str
+) -> None:
+    telemetron.configure(
+        exporters=[{"type": "otlp", "endpoint": endpoint(receiver, protocol), "protocol": protocol}]
+    )
+    telemetron.log("loss", [0.5, 0.25], labels={"split": "train"}, timestamp=1_700_000_000_000)
+    telemetron.log_distributed("throughput", 2.5, step=40, scale="EPISODE")
+    report = telemetron.shutdown()
+    assert report is not None and report["undelivered"] == [], report
+    got = {
+        m.name: [(attrs(p.attributes), p.as_double, p.time_unix_nano) for p in m.gauge.data_points]
+        for m in receiver.metrics()
+    }
+    assert got["loss"] == [
+        ({"split": "train", "scale": "ML_STEP", "step": 0}, 0.5, 1_700_000_000_000 * 10**6),
+        ({"split": "train", "scale": "ML_STEP", "step": 1}, 0.25, 1_700_000_000_000 * 10**6),
+    ]
+    ((throughput_attrs, value, _),) = got["throughput"]
+    assert throughput_attrs == {"scale": "EPISODE", "ordering": "unordered", "step": 40}
+    assert value == 2.5

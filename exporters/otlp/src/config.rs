@@ -30,12 +30,14 @@ pub struct OtlpConfig {
     pub traces_endpoint: Option<String>,
     /// Full URL for logs (used as is).
     pub logs_endpoint: Option<String>,
+    /// Full URL for metrics (used as is).
+    pub metrics_endpoint: Option<String>,
     /// `grpc` (default) or `http/protobuf`.
     pub protocol: Option<Protocol>,
     /// Extra request headers (gRPC metadata), e.g. an authorization token. Secret.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Signals to send. Default: traces and logs.
+    /// Signals to send. Default: traces, metrics and logs.
     pub signals: Option<Vec<Signal>>,
     /// Per-request timeout, seconds. Default 10.
     pub timeout_secs: Option<f64>,
@@ -75,7 +77,7 @@ pub enum Signal {
     Traces,
     /// Log records (and events or errors outside any span).
     Logs,
-    /// Metric series (not sent yet: they arrive with the metric series).
+    /// Metric series.
     Metrics,
 }
 
@@ -138,7 +140,7 @@ impl OtlpConfig {
     pub fn signals(&self) -> Vec<Signal> {
         self.signals
             .clone()
-            .unwrap_or_else(|| vec![Signal::Traces, Signal::Logs])
+            .unwrap_or_else(|| vec![Signal::Traces, Signal::Metrics, Signal::Logs])
     }
 
     /// Resolves `signal`'s target: config, then `OTEL_EXPORTER_OTLP_<SIGNAL>_*`, then
@@ -164,7 +166,7 @@ impl OtlpConfig {
         let signal_url = match signal {
             Signal::Traces => self.traces_endpoint.clone(),
             Signal::Logs => self.logs_endpoint.clone(),
-            Signal::Metrics => None,
+            Signal::Metrics => self.metrics_endpoint.clone(),
         };
         let per_signal_env = env(&format!(
             "OTEL_EXPORTER_OTLP_{}_ENDPOINT",

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{ResourceMetrics, ScopeMetrics};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use telemetron_runtime::model::{
@@ -27,6 +29,8 @@ pub struct OtlpSettings {
     pub traces: Option<SignalTarget>,
     /// Where logs go (`None`: not sent).
     pub logs: Option<SignalTarget>,
+    /// Where metrics go (`None`: not sent).
+    pub metrics: Option<SignalTarget>,
     /// Resource attributes from the config and `OTEL_*` (with `service.name`).
     pub resource: BTreeMap<String, String>,
     pub(crate) tls: TlsFiles,
@@ -37,6 +41,7 @@ struct Connected {
     rejections: Rejections,
     traces: Option<Client>,
     logs: Option<Client>,
+    metrics: Option<Client>,
     resource: Resource,
 }
 
@@ -46,6 +51,7 @@ struct Prepared {
     batch: RecordBatch,
     traces: Option<ExportTraceServiceRequest>,
     logs: Option<ExportLogsServiceRequest>,
+    metrics: Option<ExportMetricsServiceRequest>,
 }
 
 /// Open spans past which the exporter warns (once): each holds its start attributes.
@@ -116,10 +122,24 @@ impl OtlpExporter {
                 }],
             }
         });
+        let metrics = (self.settings.metrics.is_some() && !out.metrics.is_empty()).then(|| {
+            ExportMetricsServiceRequest {
+                resource_metrics: vec![ResourceMetrics {
+                    resource: self.connected.as_ref().map(|c| c.resource.clone()),
+                    scope_metrics: vec![ScopeMetrics {
+                        scope: Some(scope("telemetron".into())),
+                        metrics: std::mem::take(&mut out.metrics),
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                }],
+            }
+        });
         Prepared {
             batch: batch.clone(),
             traces,
             logs,
+            metrics,
         }
     }
 
@@ -137,6 +157,11 @@ impl OtlpExporter {
             let rejected = connected.runtime.block_on(client.send_logs(request))?;
             report_rejected(&connected.rejections, RecordKind::Log, &rejected);
             prepared.logs = None;
+        }
+        if let (Some(request), Some(client)) = (prepared.metrics.clone(), &connected.metrics) {
+            let rejected = connected.runtime.block_on(client.send_metrics(request))?;
+            report_rejected(&connected.rejections, RecordKind::Metric, &rejected);
+            prepared.metrics = None;
         }
         Ok(())
     }
@@ -170,6 +195,7 @@ impl Exporter for OtlpExporter {
         };
         let traces = client(&self.settings.traces)?;
         let logs = client(&self.settings.logs)?;
+        let metrics = client(&self.settings.metrics)?;
         let resource = resource(&self.settings.resource, &ctx.run);
         drop(_inside);
         self.connected = Some(Connected {
@@ -177,6 +203,7 @@ impl Exporter for OtlpExporter {
             rejections: ctx.rejections.clone(),
             traces,
             logs,
+            metrics,
             resource,
         });
         Ok(())

@@ -1,4 +1,4 @@
-//! The OpenTelemetry exporter: spans, events, errors and log records over OTLP/gRPC or
+//! The OpenTelemetry exporter: spans, events, errors, metric series and log records over OTLP/gRPC or
 //! OTLP/HTTP (protobuf), with headers, gzip, timeouts and TLS. Configured as
 //! `{type: otlp, ...}` or by the standard `OTEL_EXPORTER_OTLP_*` variables; the mapping is
 //! documented in this crate's README.
@@ -49,6 +49,7 @@ pub fn resolve(
     Ok(OtlpSettings {
         traces: target(Signal::Traces)?,
         logs: target(Signal::Logs)?,
+        metrics: target(Signal::Metrics)?,
         resource: config.resource(project, env).map_err(|e| e.to_string())?,
         tls: TlsFiles { ca, client },
     })
@@ -81,6 +82,7 @@ fn otel_environment() -> serde_json::Value {
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
     ]
     .into_iter()
     .any(set);
@@ -101,7 +103,7 @@ telemetron_plugins::inventory::submit! {
 telemetron_plugins::inventory::submit! {
     ExporterRegistration {
         type_name: "otlp",
-        description: "OpenTelemetry OTLP over gRPC or HTTP/protobuf (traces, logs)",
+        description: "OpenTelemetry OTLP over gRPC or HTTP/protobuf (traces, metrics, logs)",
         secret_keys: &["headers"],
         build,
     }

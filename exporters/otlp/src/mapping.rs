@@ -8,10 +8,14 @@ use std::collections::HashMap;
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord as OtlpLog;
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric::Data, number_data_point, Gauge, Metric, NumberDataPoint,
+};
 use opentelemetry_proto::tonic::trace::v1::span::{Event as OtlpEvent, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{status::StatusCode, Span, Status};
 use telemetron_runtime::model::{
-    AttributeValue, Attributes, Record, Severity, SpanContext, SpanId, SpanStatus, Timestamp,
+    AttributeValue, Attributes, MetricPoints, Record, SeriesOrdering, Severity, SpanContext,
+    SpanId, SpanStatus, Timestamp, TimestampsMs,
 };
 
 /// W3C flag "sampled": every recorded span is sampled.
@@ -35,6 +39,8 @@ pub(crate) struct Assembled {
     pub(crate) spans: Vec<Span>,
     /// Log records with the logger (instrumentation scope) that emitted them.
     pub(crate) logs: Vec<(String, OtlpLog)>,
+    /// One gauge per metric record.
+    pub(crate) metrics: Vec<Metric>,
 }
 
 impl Assembler {
@@ -157,6 +163,7 @@ impl Assembler {
                 );
                 out.logs.push((l.logger.to_string(), record));
             }
+            Record::Metric(m) => out.metrics.push(gauge(m)),
             // Later signals are not mapped yet.
             #[allow(unreachable_patterns)]
             _ => {}
@@ -166,6 +173,50 @@ impl Assembler {
     /// Spans started and not yet stopped.
     pub(crate) fn open_spans(&self) -> usize {
         self.open.len()
+    }
+}
+
+/// A series' points as one gauge: each point's attributes are the series labels, `step`,
+/// `scale` and (for distributed series) `ordering`; its time is the point's timestamp, else
+/// the time it was logged.
+fn gauge(m: &MetricPoints) -> Metric {
+    let mut common: Vec<KeyValue> = m
+        .series
+        .labels()
+        .iter()
+        .map(|(k, v)| kv(k, string(v)))
+        .collect();
+    common.push(kv("scale", string(m.series.scale().as_str())));
+    if m.ordering == SeriesOrdering::Unordered {
+        common.push(kv("ordering", string(m.ordering.as_str())));
+    }
+    let values = m.values.to_f64();
+    let data_points = m
+        .steps
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(i, (&step, value))| {
+            let ms = match &m.timestamps_ms {
+                TimestampsMs::None => None,
+                TimestampsMs::One(t) => Some(*t),
+                TimestampsMs::Each(ts) => ts.get(i).copied(),
+            };
+            let time = ms.map_or(m.time.0, |ms| (ms.max(0) as u64).saturating_mul(1_000_000));
+            let mut attributes = common.clone();
+            attributes.push(kv("step", int(step as i64)));
+            NumberDataPoint {
+                attributes,
+                time_unix_nano: time,
+                value: Some(number_data_point::Value::AsDouble(value)),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Metric {
+        name: m.series.name().to_string(),
+        data: Some(Data::Gauge(Gauge { data_points })),
+        ..Default::default()
     }
 }
 

@@ -7,6 +7,10 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    metrics_service_client::MetricsServiceClient, ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     trace_service_client::TraceServiceClient, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -159,6 +163,42 @@ impl Client {
                     .unwrap_or_default();
                 Ok(Rejected {
                     items: partial.rejected_log_records,
+                    reason: partial.error_message,
+                })
+            }
+        }
+    }
+}
+
+impl Client {
+    pub(crate) async fn send_metrics(
+        &self,
+        request: ExportMetricsServiceRequest,
+    ) -> Result<Rejected, ExportError> {
+        match self {
+            Client::Grpc { channel, target } => {
+                let mut client = MetricsServiceClient::new(channel.clone());
+                if target.gzip {
+                    client = client.send_compressed(CompressionEncoding::Gzip);
+                }
+                let response = client
+                    .export(grpc_request(request, target)?)
+                    .await
+                    .map_err(|s| grpc_error(&s))?;
+                let partial = response.into_inner().partial_success.unwrap_or_default();
+                Ok(Rejected {
+                    items: partial.rejected_data_points,
+                    reason: partial.error_message,
+                })
+            }
+            Client::Http { client, target } => {
+                let body = post(client, target, request.encode_to_vec()).await?;
+                let partial = ExportMetricsServiceResponse::decode(body.as_slice())
+                    .unwrap_or_default()
+                    .partial_success
+                    .unwrap_or_default();
+                Ok(Rejected {
+                    items: partial.rejected_data_points,
                     reason: partial.error_message,
                 })
             }

@@ -30,8 +30,10 @@ mod expand;
 mod file;
 mod layer;
 mod loader;
+mod orchestration;
 mod run_name;
 
 pub use error::ConfigError;
 pub use loader::{ConfigLoader, LoadedConfig, SourcedSpec, CONFIG_ENV_VAR, DEFAULT_FILE_NAMES};
+pub use orchestration::{resolve_logger_id, resolve_orchestration_id, ORCHESTRATION_ENV_VARS};
 pub use run_name::generate_run_name;

@@ -164,7 +164,17 @@ impl ConfigLoader {
             .extract()
             .map_err(|e| ConfigError::InvalidSetting(describe_figment_error(&figment, e)))?;
         settings.validate().map_err(ConfigError::InvalidSetting)?;
-        let run = settings.run_identity(&generate_run_name());
+        let orchestration_id = crate::orchestration::resolve_orchestration_id(
+            settings.orchestration_id.as_deref(),
+            &lookup,
+        );
+        if std::env::var_os("TELEMETRON_ORCHESTRATION_ID").is_none() {
+            // Child processes (other ranks, workers) join the same job. Set before the
+            // runtime's threads exist.
+            std::env::set_var("TELEMETRON_ORCHESTRATION_ID", &orchestration_id);
+        }
+        let logger_id = crate::orchestration::resolve_logger_id(settings.logger_id);
+        let run = settings.run_identity(&generate_run_name(), orchestration_id, logger_id);
         let exporters = components(&figment, "exporters")?;
         let plugins = components(&figment, "plugins")?;
         let provenance = RuntimeSettings::KEYS

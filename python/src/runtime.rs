@@ -307,6 +307,18 @@ impl PyRuntime {
         self.runtime.run().run_name.clone()
     }
 
+    /// The job's orchestration id (shared by every process of a distributed run).
+    #[getter]
+    fn orchestration_id(&self) -> String {
+        self.runtime.run().orchestration_id.clone()
+    }
+
+    /// This writer's id.
+    #[getter]
+    fn logger_id(&self) -> u64 {
+        self.runtime.run().logger_id
+    }
+
     /// After `fork()`, in the child: this runtime's threads do not exist here, so it must
     /// never be closed (that would wait for nobody until the timeout). It is leaked instead.
     fn abandon(&self) {

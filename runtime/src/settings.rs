@@ -51,6 +51,11 @@ pub struct RunIdentity {
     pub run_name: String,
     /// Experiment (a group of runs).
     pub experiment: Option<String>,
+    /// Identifies the job all processes of one distributed run share (resolved by the config
+    /// layer: the setting, then the launcher's environment, else random).
+    pub orchestration_id: String,
+    /// This writer (rank); pinned by the setting, else random. Never 0.
+    pub logger_id: u64,
 }
 
 /// Scalar settings of a runtime. Every field has a default; config files and `TELEMETRON_*`
@@ -66,6 +71,12 @@ pub struct RuntimeSettings {
     pub run_name: Option<String>,
     /// Experiment the run belongs to.
     pub experiment: Option<String>,
+    /// The job's orchestration id (default: `TELEMETRON_ORCHESTRATION_ID`,
+    /// `METRANA_ORCHESTRATION_ID`, `TORCHELASTIC_RUN_ID`, `SLURM_JOB_ID`, `RAY_JOB_ID`, else
+    /// random; published back as `TELEMETRON_ORCHESTRATION_ID` for child processes).
+    pub orchestration_id: Option<String>,
+    /// This writer's id, e.g. `rank + 1` to pin one per rank (default: random). Positive.
+    pub logger_id: Option<u64>,
     /// Capacity of the ingest queue, in records.
     pub queue_capacity: usize,
     /// What a full ingest queue does to the caller.
@@ -135,6 +146,8 @@ impl Default for RuntimeSettings {
             project: None,
             run_name: None,
             experiment: None,
+            orchestration_id: None,
+            logger_id: None,
             queue_capacity: 65_536,
             backpressure: Backpressure::DropNew,
             enqueue_timeout_secs: 0.0,
@@ -169,6 +182,8 @@ impl RuntimeSettings {
         "project",
         "run_name",
         "experiment",
+        "orchestration_id",
+        "logger_id",
         "queue_capacity",
         "backpressure",
         "enqueue_timeout_secs",
@@ -193,8 +208,14 @@ impl RuntimeSettings {
         "rendering_close_timeout_secs",
     ];
 
-    /// The run identity, with `fallback_run_name` when no run name was set.
-    pub fn run_identity(&self, fallback_run_name: &str) -> RunIdentity {
+    /// The run identity, with `fallback_run_name` when no run name was set, and the
+    /// orchestration and logger ids resolved by the caller.
+    pub fn run_identity(
+        &self,
+        fallback_run_name: &str,
+        orchestration_id: String,
+        logger_id: u64,
+    ) -> RunIdentity {
         RunIdentity {
             workspace: self.workspace.clone(),
             project: self.project.clone(),
@@ -203,6 +224,8 @@ impl RuntimeSettings {
                 .clone()
                 .unwrap_or_else(|| fallback_run_name.to_string()),
             experiment: self.experiment.clone(),
+            orchestration_id,
+            logger_id,
         }
     }
 
@@ -249,6 +272,16 @@ impl RuntimeSettings {
                     "{name} must be a finite number of seconds >= 0 (got {value})"
                 ));
             }
+        }
+        if self.logger_id == Some(0) {
+            return Err("logger_id must be a positive number (got 0)".into());
+        }
+        if self
+            .orchestration_id
+            .as_deref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
+            return Err("orchestration_id must not be empty".into());
         }
         if self.rendering_crf > 51 {
             return Err(format!(

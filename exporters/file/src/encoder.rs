@@ -174,6 +174,8 @@ pub(crate) fn encode_header(ctx: &ExporterContext, out: &mut Vec<u8>) {
     field_opt_str(out, key!("workspace"), run.workspace.as_deref());
     field_opt_str(out, key!("project"), run.project.as_deref());
     field_opt_str(out, key!("experiment"), run.experiment.as_deref());
+    field_str(out, key!("orchestration_id"), &run.orchestration_id);
+    field_u64(out, key!("logger_id"), run.logger_id);
     out.push(b'}');
     field_str(out, key!("exporter"), &ctx.name);
     field_u64(out, key!("pid"), u64::from(std::process::id()));

@@ -281,6 +281,7 @@ fn resource(attributes: &BTreeMap<String, String>, run: &RunIdentity) -> Resourc
     add("telemetron.workspace", run.workspace.as_deref());
     add("telemetron.project", run.project.as_deref());
     add("telemetron.experiment", run.experiment.as_deref());
+    add("telemetron.orchestration_id", Some(&run.orchestration_id));
     add("telemetry.sdk.name", Some("telemetron"));
     add("telemetry.sdk.language", Some("rust"));
     add("telemetry.sdk.version", Some(env!("CARGO_PKG_VERSION")));

@@ -53,6 +53,9 @@ def configure(
         settings=dict(settings) or None,
         registry_layers=layers or None,
     )
+    # Child processes (other ranks, workers) join the same job: publish the id where the
+    # subprocess module will pass it on (os.environ, not only the C environment).
+    os.environ.setdefault("TELEMETRON_ORCHESTRATION_ID", runtime.orchestration_id)
     with _lock:
         previous, _runtime, _pid = _current_or_none(), runtime, os.getpid()
     if previous is not None:
@@ -83,6 +86,7 @@ def get_runtime() -> _native.Runtime:
             from telemetron import _registry
 
             current = _native.Runtime(registry_layers=_registry.config_layers() or None)
+            os.environ.setdefault("TELEMETRON_ORCHESTRATION_ID", current.orchestration_id)
             _runtime, _pid = current, os.getpid()
         return current
 
@@ -121,6 +125,18 @@ def metrics() -> dict[str, Any]:
 def exporter_health() -> list[dict[str, Any]]:
     """Health of every exporter: failures, whether it ever succeeded, why it was disabled."""
     return get_runtime().exporter_health()
+
+
+def orchestration_id() -> str:
+    """The job's orchestration id: ``orchestration_id=``, else ``TELEMETRON_ORCHESTRATION_ID``,
+    ``METRANA_ORCHESTRATION_ID``, ``TORCHELASTIC_RUN_ID``, ``SLURM_JOB_ID``, ``RAY_JOB_ID``, else
+    random. Child processes inherit it through ``TELEMETRON_ORCHESTRATION_ID``."""
+    return get_runtime().orchestration_id
+
+
+def logger_id() -> int:
+    """This writer's id (``logger_id=``, e.g. ``rank + 1``; random otherwise)."""
+    return get_runtime().logger_id
 
 
 def run_name() -> str:

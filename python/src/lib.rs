@@ -9,6 +9,7 @@ mod metrics;
 mod python_exporter;
 mod records;
 mod rendering;
+mod run_attributes;
 mod runtime;
 mod span_ref;
 

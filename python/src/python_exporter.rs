@@ -44,7 +44,10 @@ impl PythonExporter {
                 let method = method_for(record);
                 if matches!(
                     record,
-                    Record::Rendering(_) | Record::Log(_) | Record::Metric(_)
+                    Record::Rendering(_)
+                        | Record::Log(_)
+                        | Record::Metric(_)
+                        | Record::Attributes(_)
                 ) && !instance.hasattr(method).unwrap_or(false)
                 {
                     continue;
@@ -73,6 +76,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::Rendering(_) => "export_rendering",
         Record::Log(_) => "export_log",
         Record::Metric(_) => "export_metric",
+        Record::Attributes(_) => "export_attributes",
         _ => "export_event",
     }
 }

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{Record, SpanContext, SpanId, TimestampsMs};
+use telemetron::model::{Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs};
 
 use crate::attributes::to_dict;
 
@@ -111,6 +111,34 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
                 TimestampsMs::One(t) => d.set_item("timestamps_ms", t)?,
                 TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
             }
+        }
+        Record::Attributes(a) => {
+            d.set_item("kind", "attributes")?;
+            d.set_item("time_ns", a.time.0)?;
+            d.set_item("env_id", &a.env_id)?;
+            d.set_item("episode", a.episode)?;
+            let updates = pyo3::types::PyList::empty(py);
+            for (path, value) in &a.updates {
+                let value: Bound<'_, PyAny> = match value {
+                    RunAttributeValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+                    RunAttributeValue::Int(i) => i.into_pyobject(py)?.into_any(),
+                    RunAttributeValue::Float(f) => f.into_pyobject(py)?.into_any(),
+                    RunAttributeValue::String(s) => s.into_pyobject(py)?.into_any(),
+                    RunAttributeValue::StringSet(v) => {
+                        let set = PyDict::new(py);
+                        set.set_item("set", v)?;
+                        set.into_any()
+                    }
+                    RunAttributeValue::StringSetDelta { added, removed } => {
+                        let delta = PyDict::new(py);
+                        delta.set_item("added", added)?;
+                        delta.set_item("removed", removed)?;
+                        delta.into_any()
+                    }
+                };
+                updates.append((path, value))?;
+            }
+            d.set_item("updates", updates)?;
         }
         _ => d.set_item("kind", "unknown")?,
     }

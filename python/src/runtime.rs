@@ -178,6 +178,25 @@ impl PyRuntime {
         )
     }
 
+    /// Run attributes (`env_id=None`) or an environment's: `(path, value)` pairs.
+    #[pyo3(signature = (updates, env_id=None, episode=None))]
+    fn log_run_attributes(
+        &self,
+        py: Python<'_>,
+        updates: Vec<(String, Bound<'_, PyAny>)>,
+        env_id: Option<String>,
+        episode: Option<u64>,
+    ) -> PyResult<()> {
+        crate::run_attributes::log_run_attributes(
+            py,
+            &self.runtime,
+            self.may_wait,
+            updates,
+            env_id,
+            episode,
+        )
+    }
+
     /// The last step of a series, or None.
     #[pyo3(signature = (name, scale=None, labels=None, evaluation=None))]
     fn last_step(

@@ -2,7 +2,8 @@
 //! allocation per record.
 
 use telemetron_runtime::model::{
-    AttributeValue, Attributes, Record, SpanContext, SpanId, TimestampsMs, Values,
+    AttributeValue, Attributes, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs,
+    Values,
 };
 use telemetron_runtime::ExporterContext;
 
@@ -154,6 +155,24 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
                 }),
             }
         }
+        Record::Attributes(a) => {
+            out.extend_from_slice(line_start!("attributes"));
+            u64_value(out, a.time.0);
+            field_opt_str(out, key!("env_id"), a.env_id.as_deref());
+            out.extend_from_slice(key!("episode"));
+            match a.episode {
+                Some(e) => u64_value(out, e),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(key!("updates"));
+            list(out, &a.updates, |out, (path, value)| {
+                out.push(b'[');
+                string(out, path);
+                out.push(b',');
+                run_attribute(out, value);
+                out.push(b']');
+            });
+        }
         // Kinds added by later signals are written as their kind alone until encoded here.
         #[allow(unreachable_patterns)]
         _ => {
@@ -223,6 +242,32 @@ fn field_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
 fn field_u64(out: &mut Vec<u8>, key: &[u8], value: u64) {
     out.extend_from_slice(key);
     u64_value(out, value);
+}
+
+fn run_attribute(out: &mut Vec<u8>, value: &RunAttributeValue) {
+    let strings = |out: &mut Vec<u8>, v: &[String]| list(out, v, |out, s| string(out, s));
+    match value {
+        RunAttributeValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        RunAttributeValue::Int(i) => {
+            out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes())
+        }
+        RunAttributeValue::Float(f) => {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(*f).as_bytes())
+        }
+        RunAttributeValue::String(s) => string(out, s),
+        RunAttributeValue::StringSet(v) => {
+            out.extend_from_slice(b"{\"set\":");
+            strings(out, v);
+            out.push(b'}');
+        }
+        RunAttributeValue::StringSetDelta { added, removed } => {
+            out.extend_from_slice(b"{\"added\":");
+            strings(out, added);
+            out.extend_from_slice(b",\"removed\":");
+            strings(out, removed);
+            out.push(b'}');
+        }
+    }
 }
 
 fn field_i64(out: &mut Vec<u8>, key: &[u8], value: i64) {

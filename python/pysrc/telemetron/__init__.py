@@ -10,6 +10,15 @@ actor system batches them and fans them out to every configured exporter.
     report = telemetron.shutdown()
 """
 
+from telemetron._attributes import (
+    add_tags,
+    log_attributes,
+    log_config,
+    log_env_attributes,
+    remove_tags,
+    set_description,
+    set_tags,
+)
 from telemetron._exporter import Exporter
 from telemetron._logs import Logger, get_logger
 from telemetron._metrics import get_last_step, log, log_distributed
@@ -53,6 +62,13 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "add_tags",
+    "log_attributes",
+    "log_config",
+    "log_env_attributes",
+    "remove_tags",
+    "set_description",
+    "set_tags",
     "ConfigError",
     "EnqueueError",
     "Exporter",

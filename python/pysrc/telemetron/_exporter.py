@@ -39,6 +39,9 @@ class Exporter:
     def export_metric(self, points: dict[str, Any]) -> None:
         """Points of one series (``name``, ``scale``, ``labels``, ``steps``, ``values``, ...)."""
 
+    def export_attributes(self, attributes: dict[str, Any]) -> None:
+        """Run or environment attributes (``env_id``, ``episode``, ``updates``: [(path, value)])."""
+
     def export_log(self, log: dict[str, Any]) -> None:
         """A log record (``severity_number``, ``severity_text``, ``logger``, ``body``, ids)."""
 

@@ -55,6 +55,12 @@ class Runtime:
         dtype: str | None = None,
         ordered: bool = True,
     ) -> None: ...
+    def log_run_attributes(
+        self,
+        updates: list[tuple[str, Any]],
+        env_id: str | None = None,
+        episode: int | None = None,
+    ) -> None: ...
     def last_step(
         self,
         name: str,

@@ -106,7 +106,8 @@ impl Recorder {
             Record::TelemetryDataError(_)
             | Record::Rendering(_)
             | Record::Log(_)
-            | Record::Metric(_) => true,
+            | Record::Metric(_)
+            | Record::Attributes(_) => true,
         }
     }
 

@@ -11,8 +11,8 @@ pub use rejections::Rejections;
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, SpanStart, SpanStop,
-    TelemetryDataError,
+    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, RunAttributes, SpanStart,
+    SpanStop, TelemetryDataError,
 };
 use crate::settings::RunIdentity;
 
@@ -88,6 +88,11 @@ pub trait Exporter: Send + 'static {
         Ok(())
     }
 
+    /// Run or environment attributes. The default ignores them.
+    fn export_attributes(&mut self, _attributes: &RunAttributes) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Exports a batch. The default calls the per-record methods in order and stops at the first
     /// error; exporters that write in bulk override it. A retried batch is sent again whole.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
@@ -101,6 +106,7 @@ pub trait Exporter: Send + 'static {
                 Record::Rendering(r) => self.export_rendering(r)?,
                 Record::Log(r) => self.export_log(r)?,
                 Record::Metric(r) => self.export_metric(r)?,
+                Record::Attributes(r) => self.export_attributes(r)?,
             }
         }
         Ok(())

@@ -9,7 +9,8 @@ use parking_lot::Mutex;
 use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
-    MetricPoints, Record, RecordKind, SeriesKey, SeriesOrdering, Timestamp, TimestampsMs, Values,
+    MetricPoints, Record, RecordKind, RunAttributeValue, RunAttributes, SeriesKey, SeriesOrdering,
+    Timestamp, TimestampsMs, Values,
 };
 
 /// How a call gives its steps.
@@ -146,6 +147,49 @@ impl Runtime {
             },
         );
         Ok(())
+    }
+
+    /// Updates run attributes (`env_id: None`) or an environment's (and episode's). Paths are
+    /// `/`-separated non-empty segments; floats must be finite.
+    pub fn log_run_attributes(
+        &self,
+        env_id: Option<String>,
+        episode: Option<u64>,
+        updates: Vec<(String, RunAttributeValue)>,
+    ) -> Result<(), EnqueueError> {
+        let refuse = |e: EnqueueError| {
+            self.refused(RecordKind::Attributes);
+            e
+        };
+        if episode.is_some() && env_id.is_none() {
+            return Err(refuse(invalid(
+                "episode",
+                "an episode needs an env_id".into(),
+            )));
+        }
+        for (path, value) in &updates {
+            if path.is_empty() || path.split('/').any(str::is_empty) || path.len() > 1024 {
+                return Err(refuse(invalid(
+                    "attribute path",
+                    format!("{path:?} must be non-empty '/'-separated segments"),
+                )));
+            }
+            if let RunAttributeValue::Float(f) = value {
+                if !f.is_finite() {
+                    return Err(refuse(invalid(
+                        "attribute value",
+                        format!("{path} is {f}; values must be finite"),
+                    )));
+                }
+            }
+        }
+        self.enqueue(Record::Attributes(RunAttributes {
+            env_id,
+            episode,
+            updates,
+            time: Timestamp::now(),
+        }))
+        .map(drop)
     }
 
     /// The last step logged to `key` by this process, or seeded by a backend.

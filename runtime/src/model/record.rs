@@ -1,6 +1,8 @@
 //! The records that flow from callers through the Recorder to exporters.
 
-use super::{Attributes, LogRecord, MetricPoints, Name, SpanContext, SpanId, Timestamp};
+use super::{
+    Attributes, LogRecord, MetricPoints, Name, RunAttributes, SpanContext, SpanId, Timestamp,
+};
 
 /// How a span ended.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -175,6 +177,8 @@ pub enum Record {
     Log(LogRecord),
     /// Points of one metric series.
     Metric(MetricPoints),
+    /// Run (or environment) attributes: config, tags, description.
+    Attributes(RunAttributes),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -196,11 +200,13 @@ pub enum RecordKind {
     Log,
     /// [`Record::Metric`]
     Metric,
+    /// [`Record::Attributes`]
+    Attributes,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
@@ -209,6 +215,7 @@ impl RecordKind {
         RecordKind::Rendering,
         RecordKind::Log,
         RecordKind::Metric,
+        RecordKind::Attributes,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -222,6 +229,7 @@ impl RecordKind {
             RecordKind::Rendering => "rendering",
             RecordKind::Log => "log",
             RecordKind::Metric => "metric",
+            RecordKind::Attributes => "attributes",
         }
     }
 
@@ -243,6 +251,7 @@ impl Record {
             Record::Rendering(_) => RecordKind::Rendering,
             Record::Log(_) => RecordKind::Log,
             Record::Metric(_) => RecordKind::Metric,
+            Record::Attributes(_) => RecordKind::Attributes,
         }
     }
 }

@@ -9,8 +9,10 @@ mod metrics;
 mod python_exporter;
 mod records;
 mod rendering;
+mod rl;
 mod run_attributes;
 mod runtime;
+mod series_methods;
 mod span_ref;
 
 use pyo3::prelude::*;

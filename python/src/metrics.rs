@@ -46,7 +46,11 @@ pub(crate) fn series_key(
 /// Values in the precision Metrana ships: floats as f32 (round to nearest even), integers as
 /// f64 (exact to 2**53); `dtype` overrides (`float32`, `float64`, or `int64` / `int32`, which
 /// truncate toward zero and refuse NaN and infinities).
-fn values_of(py: Python<'_>, value: &Bound<'_, PyAny>, dtype: Option<&str>) -> PyResult<Values> {
+pub(crate) fn values_of(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+    dtype: Option<&str>,
+) -> PyResult<Values> {
     let col = column(py, value, "value")?;
     let truncate = |bits: u32| -> PyResult<Values> {
         let (lo, hi) = if bits == 32 {
@@ -112,7 +116,10 @@ fn steps_of(py: Python<'_>, step: Option<&Bound<'_, PyAny>>) -> PyResult<Steps> 
     })
 }
 
-fn timestamps_of(py: Python<'_>, timestamp: Option<&Bound<'_, PyAny>>) -> PyResult<TimestampsMs> {
+pub(crate) fn timestamps_of(
+    py: Python<'_>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+) -> PyResult<TimestampsMs> {
     let Some(timestamp) = timestamp.filter(|t| !t.is_none()) else {
         return Ok(TimestampsMs::None);
     };

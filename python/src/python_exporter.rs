@@ -48,6 +48,7 @@ impl PythonExporter {
                         | Record::Log(_)
                         | Record::Metric(_)
                         | Record::Attributes(_)
+                        | Record::Rl(_)
                 ) && !instance.hasattr(method).unwrap_or(false)
                 {
                     continue;
@@ -77,6 +78,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::Log(_) => "export_log",
         Record::Metric(_) => "export_metric",
         Record::Attributes(_) => "export_attributes",
+        Record::Rl(_) => "export_rl_metric",
         _ => "export_event",
     }
 }

@@ -112,6 +112,24 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
                 TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
             }
         }
+        Record::Rl(r) => {
+            d.set_item("kind", "rl_metric")?;
+            d.set_item("time_ns", r.time.0)?;
+            d.set_item("name", r.series.name())?;
+            d.set_item("scale", r.series.scale().as_str())?;
+            let labels = PyDict::new(py);
+            for (k, v) in r.series.labels() {
+                labels.set_item(k, v)?;
+            }
+            d.set_item("labels", labels)?;
+            d.set_item("ordering", r.ordering.as_str())?;
+            d.set_item("rl_step", r.rl_step)?;
+            d.set_item("envs", &r.envs)?;
+            d.set_item("episodes", &r.episodes)?;
+            d.set_item("per_env", r.per_env)?;
+            d.set_item("minor_steps", &r.minor_steps)?;
+            d.set_item("values", r.values.to_f64())?;
+        }
         Record::Attributes(a) => {
             d.set_item("kind", "attributes")?;
             d.set_item("time_ns", a.time.0)?;

@@ -19,10 +19,10 @@ use crate::span_ref::SpanRef;
 #[pyclass(frozen, module = "telemetron._native", name = "Runtime")]
 pub(crate) struct PyRuntime {
     // Dropped by hand in `Drop`: with the GIL released, or never for an abandoned runtime.
-    runtime: ManuallyDrop<Runtime>,
+    pub(crate) runtime: ManuallyDrop<Runtime>,
     abandoned: AtomicBool,
     /// Whether a recording call can wait: `block`, or a positive enqueue timeout.
-    may_wait: bool,
+    pub(crate) may_wait: bool,
     description: String,
     renderer: crate::rendering::RendererSlot,
 }
@@ -144,70 +144,6 @@ impl PyRuntime {
                 .event(span.map(|s| s.context()), name, attributes)
         })
         .map_err(ToPyErr::to_py)
-    }
-
-    /// `log` (ordered) or `log_distributed` on one series; see `telemetron.log`.
-    #[pyo3(signature = (name, value, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
-    #[allow(clippy::too_many_arguments)]
-    fn log_metric(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        value: &Bound<'_, PyAny>,
-        scale: Option<&str>,
-        step: Option<&Bound<'_, PyAny>>,
-        labels: Option<&Bound<'_, PyDict>>,
-        evaluation: Option<bool>,
-        timestamp: Option<&Bound<'_, PyAny>>,
-        dtype: Option<&str>,
-        ordered: bool,
-    ) -> PyResult<()> {
-        crate::metrics::log_metric(
-            py,
-            &self.runtime,
-            self.may_wait,
-            name,
-            value,
-            scale,
-            step,
-            labels,
-            evaluation,
-            timestamp,
-            dtype,
-            ordered,
-        )
-    }
-
-    /// Run attributes (`env_id=None`) or an environment's: `(path, value)` pairs.
-    #[pyo3(signature = (updates, env_id=None, episode=None))]
-    fn log_run_attributes(
-        &self,
-        py: Python<'_>,
-        updates: Vec<(String, Bound<'_, PyAny>)>,
-        env_id: Option<String>,
-        episode: Option<u64>,
-    ) -> PyResult<()> {
-        crate::run_attributes::log_run_attributes(
-            py,
-            &self.runtime,
-            self.may_wait,
-            updates,
-            env_id,
-            episode,
-        )
-    }
-
-    /// The last step of a series, or None.
-    #[pyo3(signature = (name, scale=None, labels=None, evaluation=None))]
-    fn last_step(
-        &self,
-        name: &str,
-        scale: Option<&str>,
-        labels: Option<&Bound<'_, PyDict>>,
-        evaluation: Option<bool>,
-    ) -> PyResult<Option<u64>> {
-        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-        Ok(self.runtime.last_step(&key))
     }
 
     /// A log record; `level` is a `logging` level (10 DEBUG ... 50 CRITICAL, 0..9 TRACE).

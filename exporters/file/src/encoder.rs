@@ -2,8 +2,8 @@
 //! allocation per record.
 
 use telemetron_runtime::model::{
-    AttributeValue, Attributes, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs,
-    Values,
+    AttributeValue, Attributes, Record, RunAttributeValue, SeriesKey, SeriesOrdering, SpanContext,
+    SpanId, TimestampsMs, Values,
 };
 use telemetron_runtime::ExporterContext;
 
@@ -112,48 +112,27 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
         Record::Metric(m) => {
             out.extend_from_slice(line_start!("metric"));
             u64_value(out, m.time.0);
-            field_str(out, key!("name"), m.series.name());
-            field_str(out, key!("scale"), m.series.scale().as_str());
-            out.extend_from_slice(key!("labels"));
-            out.push(b'{');
-            for (i, (k, v)) in m.series.labels().iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                string(out, k);
-                out.push(b':');
-                string(out, v);
-            }
-            out.push(b'}');
-            field_str(out, key!("ordering"), m.ordering.as_str());
+            series(out, &m.series, m.ordering);
             out.extend_from_slice(key!("steps"));
             list(out, &m.steps, |out, s| u64_value(out, *s));
-            match &m.values {
-                Values::F32(v) => {
-                    field_str(out, key!("precision"), "f32");
-                    out.extend_from_slice(key!("values"));
-                    list(out, v, |out, x| {
-                        out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
-                    });
-                }
-                Values::F64(v) => {
-                    field_str(out, key!("precision"), "f64");
-                    out.extend_from_slice(key!("values"));
-                    list(out, v, |out, x| {
-                        out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
-                    });
-                }
-            }
-            out.extend_from_slice(key!("timestamps_ms"));
-            match &m.timestamps_ms {
-                TimestampsMs::None => out.extend_from_slice(b"null"),
-                TimestampsMs::One(t) => {
-                    out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes())
-                }
-                TimestampsMs::Each(ts) => list(out, ts, |out, t| {
-                    out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes())
-                }),
-            }
+            columns(out, &m.values, &m.timestamps_ms);
+        }
+        Record::Rl(r) => {
+            out.extend_from_slice(line_start!("rl_metric"));
+            u64_value(out, r.time.0);
+            series(out, &r.series, r.ordering);
+            field_u64(out, key!("rl_step"), r.rl_step);
+            out.extend_from_slice(key!("envs"));
+            list(out, &r.envs, |out, e| string(out, e));
+            out.extend_from_slice(key!("episodes"));
+            list(out, &r.episodes, |out, e| match e {
+                Some(e) => u64_value(out, *e),
+                None => out.extend_from_slice(b"null"),
+            });
+            field_u64(out, key!("per_env"), r.per_env as u64);
+            out.extend_from_slice(key!("minor_steps"));
+            list(out, &r.minor_steps, |out, s| u64_value(out, *s));
+            columns(out, &r.values, &r.timestamps_ms);
         }
         Record::Attributes(a) => {
             out.extend_from_slice(line_start!("attributes"));
@@ -242,6 +221,52 @@ fn field_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
 fn field_u64(out: &mut Vec<u8>, key: &[u8], value: u64) {
     out.extend_from_slice(key);
     u64_value(out, value);
+}
+
+/// `,"name":..,"scale":..,"labels":{..},"ordering":..` of a series.
+fn series(out: &mut Vec<u8>, key: &SeriesKey, ordering: SeriesOrdering) {
+    field_str(out, key!("name"), key.name());
+    field_str(out, key!("scale"), key.scale().as_str());
+    out.extend_from_slice(key!("labels"));
+    out.push(b'{');
+    for (i, (k, v)) in key.labels().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, k);
+        out.push(b':');
+        string(out, v);
+    }
+    out.push(b'}');
+    field_str(out, key!("ordering"), ordering.as_str());
+}
+
+/// `,"precision":..,"values":[..],"timestamps_ms":..`
+fn columns(out: &mut Vec<u8>, values: &Values, timestamps: &TimestampsMs) {
+    match values {
+        Values::F32(v) => {
+            field_str(out, key!("precision"), "f32");
+            out.extend_from_slice(key!("values"));
+            list(out, v, |out, x| {
+                out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
+            });
+        }
+        Values::F64(v) => {
+            field_str(out, key!("precision"), "f64");
+            out.extend_from_slice(key!("values"));
+            list(out, v, |out, x| {
+                out.extend_from_slice(ryu::Buffer::new().format(*x).as_bytes())
+            });
+        }
+    }
+    out.extend_from_slice(key!("timestamps_ms"));
+    match timestamps {
+        TimestampsMs::None => out.extend_from_slice(b"null"),
+        TimestampsMs::One(t) => out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes()),
+        TimestampsMs::Each(ts) => list(out, ts, |out, t| {
+            out.extend_from_slice(itoa::Buffer::new().format(*t).as_bytes())
+        }),
+    }
 }
 
 fn run_attribute(out: &mut Vec<u8>, value: &RunAttributeValue) {

@@ -35,6 +35,11 @@ from telemetron._native import (
 from telemetron._propagation import ExtractedContext, extract, inject
 from telemetron._recorder import Recorder, get_recorder
 from telemetron._rendering import log_rendering, rendering_metrics
+from telemetron._rl import (
+    get_env_last_rl_step_and_episode,
+    log_rl_environment_step,
+    log_rl_episode,
+)
 from telemetron._runtime import (
     configure,
     describe_config,
@@ -87,6 +92,7 @@ __all__ = [
     "exporter_health",
     "extract",
     "flush",
+    "get_env_last_rl_step_and_episode",
     "get_last_step",
     "get_logger",
     "get_recorder",
@@ -95,6 +101,8 @@ __all__ = [
     "log",
     "log_distributed",
     "log_rendering",
+    "log_rl_environment_step",
+    "log_rl_episode",
     "logger_id",
     "metrics",
     "orchestration_id",

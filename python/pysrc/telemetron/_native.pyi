@@ -61,6 +61,35 @@ class Runtime:
         env_id: str | None = None,
         episode: int | None = None,
     ) -> None: ...
+    def log_rl_environment_step(
+        self,
+        name: str,
+        values: Any,
+        per_env: int,
+        rl_step: int,
+        envs: list[str],
+        episodes: list[int | None],
+        env_step_mode: str,
+        env_steps: list[int] | None = None,
+        start_from_one: bool = False,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+        timestamp: Any = None,
+        dtype: str | None = None,
+    ) -> None: ...
+    def log_rl_episode(
+        self,
+        name: str,
+        values: Any,
+        rl_step: int,
+        envs: list[str],
+        episodes: list[int] | None = None,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+        timestamp: Any = None,
+        dtype: str | None = None,
+    ) -> None: ...
+    def env_last_rl_step_and_episode(self, env: str) -> tuple[int, int | None] | None: ...
     def last_step(
         self,
         name: str,

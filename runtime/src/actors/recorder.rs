@@ -107,7 +107,8 @@ impl Recorder {
             | Record::Rendering(_)
             | Record::Log(_)
             | Record::Metric(_)
-            | Record::Attributes(_) => true,
+            | Record::Attributes(_)
+            | Record::Rl(_) => true,
         }
     }
 

@@ -11,8 +11,8 @@ pub use rejections::Rejections;
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, RunAttributes, SpanStart,
-    SpanStop, TelemetryDataError,
+    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, RlPoints, RunAttributes,
+    SpanStart, SpanStop, TelemetryDataError,
 };
 use crate::settings::RunIdentity;
 
@@ -88,6 +88,11 @@ pub trait Exporter: Send + 'static {
         Ok(())
     }
 
+    /// Points of an RL series. The default ignores them.
+    fn export_rl(&mut self, _points: &RlPoints) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Run or environment attributes. The default ignores them.
     fn export_attributes(&mut self, _attributes: &RunAttributes) -> Result<(), ExportError> {
         Ok(())
@@ -107,6 +112,7 @@ pub trait Exporter: Send + 'static {
                 Record::Log(r) => self.export_log(r)?,
                 Record::Metric(r) => self.export_metric(r)?,
                 Record::Attributes(r) => self.export_attributes(r)?,
+                Record::Rl(r) => self.export_rl(r)?,
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 mod close;
 mod component;
 mod recording;
+mod rl;
 mod series;
 mod span_guard;
 mod start;
@@ -16,6 +17,7 @@ use parking_lot::Mutex;
 pub use close::FlushError;
 pub use component::{Component, RecordSink};
 pub use recording::ErrorInfo;
+pub use rl::{EnvSteps, RlStepCall};
 pub use series::Steps;
 pub use span_guard::SpanGuard;
 pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
@@ -58,6 +60,8 @@ struct Inner {
     closed: AtomicBool,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// RL cursors: per (series, env) and per env.
+    rl: rl::SharedRlCursors,
     /// Metric series cursors (ordering and last step).
     series: series::SeriesCursors,
     /// Closed before the exporters, in the order they were attached.

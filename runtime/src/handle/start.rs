@@ -160,6 +160,7 @@ impl Runtime {
                 threads: Mutex::new(vec![pump, system_thread]),
                 components: Mutex::new(Vec::new()),
                 series: Default::default(),
+                rl: Default::default(),
                 _recorder: recorder,
             }),
         })

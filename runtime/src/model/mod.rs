@@ -4,6 +4,7 @@ mod attributes;
 mod ids;
 mod log;
 mod record;
+mod rl;
 mod run_attributes;
 mod series;
 mod time;
@@ -15,6 +16,7 @@ pub use record::{
     ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
     TelemetryDataError, TelemetryDataErrorKind,
 };
+pub use rl::RlPoints;
 pub use run_attributes::{RunAttributeValue, RunAttributes};
 pub use series::{
     MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering, TimestampsMs, Values, MAX_NAME_LEN,

@@ -1,7 +1,8 @@
 //! The records that flow from callers through the Recorder to exporters.
 
 use super::{
-    Attributes, LogRecord, MetricPoints, Name, RunAttributes, SpanContext, SpanId, Timestamp,
+    Attributes, LogRecord, MetricPoints, Name, RlPoints, RunAttributes, SpanContext, SpanId,
+    Timestamp,
 };
 
 /// How a span ended.
@@ -179,6 +180,8 @@ pub enum Record {
     Metric(MetricPoints),
     /// Run (or environment) attributes: config, tags, description.
     Attributes(RunAttributes),
+    /// Points of an RL series for several environments at one rl_step.
+    Rl(RlPoints),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -202,11 +205,13 @@ pub enum RecordKind {
     Metric,
     /// [`Record::Attributes`]
     Attributes,
+    /// [`Record::Rl`]
+    Rl,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 10] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
@@ -216,6 +221,7 @@ impl RecordKind {
         RecordKind::Log,
         RecordKind::Metric,
         RecordKind::Attributes,
+        RecordKind::Rl,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -230,6 +236,7 @@ impl RecordKind {
             RecordKind::Log => "log",
             RecordKind::Metric => "metric",
             RecordKind::Attributes => "attributes",
+            RecordKind::Rl => "rl_metric",
         }
     }
 
@@ -252,6 +259,7 @@ impl Record {
             Record::Log(_) => RecordKind::Log,
             Record::Metric(_) => RecordKind::Metric,
             Record::Attributes(_) => RecordKind::Attributes,
+            Record::Rl(_) => RecordKind::Rl,
         }
     }
 }

@@ -1,0 +1,151 @@
+//! `Runtime` methods of the metric API (series, RL series, run attributes): a second
+//! `#[pymethods]` block (pyo3 `multiple-pymethods`) so that runtime.rs keeps the lifecycle.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::runtime::PyRuntime;
+
+#[pymethods]
+impl PyRuntime {
+    /// `log` (ordered) or `log_distributed` on one series; see `telemetron.log`.
+    #[pyo3(signature = (name, value, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_metric(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        scale: Option<&str>,
+        step: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&str>,
+        ordered: bool,
+    ) -> PyResult<()> {
+        crate::metrics::log_metric(
+            py,
+            &self.runtime,
+            self.may_wait,
+            name,
+            value,
+            scale,
+            step,
+            labels,
+            evaluation,
+            timestamp,
+            dtype,
+            ordered,
+        )
+    }
+
+    /// Run attributes (`env_id=None`) or an environment's: `(path, value)` pairs.
+    #[pyo3(signature = (updates, env_id=None, episode=None))]
+    fn log_run_attributes(
+        &self,
+        py: Python<'_>,
+        updates: Vec<(String, Bound<'_, PyAny>)>,
+        env_id: Option<String>,
+        episode: Option<u64>,
+    ) -> PyResult<()> {
+        crate::run_attributes::log_run_attributes(
+            py,
+            &self.runtime,
+            self.may_wait,
+            updates,
+            env_id,
+            episode,
+        )
+    }
+
+    /// One `log_rl_environment_step` call, already shaped into per-environment columns.
+    #[pyo3(signature = (name, values, per_env, rl_step, envs, episodes, env_step_mode, env_steps=None, start_from_one=false, labels=None, evaluation=None, timestamp=None, dtype=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_rl_environment_step(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        values: &Bound<'_, PyAny>,
+        per_env: usize,
+        rl_step: u64,
+        envs: Vec<String>,
+        episodes: Vec<Option<u64>>,
+        env_step_mode: &str,
+        env_steps: Option<Vec<u64>>,
+        start_from_one: bool,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&str>,
+    ) -> PyResult<()> {
+        let args = crate::rl::RlArgs {
+            name,
+            values,
+            rl_step,
+            envs,
+            labels,
+            evaluation,
+            timestamp,
+            dtype,
+        };
+        crate::rl::log_env_step(
+            py,
+            &self.runtime,
+            self.may_wait,
+            args,
+            per_env,
+            episodes,
+            env_step_mode,
+            env_steps,
+            start_from_one,
+        )
+    }
+
+    /// One `log_rl_episode` call: a value per environment.
+    #[pyo3(signature = (name, values, rl_step, envs, episodes=None, labels=None, evaluation=None, timestamp=None, dtype=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_rl_episode(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        values: &Bound<'_, PyAny>,
+        rl_step: u64,
+        envs: Vec<String>,
+        episodes: Option<Vec<u64>>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&str>,
+    ) -> PyResult<()> {
+        let args = crate::rl::RlArgs {
+            name,
+            values,
+            rl_step,
+            envs,
+            labels,
+            evaluation,
+            timestamp,
+            dtype,
+        };
+        crate::rl::log_episode(py, &self.runtime, self.may_wait, args, episodes)
+    }
+
+    /// `(last rl_step, last episode)` of an environment, or None.
+    fn env_last_rl_step_and_episode(&self, env: &str) -> Option<(u64, Option<u64>)> {
+        self.runtime.env_last_rl_step_and_episode(env)
+    }
+
+    /// The last step of a series, or None.
+    #[pyo3(signature = (name, scale=None, labels=None, evaluation=None))]
+    fn last_step(
+        &self,
+        name: &str,
+        scale: Option<&str>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+    ) -> PyResult<Option<u64>> {
+        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+        Ok(self.runtime.last_step(&key))
+    }
+}

@@ -1,0 +1,367 @@
+//! RL series on the caller's thread: per-(series, env) cursors give each environment its
+//! episode and environment-step axis; one record carries every environment of a call.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::Runtime;
+use crate::error::EnqueueError;
+use crate::model::{
+    Record, RecordKind, RlPoints, Scale, SeriesKey, SeriesOrdering, Timestamp, TimestampsMs, Values,
+};
+
+/// How a `log_rl_environment_step` call gives environment steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvSteps {
+    /// Continue each environment's axis; a new episode restarts it at 0 (or 1).
+    Auto {
+        /// Number an episode's steps from 1 (episodic series only).
+        start_from_one: bool,
+    },
+    /// Each environment's first step of this call (one per environment).
+    Start(Vec<u64>),
+    /// Every value's step (environments × values per environment, row-major).
+    Each(Vec<u64>),
+}
+
+/// One `log_rl_environment_step` call: `envs.len()` environments × `per_env` values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RlStepCall {
+    /// The series (its scale is `ENVIRONMENT_STEP`).
+    pub key: SeriesKey,
+    /// The major step.
+    pub rl_step: u64,
+    /// Environment ids, distinct.
+    pub envs: Vec<String>,
+    /// Each environment's episode, or all `None` for a non-episodic series.
+    pub episodes: Vec<Option<u64>>,
+    /// Values per environment.
+    pub per_env: usize,
+    /// Row-major values.
+    pub values: Values,
+    /// Environment steps.
+    pub env_steps: EnvSteps,
+    /// Timestamps: none, one, or one per value.
+    pub timestamps_ms: TimestampsMs,
+}
+
+#[derive(Clone, Copy)]
+struct EnvCursor {
+    rl_step: u64,
+    episode: Option<u64>,
+    /// The next environment step (ENVIRONMENT_STEP) or episode (EPISODE) when automatic.
+    next: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct RlCursors {
+    series: HashMap<(Arc<SeriesKey>, String), EnvCursor>,
+    /// Whether each ENVIRONMENT_STEP series is episodic (pinned by its first call).
+    episodic: HashMap<Arc<SeriesKey>, bool>,
+    /// Per environment: the last rl_step and episode across series.
+    envs: HashMap<String, (u64, Option<u64>)>,
+}
+
+pub(crate) type SharedRlCursors = Mutex<RlCursors>;
+
+fn invalid(what: &'static str, reason: String) -> EnqueueError {
+    EnqueueError::Invalid { what, reason }
+}
+
+impl Runtime {
+    /// Logs values of several environments at one `rl_step` (Metrana's vectorized
+    /// `log_rl_environment_step`). Refused, with nothing recorded, when: the shapes disagree,
+    /// an environment repeats, a value is not finite, `rl_step` goes back for an environment,
+    /// the series switches between episodic and not, or explicit steps do not move forward
+    /// within an episode.
+    pub fn log_rl_environment_step(&self, call: RlStepCall) -> Result<(), EnqueueError> {
+        let refuse = |e: EnqueueError| {
+            self.refused(RecordKind::Rl);
+            e
+        };
+        let RlStepCall {
+            key,
+            rl_step,
+            envs,
+            episodes,
+            per_env,
+            values,
+            env_steps,
+            timestamps_ms,
+        } = call;
+        let m = envs.len();
+        check_shapes(
+            &key,
+            Scale::EnvironmentStep,
+            &envs,
+            &episodes,
+            per_env,
+            &values,
+            &timestamps_ms,
+        )
+        .map_err(refuse)?;
+        let episodic = episodes[0].is_some();
+        if episodes.iter().any(|e| e.is_some() != episodic) {
+            return Err(refuse(invalid(
+                "episode",
+                "give an episode for every environment, or None for all (non-episodic)".into(),
+            )));
+        }
+        match &env_steps {
+            EnvSteps::Auto {
+                start_from_one: true,
+            } if !episodic => {
+                return Err(refuse(invalid(
+                    "auto_start_from_one",
+                    "needs an episodic series (give episode=)".into(),
+                )))
+            }
+            EnvSteps::Start(s) if s.len() != m => {
+                return Err(refuse(invalid(
+                    "env_step",
+                    format!("{} starts for {m} environments", s.len()),
+                )))
+            }
+            EnvSteps::Each(s) if s.len() != m * per_env => {
+                return Err(refuse(invalid(
+                    "env_step",
+                    format!("{} steps for {} values", s.len(), m * per_env),
+                )))
+            }
+            _ => {}
+        }
+        let mut cursors = self.inner.rl.lock();
+        let key = Arc::new(key);
+        if let Some(&pinned) = cursors.episodic.get(&key) {
+            if pinned != episodic {
+                let was = if pinned { "episodic" } else { "non-episodic" };
+                return Err(refuse(invalid(
+                    "episode",
+                    format!("{key:?} is {was}; the first call pins it"),
+                )));
+            }
+        }
+        let mut minor_steps = Vec::with_capacity(m * per_env);
+        let mut next_cursors = Vec::with_capacity(m);
+        for (i, env) in envs.iter().enumerate() {
+            let cursor = cursors.series.get(&(key.clone(), env.clone())).copied();
+            check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
+            let same_episode = cursor.is_some_and(|c| c.episode == episodes[i]);
+            let floor = same_episode.then(|| cursor.map_or(0, |c| c.next));
+            let row: Vec<u64> = match &env_steps {
+                EnvSteps::Auto { start_from_one } => {
+                    let start = floor.unwrap_or(u64::from(*start_from_one));
+                    (start..start + per_env as u64).collect()
+                }
+                EnvSteps::Start(starts) => (starts[i]..starts[i] + per_env as u64).collect(),
+                EnvSteps::Each(all) => all[i * per_env..(i + 1) * per_env].to_vec(),
+            };
+            let increasing = row.windows(2).all(|w| w[0] < w[1]);
+            if !increasing || floor.is_some_and(|f| row[0] < f) {
+                return Err(refuse(invalid(
+                    "env_step",
+                    format!(
+                        "environment steps of {key:?} in env {env} must increase within episode {:?} (next is {})",
+                        episodes[i],
+                        floor.unwrap_or(0)
+                    ),
+                )));
+            }
+            next_cursors.push(EnvCursor {
+                rl_step,
+                episode: episodes[i],
+                next: row[row.len() - 1] + 1,
+            });
+            minor_steps.extend(row);
+        }
+        let record = Record::Rl(RlPoints {
+            series: key.clone(),
+            ordering: SeriesOrdering::Ordered,
+            rl_step,
+            envs: envs.clone(),
+            episodes: episodes.clone(),
+            per_env,
+            minor_steps,
+            values,
+            timestamps_ms,
+            time: Timestamp::now(),
+        });
+        self.enqueue(record)?;
+        cursors.episodic.insert(key.clone(), episodic);
+        commit(&mut cursors, &key, &envs, next_cursors);
+        Ok(())
+    }
+
+    /// Logs one value per environment at `rl_step` on a per-episode series (Metrana's
+    /// `log_rl_episode`): `episodes: None` continues each environment's episode count
+    /// (ordered); explicit episodes make the series unordered (many writers).
+    pub fn log_rl_episode(
+        &self,
+        key: SeriesKey,
+        rl_step: u64,
+        envs: Vec<String>,
+        episodes: Option<Vec<u64>>,
+        values: Values,
+        timestamps_ms: TimestampsMs,
+    ) -> Result<(), EnqueueError> {
+        let refuse = |e: EnqueueError| {
+            self.refused(RecordKind::Rl);
+            e
+        };
+        let m = envs.len();
+        let given: Vec<Option<u64>> = match &episodes {
+            Some(e) => e.iter().copied().map(Some).collect(),
+            None => vec![None; m],
+        };
+        check_shapes(
+            &key,
+            Scale::Episode,
+            &envs,
+            &given,
+            1,
+            &values,
+            &timestamps_ms,
+        )
+        .map_err(refuse)?;
+        let mut cursors = self.inner.rl.lock();
+        let key = Arc::new(key);
+        let mut resolved = Vec::with_capacity(m);
+        let mut next_cursors = Vec::with_capacity(m);
+        for (i, env) in envs.iter().enumerate() {
+            let cursor = cursors.series.get(&(key.clone(), env.clone())).copied();
+            check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
+            let episode = given[i].unwrap_or_else(|| cursor.map_or(0, |c| c.next));
+            resolved.push(episode);
+            next_cursors.push(EnvCursor {
+                rl_step,
+                episode: Some(episode),
+                next: cursor.map_or(episode + 1, |c| c.next.max(episode + 1)),
+            });
+        }
+        let ordering = if episodes.is_some() {
+            SeriesOrdering::Unordered
+        } else {
+            SeriesOrdering::Ordered
+        };
+        self.enqueue(Record::Rl(RlPoints {
+            series: key.clone(),
+            ordering,
+            rl_step,
+            envs: envs.clone(),
+            episodes: resolved.iter().copied().map(Some).collect(),
+            per_env: 1,
+            minor_steps: resolved,
+            values,
+            timestamps_ms,
+            time: Timestamp::now(),
+        }))?;
+        commit(&mut cursors, &key, &envs, next_cursors);
+        Ok(())
+    }
+
+    /// `(last rl_step, last episode)` of an environment across its series, if it logged.
+    pub fn env_last_rl_step_and_episode(&self, env: &str) -> Option<(u64, Option<u64>)> {
+        self.inner.rl.lock().envs.get(env).copied()
+    }
+
+    /// Seeds an environment's cursor from a backend (a resumed run).
+    pub fn seed_env(&self, env: &str, last_rl_step: u64, last_episode: Option<u64>) {
+        let mut cursors = self.inner.rl.lock();
+        let entry = cursors.envs.entry(env.to_string()).or_insert((0, None));
+        entry.0 = entry.0.max(last_rl_step);
+        entry.1 = entry.1.max(last_episode);
+    }
+}
+
+fn check_shapes(
+    key: &SeriesKey,
+    scale: Scale,
+    envs: &[String],
+    episodes: &[Option<u64>],
+    per_env: usize,
+    values: &Values,
+    timestamps: &TimestampsMs,
+) -> Result<(), EnqueueError> {
+    let m = envs.len();
+    if key.scale() != scale {
+        return Err(invalid(
+            "scale",
+            format!("{key:?} must have scale {}", scale.as_str()),
+        ));
+    }
+    if m == 0 || per_env == 0 {
+        return Err(invalid("value", "no values".into()));
+    }
+    let mut seen = HashSet::new();
+    if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
+        return Err(invalid(
+            "env_id",
+            format!("{env:?} appears twice in one call"),
+        ));
+    }
+    if let Some(env) = envs.iter().find(|e| e.is_empty() || e.len() > 256) {
+        return Err(invalid(
+            "env_id",
+            format!("{env:?} must have 1 to 256 bytes"),
+        ));
+    }
+    if episodes.len() != m {
+        return Err(invalid(
+            "episode",
+            format!("{} episodes for {m} environments", episodes.len()),
+        ));
+    }
+    if values.len() != m * per_env {
+        return Err(invalid(
+            "value",
+            format!("{} values for {m} environments × {per_env}", values.len()),
+        ));
+    }
+    if let Some(i) = values.first_non_finite() {
+        return Err(invalid(
+            "value",
+            format!(
+                "value #{i} of {key:?} is {}; values must be finite",
+                values.to_f64()[i]
+            ),
+        ));
+    }
+    if let TimestampsMs::Each(ts) = timestamps {
+        if ts.len() != values.len() {
+            return Err(invalid(
+                "timestamp",
+                format!("{} timestamps for {} values", ts.len(), values.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_rl_step(
+    key: &SeriesKey,
+    env: &str,
+    rl_step: u64,
+    cursor: Option<EnvCursor>,
+) -> Result<(), EnqueueError> {
+    match cursor {
+        Some(c) if rl_step < c.rl_step => Err(invalid(
+            "rl_step",
+            format!(
+                "rl_step {rl_step} of {key:?} in env {env} is before its last rl_step {}",
+                c.rl_step
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn commit(cursors: &mut RlCursors, key: &Arc<SeriesKey>, envs: &[String], next: Vec<EnvCursor>) {
+    for (env, cursor) in envs.iter().zip(next) {
+        let last = cursors.envs.entry(env.clone()).or_insert((0, None));
+        last.0 = last.0.max(cursor.rl_step);
+        last.1 = last.1.max(cursor.episode);
+        cursors.series.insert((key.clone(), env.clone()), cursor);
+    }
+}

@@ -49,6 +49,8 @@ impl PythonExporter {
                         | Record::Metric(_)
                         | Record::Attributes(_)
                         | Record::Rl(_)
+                        | Record::Histogram(_)
+                        | Record::Scatter(_)
                 ) && !instance.hasattr(method).unwrap_or(false)
                 {
                     continue;
@@ -79,6 +81,8 @@ fn method_for(record: &Record) -> &'static str {
         Record::Metric(_) => "export_metric",
         Record::Attributes(_) => "export_attributes",
         Record::Rl(_) => "export_rl_metric",
+        Record::Histogram(_) => "export_histogram",
+        Record::Scatter(_) => "export_scatter",
         _ => "export_event",
     }
 }

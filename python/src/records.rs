@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs};
+use telemetron::model::{BinValues, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs};
 
 use crate::attributes::to_dict;
 
@@ -129,6 +129,29 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("per_env", r.per_env)?;
             d.set_item("minor_steps", &r.minor_steps)?;
             d.set_item("values", r.values.to_f64())?;
+        }
+        Record::Histogram(h) => {
+            d.set_item("kind", "histogram")?;
+            d.set_item("time_ns", h.time.0)?;
+            d.set_item("name", h.series.name())?;
+            d.set_item("step", h.step)?;
+            d.set_item("timestamp_ms", h.timestamp_ms)?;
+            d.set_item("bin_edges", &h.bin_edges)?;
+            match &h.bins {
+                BinValues::Counts(c) => d.set_item("counts", c)?,
+                BinValues::Densities(v) => d.set_item("densities", v)?,
+            }
+            d.set_item("stats", h.stats.map(|s| s.to_vec()))?;
+        }
+        Record::Scatter(p) => {
+            d.set_item("kind", "scatter")?;
+            d.set_item("time_ns", p.time.0)?;
+            d.set_item("name", p.series.name())?;
+            d.set_item("step", p.step)?;
+            d.set_item("timestamp_ms", p.timestamp_ms)?;
+            d.set_item("xs", &p.xs)?;
+            d.set_item("ys", &p.ys)?;
+            d.set_item("zs", &p.zs)?;
         }
         Record::Attributes(a) => {
             d.set_item("kind", "attributes")?;

@@ -148,4 +148,91 @@ impl PyRuntime {
         let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
         Ok(self.runtime.last_step(&key))
     }
+
+    /// A histogram at `step` (counts or densities over `bin_edges`).
+    #[pyo3(signature = (name, step, bin_edges, counts=None, densities=None, stats=None, scale=None, labels=None, evaluation=None, timestamp=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_histogram(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        step: u64,
+        bin_edges: &Bound<'_, PyAny>,
+        counts: Option<&Bound<'_, PyAny>>,
+        densities: Option<&Bound<'_, PyAny>>,
+        stats: Option<(f64, f64, f64, f64)>,
+        scale: Option<&str>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<i64>,
+    ) -> PyResult<()> {
+        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+        let edges = crate::columns::column(py, bin_edges, "bin_edges")?.values;
+        let bins = match (counts, densities) {
+            (Some(c), None) => {
+                let col = crate::columns::column(py, c, "counts")?;
+                let ints = col.ints.ok_or_else(|| {
+                    crate::errors::ValidationError::new_err("invalid counts: must be integers")
+                })?;
+                let counts = ints
+                    .into_iter()
+                    .map(|c| {
+                        u64::try_from(c).map_err(|_| {
+                            crate::errors::ValidationError::new_err(format!(
+                                "invalid counts: {c} is negative"
+                            ))
+                        })
+                    })
+                    .collect::<PyResult<Vec<u64>>>()?;
+                telemetron::model::BinValues::Counts(counts)
+            }
+            (None, Some(d)) => telemetron::model::BinValues::Densities(
+                crate::columns::column(py, d, "densities")?.values,
+            ),
+            _ => {
+                return Err(crate::errors::ValidationError::new_err(
+                    "invalid histogram: give counts or densities (one of them)",
+                ))
+            }
+        };
+        let stats = stats.map(|(a, b, c, d)| [a, b, c, d]);
+        let log = || {
+            self.runtime
+                .log_histogram(key, step, edges, bins, stats, timestamp)
+        };
+        if self.may_wait { py.detach(log) } else { log() }.map_err(crate::errors::ToPyErr::to_py)
+    }
+
+    /// A 2-D scatter (`zs=None`) or a 3-D one at `step`.
+    #[pyo3(signature = (name, step, xs, ys, zs=None, x_title=None, y_title=None, z_title=None, scale=None, labels=None, evaluation=None, timestamp=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_scatter(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        step: u64,
+        xs: &Bound<'_, PyAny>,
+        ys: &Bound<'_, PyAny>,
+        zs: Option<&Bound<'_, PyAny>>,
+        x_title: Option<String>,
+        y_title: Option<String>,
+        z_title: Option<String>,
+        scale: Option<&str>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<i64>,
+    ) -> PyResult<()> {
+        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+        let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
+            Ok(crate::columns::column(py, v, what)?.values)
+        };
+        let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
+        let zs = zs.map(|z| col(z, "zs")).transpose()?;
+        let titles = [x_title, y_title, z_title];
+        let log = || {
+            self.runtime
+                .log_scatter(key, step, xs, ys, zs, titles, timestamp)
+        };
+        if self.may_wait { py.detach(log) } else { log() }.map_err(crate::errors::ToPyErr::to_py)
+    }
 }

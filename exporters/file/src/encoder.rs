@@ -2,8 +2,8 @@
 //! allocation per record.
 
 use telemetron_runtime::model::{
-    AttributeValue, Attributes, Record, RunAttributeValue, SeriesKey, SeriesOrdering, SpanContext,
-    SpanId, TimestampsMs, Values,
+    AttributeValue, Attributes, BinValues, Record, RunAttributeValue, SeriesKey, SeriesOrdering,
+    SpanContext, SpanId, TimestampsMs, Values,
 };
 use telemetron_runtime::ExporterContext;
 
@@ -133,6 +133,60 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
             out.extend_from_slice(key!("minor_steps"));
             list(out, &r.minor_steps, |out, s| u64_value(out, *s));
             columns(out, &r.values, &r.timestamps_ms);
+        }
+        Record::Histogram(h) => {
+            out.extend_from_slice(line_start!("histogram"));
+            u64_value(out, h.time.0);
+            series(out, &h.series, SeriesOrdering::Unordered);
+            field_u64(out, key!("step"), h.step);
+            field_i64(out, key!("timestamp_ms"), h.timestamp_ms);
+            out.extend_from_slice(key!("bin_edges"));
+            list(out, &h.bin_edges, |out, x| {
+                out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
+            });
+            match &h.bins {
+                BinValues::Counts(c) => {
+                    out.extend_from_slice(key!("counts"));
+                    list(out, c, |out, x| u64_value(out, *x));
+                }
+                BinValues::Densities(d) => {
+                    out.extend_from_slice(key!("densities"));
+                    list(out, d, |out, x| {
+                        out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
+                    });
+                }
+            }
+            out.extend_from_slice(key!("stats"));
+            match &h.stats {
+                Some(stats) => list(out, stats, |out, x| {
+                    out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
+                }),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        Record::Scatter(p) => {
+            out.extend_from_slice(line_start!("scatter"));
+            u64_value(out, p.time.0);
+            series(out, &p.series, SeriesOrdering::Unordered);
+            field_u64(out, key!("step"), p.step);
+            field_i64(out, key!("timestamp_ms"), p.timestamp_ms);
+            let floats = |out: &mut Vec<u8>, v: &[f64]| {
+                list(out, v, |out, x| {
+                    out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
+                })
+            };
+            out.extend_from_slice(key!("xs"));
+            floats(out, &p.xs);
+            out.extend_from_slice(key!("ys"));
+            floats(out, &p.ys);
+            out.extend_from_slice(key!("zs"));
+            match &p.zs {
+                Some(z) => floats(out, z),
+                None => out.extend_from_slice(b"null"),
+            }
+            field_opt_str(out, key!("x_title"), p.titles[0].as_deref());
+            field_opt_str(out, key!("y_title"), p.titles[1].as_deref());
+            field_opt_str(out, key!("z_title"), p.titles[2].as_deref());
         }
         Record::Attributes(a) => {
             out.extend_from_slice(line_start!("attributes"));

@@ -19,6 +19,7 @@ from telemetron._attributes import (
     set_description,
     set_tags,
 )
+from telemetron._distributions import Histogram, log_histogram, log_scatter, log_scatter3d
 from telemetron._exporter import Exporter
 from telemetron._logs import Logger, get_logger
 from telemetron._metrics import get_last_step, log, log_distributed
@@ -79,6 +80,7 @@ __all__ = [
     "Exporter",
     "ExporterError",
     "ExtractedContext",
+    "Histogram",
     "Logger",
     "QueueFullError",
     "Recorder",
@@ -100,9 +102,12 @@ __all__ = [
     "is_configured",
     "log",
     "log_distributed",
+    "log_histogram",
     "log_rendering",
     "log_rl_environment_step",
     "log_rl_episode",
+    "log_scatter",
+    "log_scatter3d",
     "logger_id",
     "metrics",
     "orchestration_id",

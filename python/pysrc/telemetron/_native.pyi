@@ -89,6 +89,34 @@ class Runtime:
         timestamp: Any = None,
         dtype: str | None = None,
     ) -> None: ...
+    def log_histogram(
+        self,
+        name: str,
+        step: int,
+        bin_edges: Any,
+        counts: Any = None,
+        densities: Any = None,
+        stats: tuple[float, float, float, float] | None = None,
+        scale: str | None = None,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+        timestamp: int | None = None,
+    ) -> None: ...
+    def log_scatter(
+        self,
+        name: str,
+        step: int,
+        xs: Any,
+        ys: Any,
+        zs: Any = None,
+        x_title: str | None = None,
+        y_title: str | None = None,
+        z_title: str | None = None,
+        scale: str | None = None,
+        labels: dict[str, Any] | None = None,
+        evaluation: bool | None = None,
+        timestamp: int | None = None,
+    ) -> None: ...
     def env_last_rl_step_and_episode(self, env: str) -> tuple[int, int | None] | None: ...
     def last_step(
         self,

@@ -108,7 +108,9 @@ impl Recorder {
             | Record::Log(_)
             | Record::Metric(_)
             | Record::Attributes(_)
-            | Record::Rl(_) => true,
+            | Record::Rl(_)
+            | Record::Histogram(_)
+            | Record::Scatter(_) => true,
         }
     }
 

@@ -11,8 +11,8 @@ pub use rejections::Rejections;
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorRecord, Event, LogRecord, MetricPoints, Record, Rendering, RlPoints, RunAttributes,
-    SpanStart, SpanStop, TelemetryDataError,
+    ErrorRecord, Event, HistogramPoint, LogRecord, MetricPoints, Record, Rendering, RlPoints,
+    RunAttributes, ScatterPoint, SpanStart, SpanStop, TelemetryDataError,
 };
 use crate::settings::RunIdentity;
 
@@ -93,6 +93,16 @@ pub trait Exporter: Send + 'static {
         Ok(())
     }
 
+    /// A histogram. The default ignores it.
+    fn export_histogram(&mut self, _point: &HistogramPoint) -> Result<(), ExportError> {
+        Ok(())
+    }
+
+    /// A scatter. The default ignores it.
+    fn export_scatter(&mut self, _point: &ScatterPoint) -> Result<(), ExportError> {
+        Ok(())
+    }
+
     /// Run or environment attributes. The default ignores them.
     fn export_attributes(&mut self, _attributes: &RunAttributes) -> Result<(), ExportError> {
         Ok(())
@@ -113,6 +123,8 @@ pub trait Exporter: Send + 'static {
                 Record::Metric(r) => self.export_metric(r)?,
                 Record::Attributes(r) => self.export_attributes(r)?,
                 Record::Rl(r) => self.export_rl(r)?,
+                Record::Histogram(r) => self.export_histogram(r)?,
+                Record::Scatter(r) => self.export_scatter(r)?,
             }
         }
         Ok(())

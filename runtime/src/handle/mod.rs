@@ -2,6 +2,7 @@
 
 mod close;
 mod component;
+mod distribution;
 mod recording;
 mod rl;
 mod series;
@@ -60,6 +61,8 @@ struct Inner {
     closed: AtomicBool,
     system: actix::System,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The value kind each metric name is pinned to.
+    kinds: distribution::ValueKinds,
     /// RL cursors: per (series, env) and per env.
     rl: rl::SharedRlCursors,
     /// Metric series cursors (ordering and last step).

@@ -132,6 +132,8 @@ impl Runtime {
             }
             _ => {}
         }
+        self.pin_kind(key.name(), crate::model::ValueKind::Float)
+            .map_err(refuse)?;
         let mut cursors = self.inner.rl.lock();
         let key = Arc::new(key);
         if let Some(&pinned) = cursors.episodic.get(&key) {
@@ -225,6 +227,8 @@ impl Runtime {
             &timestamps_ms,
         )
         .map_err(refuse)?;
+        self.pin_kind(key.name(), crate::model::ValueKind::Float)
+            .map_err(refuse)?;
         let mut cursors = self.inner.rl.lock();
         let key = Arc::new(key);
         let mut resolved = Vec::with_capacity(m);

@@ -76,6 +76,8 @@ impl Runtime {
                 )));
             }
         }
+        self.pin_kind(key.name(), crate::model::ValueKind::Float)
+            .map_err(refuse)?;
         let mut cursors = self.inner.series.map.lock();
         let key = Arc::new(key);
         let cursor = cursors.get(&key).copied();

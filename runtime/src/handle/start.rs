@@ -161,6 +161,7 @@ impl Runtime {
                 components: Mutex::new(Vec::new()),
                 series: Default::default(),
                 rl: Default::default(),
+                kinds: Default::default(),
                 _recorder: recorder,
             }),
         })

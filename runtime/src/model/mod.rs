@@ -1,6 +1,7 @@
 //! The data model: spans, events, errors, telemetry data errors, typed attributes.
 
 mod attributes;
+mod distribution;
 mod ids;
 mod log;
 mod record;
@@ -10,6 +11,9 @@ mod series;
 mod time;
 
 pub use attributes::{AttributeError, AttributeValue, Attributes, Name};
+pub use distribution::{
+    BinValues, HistogramPoint, ScatterPoint, ValueKind, MAX_BINS, MAX_SCATTER_POINTS,
+};
 pub use ids::{SpanContext, SpanId, TraceId, TraceparentError};
 pub use log::{LogRecord, Severity};
 pub use record::{

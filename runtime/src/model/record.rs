@@ -1,8 +1,8 @@
 //! The records that flow from callers through the Recorder to exporters.
 
 use super::{
-    Attributes, LogRecord, MetricPoints, Name, RlPoints, RunAttributes, SpanContext, SpanId,
-    Timestamp,
+    Attributes, HistogramPoint, LogRecord, MetricPoints, Name, RlPoints, RunAttributes,
+    ScatterPoint, SpanContext, SpanId, Timestamp,
 };
 
 /// How a span ended.
@@ -182,6 +182,10 @@ pub enum Record {
     Attributes(RunAttributes),
     /// Points of an RL series for several environments at one rl_step.
     Rl(RlPoints),
+    /// A histogram at one step.
+    Histogram(HistogramPoint),
+    /// A scatter at one step.
+    Scatter(ScatterPoint),
 }
 
 /// The kind of a record, used to index self-metrics and to name records on the wire.
@@ -207,11 +211,15 @@ pub enum RecordKind {
     Attributes,
     /// [`Record::Rl`]
     Rl,
+    /// [`Record::Histogram`]
+    Histogram,
+    /// [`Record::Scatter`]
+    Scatter,
 }
 
 impl RecordKind {
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 10] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
@@ -222,6 +230,8 @@ impl RecordKind {
         RecordKind::Metric,
         RecordKind::Attributes,
         RecordKind::Rl,
+        RecordKind::Histogram,
+        RecordKind::Scatter,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -237,6 +247,8 @@ impl RecordKind {
             RecordKind::Metric => "metric",
             RecordKind::Attributes => "attributes",
             RecordKind::Rl => "rl_metric",
+            RecordKind::Histogram => "histogram",
+            RecordKind::Scatter => "scatter",
         }
     }
 
@@ -260,6 +272,8 @@ impl Record {
             Record::Metric(_) => RecordKind::Metric,
             Record::Attributes(_) => RecordKind::Attributes,
             Record::Rl(_) => RecordKind::Rl,
+            Record::Histogram(_) => RecordKind::Histogram,
+            Record::Scatter(_) => RecordKind::Scatter,
         }
     }
 }

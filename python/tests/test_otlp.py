@@ -411,3 +411,28 @@ def test_metric_series_arrive_as_gauges_with_step_scale_and_labels(
     ((throughput_attrs, value, _),) = got["throughput"]
     assert throughput_attrs == {"scale": "EPISODE", "ordering": "unordered", "step": 40}
     assert value == 2.5
+
+
+def test_rl_series_and_histograms_arrive_with_rl_ids_and_buckets(receiver: Receiver) -> None:
+    telemetron.configure(exporters=[{"type": "otlp", "endpoint": receiver.grpc_endpoint}])
+    telemetron.log_rl_environment_step(
+        "reward", [[1.0, 2.0], [3.0, 4.0]], 7, episode=[0, 2], env_id=["a", "b"]
+    )
+    telemetron.log_histogram("weights", ([3, 2], [0.0, 0.5, 1.0]), step=4)
+    telemetron.log_config({"lr": 0.5})
+    report = telemetron.shutdown()
+    assert report is not None and report["undelivered"] == [], report
+    metrics = {m.name: m for m in receiver.metrics()}
+    points = [(attrs(p.attributes), p.as_double) for p in metrics["reward"].gauge.data_points]
+    assert points[1] == (
+        {"scale": "ENVIRONMENT_STEP", "rl.env_id": "a", "rl.step": 7, "rl.episode": 0, "step": 1},
+        2.0,
+    )
+    assert points[2][0]["rl.env_id"] == "b" and points[2][0]["rl.episode"] == 2
+    (h,) = metrics["weights"].histogram.data_points
+    assert (list(h.bucket_counts), list(h.explicit_bounds), h.count) == (
+        [0, 3, 2, 0], [0.0, 0.5, 1.0], 5
+    )  # fmt: skip
+    assert attrs(h.attributes) == {"scale": "ML_STEP", "step": 4}
+    configs = [rec for _, rec in receiver.logs() if rec.body.string_value == "run attributes"]
+    assert attrs(configs[0].attributes)["config/lr"] == 0.5

@@ -168,11 +168,9 @@ impl ConfigLoader {
             settings.orchestration_id.as_deref(),
             &lookup,
         );
-        if std::env::var_os("TELEMETRON_ORCHESTRATION_ID").is_none() {
-            // Child processes (other ranks, workers) join the same job. Set before the
-            // runtime's threads exist.
-            std::env::set_var("TELEMETRON_ORCHESTRATION_ID", &orchestration_id);
-        }
+        // Not written back into this process's environment here: setenv races with getenv
+        // on other threads. Launchers pass `run().orchestration_id` to their children as
+        // TELEMETRON_ORCHESTRATION_ID; the Python package does it through os.environ.
         let logger_id = crate::orchestration::resolve_logger_id(settings.logger_id);
         let run = settings.run_identity(&generate_run_name(), orchestration_id, logger_id);
         let exporters = components(&figment, "exporters")?;

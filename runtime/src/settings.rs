@@ -73,7 +73,8 @@ pub struct RuntimeSettings {
     pub experiment: Option<String>,
     /// The job's orchestration id (default: `TELEMETRON_ORCHESTRATION_ID`,
     /// `METRANA_ORCHESTRATION_ID`, `TORCHELASTIC_RUN_ID`, `SLURM_JOB_ID`, `RAY_JOB_ID`, else
-    /// random; published back as `TELEMETRON_ORCHESTRATION_ID` for child processes).
+    /// random). Child processes join the job through `TELEMETRON_ORCHESTRATION_ID` (the Python
+    /// package sets it; a Rust launcher passes `runtime.run().orchestration_id`).
     pub orchestration_id: Option<String>,
     /// This writer's id, e.g. `rank + 1` to pin one per rank (default: random). Positive.
     pub logger_id: Option<u64>,

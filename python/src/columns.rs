@@ -18,13 +18,25 @@ pub(crate) enum Origin {
     Int,
 }
 
-/// A column and where it came from. Integer arrays keep their exact values in `ints`.
+/// A column and where it came from. Integer arrays keep their exact values in `ints`;
+/// float16/float32 arrays keep theirs in `f32s` (no round trip through f64).
 pub(crate) struct Column {
-    pub(crate) values: Vec<f64>,
+    values: Vec<f64>,
+    pub(crate) f32s: Option<Vec<f32>>,
     pub(crate) ints: Option<Vec<i64>>,
     pub(crate) origin: Origin,
     /// True for a scalar argument (broadcast where the API allows it).
     pub(crate) scalar: bool,
+}
+
+impl Column {
+    /// The values as f64 (exact for every origin up to 2**53 for integers).
+    pub(crate) fn f64s(self) -> Vec<f64> {
+        match self.f32s {
+            Some(v) => v.into_iter().map(f64::from).collect(),
+            None => self.values,
+        }
+    }
 }
 
 fn error(what: &str, reason: impl std::fmt::Display) -> PyErr {
@@ -39,6 +51,7 @@ pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyRe
             .map_err(|_| error(what, "integer out of the 64-bit range"))?;
         return Ok(Column {
             values: vec![i as f64],
+            f32s: None,
             ints: Some(vec![i]),
             origin: Origin::Int,
             scalar: true,
@@ -47,6 +60,7 @@ pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyRe
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Column {
             values: vec![f.value()],
+            f32s: None,
             ints: None,
             origin: Origin::Float64,
             scalar: true,
@@ -105,6 +119,7 @@ fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
     }
     Ok(Column {
         values,
+        f32s: None,
         ints: all_ints.then_some(ints),
         origin: if all_ints {
             Origin::Int
@@ -181,6 +196,35 @@ fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
             std::ptr::copy_nonoverlapping(base.offset(i as isize * stride), buf.as_mut_ptr(), size)
         }
     };
+    if stride == size as isize && matches!((kind, size), (b'f', 4 | 8)) {
+        // Contiguous float32/float64: one block copy.
+        // SAFETY: as for `read`; the block is `n * size` bytes, copied into fresh capacity.
+        return Ok(unsafe {
+            if size == 4 {
+                let mut v: Vec<f32> = Vec::with_capacity(n);
+                std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 4);
+                v.set_len(n);
+                Column {
+                    values: Vec::new(),
+                    f32s: Some(v),
+                    ints: None,
+                    origin: Origin::Float32,
+                    scalar,
+                }
+            } else {
+                let mut v: Vec<f64> = Vec::with_capacity(n);
+                std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 8);
+                v.set_len(n);
+                Column {
+                    values: v,
+                    f32s: None,
+                    ints: None,
+                    origin: Origin::Float64,
+                    scalar,
+                }
+            }
+        });
+    }
     let mut values = Vec::with_capacity(n);
     let mut ints = Vec::new();
     let origin = match (kind, size) {
@@ -231,6 +275,7 @@ fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
     };
     Ok(Column {
         values,
+        f32s: None,
         ints: (origin == Origin::Int).then_some(ints),
         origin,
         scalar,

@@ -51,14 +51,20 @@ pub(crate) fn values_of(
     value: &Bound<'_, PyAny>,
     dtype: Option<&str>,
 ) -> PyResult<Values> {
-    let col = column(py, value, "value")?;
+    let mut col = column(py, value, "value")?;
+    // float16/float32 arrays stay single precision unless float64 is asked for.
+    if let (Some(f32s), None | Some("float32")) = (col.f32s.take(), dtype) {
+        return Ok(Values::F32(f32s));
+    }
+    let origin = col.origin;
+    let values = col.f64s();
     let truncate = |bits: u32| -> PyResult<Values> {
         let (lo, hi) = if bits == 32 {
             (f64::from(i32::MIN), f64::from(i32::MAX))
         } else {
             (i64::MIN as f64, i64::MAX as f64)
         };
-        col.values
+        values
             .iter()
             .enumerate()
             .map(|(i, v)| {
@@ -81,14 +87,14 @@ pub(crate) fn values_of(
             .map(Values::F64)
     };
     match dtype {
-        None => Ok(match col.origin {
-            Origin::Int => Values::F64(col.values),
+        None => Ok(match origin {
+            Origin::Int => Values::F64(values),
             Origin::Float32 | Origin::Float64 => {
-                Values::F32(col.values.iter().map(|&v| v as f32).collect())
+                Values::F32(values.iter().map(|&v| v as f32).collect())
             }
         }),
-        Some("float32") => Ok(Values::F32(col.values.iter().map(|&v| v as f32).collect())),
-        Some("float64") => Ok(Values::F64(col.values)),
+        Some("float32") => Ok(Values::F32(values.iter().map(|&v| v as f32).collect())),
+        Some("float64") => Ok(Values::F64(values)),
         Some("int64") => truncate(64),
         Some("int32") => truncate(32),
         Some(other) => Err(invalid(

@@ -124,7 +124,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("labels", labels)?;
             d.set_item("ordering", r.ordering.as_str())?;
             d.set_item("rl_step", r.rl_step)?;
-            d.set_item("envs", &r.envs)?;
+            d.set_item("envs", &r.envs[..])?;
             d.set_item("episodes", &r.episodes)?;
             d.set_item("per_env", r.per_env)?;
             d.set_item("minor_steps", &r.minor_steps)?;

@@ -167,7 +167,7 @@ impl PyRuntime {
         timestamp: Option<i64>,
     ) -> PyResult<()> {
         let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-        let edges = crate::columns::column(py, bin_edges, "bin_edges")?.values;
+        let edges = crate::columns::column(py, bin_edges, "bin_edges")?.f64s();
         let bins = match (counts, densities) {
             (Some(c), None) => {
                 let col = crate::columns::column(py, c, "counts")?;
@@ -187,7 +187,7 @@ impl PyRuntime {
                 telemetron::model::BinValues::Counts(counts)
             }
             (None, Some(d)) => telemetron::model::BinValues::Densities(
-                crate::columns::column(py, d, "densities")?.values,
+                crate::columns::column(py, d, "densities")?.f64s(),
             ),
             _ => {
                 return Err(crate::errors::ValidationError::new_err(
@@ -224,7 +224,7 @@ impl PyRuntime {
     ) -> PyResult<()> {
         let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
         let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
-            Ok(crate::columns::column(py, v, what)?.values)
+            Ok(crate::columns::column(py, v, what)?.f64s())
         };
         let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
         let zs = zs.map(|z| col(z, "zs")).transpose()?;

@@ -70,9 +70,9 @@ def _broadcast_ints(what: str, value: Any, m: int, per_env: int) -> tuple[str, l
 
     array = np.asarray(value)
     if array.ndim == 1 and array.shape[0] == m:
-        return "per_env", [int(v) for v in array]
+        return "per_env", [int(v) for v in array.tolist()]
     if array.ndim == 2 and array.shape == (m, per_env):
-        return "each", [int(v) for v in array.reshape(-1)]
+        return "each", [int(v) for v in array.reshape(-1).tolist()]
     shape = list(array.shape)
     raise _invalid(what, f"expected a scalar, [{m}] or [{m}, {per_env}], got shape {shape}")
 

@@ -1,7 +1,9 @@
 //! RL series on the caller's thread: per-(series, env) cursors give each environment its
 //! episode and environment-step axis; one record carries every environment of a call.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -57,7 +59,8 @@ struct EnvCursor {
 
 #[derive(Default)]
 pub(crate) struct RlCursors {
-    series: HashMap<(Arc<SeriesKey>, String), EnvCursor>,
+    /// Per series, per environment (looked up by `&str`: no allocation per environment).
+    series: HashMap<Arc<SeriesKey>, HashMap<String, EnvCursor>>,
     /// Whether each ENVIRONMENT_STEP series is episodic (pinned by its first call).
     episodic: HashMap<Arc<SeriesKey>, bool>,
     /// Per environment: the last rl_step and episode across series.
@@ -147,19 +150,27 @@ impl Runtime {
         }
         let mut minor_steps = Vec::with_capacity(m * per_env);
         let mut next_cursors = Vec::with_capacity(m);
+        let known = cursors.series.get(&key);
         for (i, env) in envs.iter().enumerate() {
-            let cursor = cursors.series.get(&(key.clone(), env.clone())).copied();
+            let cursor = known.and_then(|k| k.get(env.as_str())).copied();
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let same_episode = cursor.is_some_and(|c| c.episode == episodes[i]);
             let floor = same_episode.then(|| cursor.map_or(0, |c| c.next));
-            let row: Vec<u64> = match &env_steps {
+            // Written straight into the column: no allocation per environment.
+            let begin = minor_steps.len();
+            match &env_steps {
                 EnvSteps::Auto { start_from_one } => {
                     let start = floor.unwrap_or(u64::from(*start_from_one));
-                    (start..start + per_env as u64).collect()
+                    minor_steps.extend(start..start + per_env as u64);
                 }
-                EnvSteps::Start(starts) => (starts[i]..starts[i] + per_env as u64).collect(),
-                EnvSteps::Each(all) => all[i * per_env..(i + 1) * per_env].to_vec(),
-            };
+                EnvSteps::Start(starts) => {
+                    minor_steps.extend(starts[i]..starts[i] + per_env as u64)
+                }
+                EnvSteps::Each(all) => {
+                    minor_steps.extend_from_slice(&all[i * per_env..(i + 1) * per_env])
+                }
+            }
+            let row = &minor_steps[begin..];
             let increasing = row.windows(2).all(|w| w[0] < w[1]);
             if !increasing || floor.is_some_and(|f| row[0] < f) {
                 return Err(refuse(invalid(
@@ -176,14 +187,14 @@ impl Runtime {
                 episode: episodes[i],
                 next: row[row.len() - 1] + 1,
             });
-            minor_steps.extend(row);
         }
+        let envs: Arc<[String]> = envs.into();
         let record = Record::Rl(RlPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
             rl_step,
             envs: envs.clone(),
-            episodes: episodes.clone(),
+            episodes,
             per_env,
             minor_steps,
             values,
@@ -233,8 +244,9 @@ impl Runtime {
         let key = Arc::new(key);
         let mut resolved = Vec::with_capacity(m);
         let mut next_cursors = Vec::with_capacity(m);
+        let known = cursors.series.get(&key);
         for (i, env) in envs.iter().enumerate() {
-            let cursor = cursors.series.get(&(key.clone(), env.clone())).copied();
+            let cursor = known.and_then(|k| k.get(env.as_str())).copied();
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let episode = given[i].unwrap_or_else(|| cursor.map_or(0, |c| c.next));
             resolved.push(episode);
@@ -249,6 +261,7 @@ impl Runtime {
         } else {
             SeriesOrdering::Ordered
         };
+        let envs: Arc<[String]> = envs.into();
         self.enqueue(Record::Rl(RlPoints {
             series: key.clone(),
             ordering,
@@ -298,7 +311,7 @@ fn check_shapes(
     if m == 0 || per_env == 0 {
         return Err(invalid("value", "no values".into()));
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(m);
     if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
         return Err(invalid(
             "env_id",
@@ -362,10 +375,26 @@ fn check_rl_step(
 }
 
 fn commit(cursors: &mut RlCursors, key: &Arc<SeriesKey>, envs: &[String], next: Vec<EnvCursor>) {
+    let per_env = cursors.series.entry(key.clone()).or_default();
+    for (env, cursor) in envs.iter().zip(&next) {
+        match per_env.get_mut(env.as_str()) {
+            Some(c) => *c = *cursor,
+            None => {
+                per_env.insert(env.clone(), *cursor);
+            }
+        }
+    }
     for (env, cursor) in envs.iter().zip(next) {
-        let last = cursors.envs.entry(env.clone()).or_insert((0, None));
-        last.0 = last.0.max(cursor.rl_step);
-        last.1 = last.1.max(cursor.episode);
-        cursors.series.insert((key.clone(), env.clone()), cursor);
+        match cursors.envs.get_mut(env.as_str()) {
+            Some(last) => {
+                last.0 = last.0.max(cursor.rl_step);
+                last.1 = last.1.max(cursor.episode);
+            }
+            None => {
+                cursors
+                    .envs
+                    .insert(env.clone(), (cursor.rl_step, cursor.episode));
+            }
+        }
     }
 }

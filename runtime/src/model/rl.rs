@@ -15,8 +15,8 @@ pub struct RlPoints {
     pub ordering: SeriesOrdering,
     /// The major step.
     pub rl_step: u64,
-    /// Environment ids.
-    pub envs: Vec<String>,
+    /// Environment ids (shared with the handle's cursor update: no copy per call).
+    pub envs: Arc<[String]>,
     /// Each environment's episode (`None`: a non-episodic series).
     pub episodes: Vec<Option<u64>>,
     /// Values per environment.

@@ -1,7 +1,8 @@
 """A small fake training loop on the embedded default (the file exporter).
 
-Nested timed spans, events, a caught error, the Recorder API, the span_stats plugin, and
-(when NumPy is installed) an environment rendered to H.264 .mp4 files. Run it with `make demo`.
+Nested timed spans, events, a caught error, the Recorder API, the span_stats plugin, metric
+series (Metrana-style `log`, run config, RL rewards), log records, and (when NumPy is installed)
+an environment rendered to H.264 .mp4 files. Run it with `make demo`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def render_episodes() -> None:
 
 def main() -> None:
     telemetron.configure(project="quickstart", plugins=[{"type": "span_stats", "every": 50}])
+    telemetron.log_config({"optimizer": {"name": "adam", "lr": 3e-4}, "epochs": 3})
+    log = telemetron.get_logger("quickstart")
     recorder = telemetron.get_recorder()
     with timed_span(
         "training", span_attributes={"epochs": 3, "optimizer": {"name": "adam", "lr": 3e-4}}
@@ -46,6 +49,7 @@ def main() -> None:
                 for step in range(20):
                     with timed_span("train_step"):
                         loss = math.exp(-(epoch * 20 + step) / 20) + random.random() * 0.01
+                        telemetron.log("loss", loss)  # steps 0, 1, 2, ... per series
                         if step % 10 == 9:
                             recorder.event(
                                 telemetron.current_span(), "metrics", {"loss": loss, "step": step}
@@ -55,6 +59,10 @@ def main() -> None:
                 except ValueError:
                     pass  # recorded as an error event by timed_span; the loop goes on
                 recorder.event(epoch_span, "checkpoint_saved", {"epoch": epoch})
+                log.info("epoch finished", {"epoch": epoch, "loss": loss})
+                telemetron.log_rl_episode(
+                    "return", [1.0 + epoch, 2.0 + epoch], epoch, env_id=[0, 1]
+                )
         render_episodes()
 
     run_name = telemetron.run_name()

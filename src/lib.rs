@@ -15,6 +15,8 @@
 
 pub use telemetron_config::{generate_run_name, ConfigError, ConfigLoader, LoadedConfig};
 pub use telemetron_exporter_file::{FileExporter, FileExporterConfig};
+/// The Metrana ingestion exporter (`type: metrana`).
+pub use telemetron_exporter_metrana as metrana;
 /// The OpenTelemetry OTLP exporter (`type: otlp`).
 pub use telemetron_exporter_otlp as otlp;
 pub use telemetron_plugins as plugins;

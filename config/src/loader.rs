@@ -157,7 +157,14 @@ impl ConfigLoader {
         if !self.code.is_empty() {
             figment = figment.merge(Layer::new("code", self.code));
         }
-        figment = figment.merge(Env::prefixed("TELEMETRON_").only(RuntimeSettings::KEYS));
+        // TELEMETRON_ORCHESTRATION_ID is not a setting override: an explicit orchestration_id
+        // wins over it (it is the first fallback, and what children inherit).
+        let env_keys: Vec<&str> = RuntimeSettings::KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "orchestration_id")
+            .collect();
+        figment = figment.merge(Env::prefixed("TELEMETRON_").only(&env_keys));
 
         check_keys(&figment)?;
         let settings: RuntimeSettings = figment

@@ -1,0 +1,32 @@
+//! The Metrana exporter (`type: metrana`): a wire-compatible client of Metrana's ingestion
+//! service (`proto/metrana`). Work in progress: see this crate's README for what is built.
+
+mod config;
+mod exporter;
+mod mapping;
+
+pub use config::{MetranaConfig, ResumeStrategy};
+pub use exporter::MetranaExporter;
+
+use std::sync::Arc;
+
+use telemetron_plugins::{parse_options, BuildContext, ExporterRegistration, RegistryError};
+
+fn build(
+    options: &serde_json::Map<String, serde_json::Value>,
+    _ctx: &BuildContext<'_>,
+) -> Result<telemetron_runtime::ExporterFactory, RegistryError> {
+    let config: MetranaConfig = parse_options("exporter", "metrana", options)?;
+    Ok(Arc::new(move || {
+        Box::new(MetranaExporter::new(config.clone()))
+    }))
+}
+
+telemetron_plugins::inventory::submit! {
+    ExporterRegistration {
+        type_name: "metrana",
+        description: "Metrana ingestion over gRPC (metric series, RL, histograms, attributes)",
+        secret_keys: &["api_key"],
+        build,
+    }
+}

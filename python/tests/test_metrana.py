@@ -86,3 +86,17 @@ def test_another_jobs_run_is_refused_under_never(server: MetranaServer) -> None:
     assert report is not None
     assert any("OrchestrationIdMismatch" in e for e in report["background_errors"]), report
     assert [p[:2] for p in server.points("loss")] == [(0, 1.0)]
+
+
+def test_a_refused_request_does_not_block_the_ones_after_it(server: MetranaServer) -> None:
+    configure(server, batch_max_size=1, max_retries=0, error_strategy="silent")
+    telemetron.log_distributed("shared", 1.0, step=[5])
+    telemetron.flush()
+    # Another writer of this run logs "shared" as ordered: the server refuses the mix.
+    configure(server, batch_max_size=1, max_retries=0, error_strategy="silent")
+    telemetron.log("shared", 2.0)  # refused by the server (ordering mismatch)
+    telemetron.log("loss", 3.0)  # must still arrive
+    report = telemetron.shutdown()
+    assert report is not None
+    assert any("cannot be mixed" in e for e in report["background_errors"]), report
+    assert [p[:2] for p in server.points("loss")] == [(0, 3.0)]

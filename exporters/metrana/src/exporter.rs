@@ -204,13 +204,21 @@ impl MetranaExporter {
                     let _ = tx.send(request);
                 }
                 let mut client = connection.client.clone();
-                let acks = connection
-                    .runtime
-                    .block_on(client.update_run_stream(
+                let call =
+                    connection.runtime.block_on(client.update_run_stream(
                         tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
-                    ))
-                    .map_err(|s| status_error("UpdateRunStream", &s))?
-                    .into_inner();
+                    ));
+                let acks = match call {
+                    Ok(response) => response.into_inner(),
+                    Err(status) => {
+                        // The server may refuse the first request before answering the call.
+                        let error = status_error("UpdateRunStream", &status);
+                        if !error.is_retryable() {
+                            self.refuse_oldest();
+                        }
+                        return Err(error);
+                    }
+                };
                 connection.stream = Some(Stream {
                     tx,
                     acks,
@@ -245,8 +253,20 @@ impl MetranaExporter {
             Err(status) => {
                 let error = status_error("UpdateRunStream", &status);
                 self.connection.as_mut().expect("connected").stream = None;
+                if !error.is_retryable() {
+                    self.refuse_oldest();
+                }
                 Err(error)
             }
+        }
+    }
+
+    /// Acks come in order: a refusal is the oldest unacknowledged request's. Re-sending it (or
+    /// the declarations it introduced, which every new stream repeats) would fail every later
+    /// stream too: it is dropped, and its error reported.
+    fn refuse_oldest(&mut self) {
+        if let Some(refused) = self.unacked.pop_front() {
+            self.declarations.forget(&refused.series_declarations);
         }
     }
 
@@ -274,17 +294,27 @@ impl MetranaExporter {
 
     /// `drain`, reconnecting after retryable failures (flush and close are not retried by the
     /// exporter wrapper): up to 8 attempts, backing off from 50 ms.
+    /// A refused request is dropped (and its error returned at the end) while the requests
+    /// after it are still delivered.
     fn drain_retrying(&mut self) -> Result<(), ExportError> {
         let mut backoff = Duration::from_millis(50);
         let mut attempt = 0;
+        let mut refused = None;
+        // Each refusal drops one request: bounded by what is waiting, plus the retries.
+        let mut refusals_left = self.unacked.len();
         loop {
             match self.drain() {
+                Ok(()) => return refused.map_or(Ok(()), Err),
+                Err(e) if !e.is_retryable() && refusals_left > 0 && !self.unacked.is_empty() => {
+                    refusals_left -= 1;
+                    refused.get_or_insert(e);
+                }
                 Err(e) if e.is_retryable() && attempt < 8 => {
                     attempt += 1;
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
-                other => return other,
+                Err(e) => return Err(refused.unwrap_or(e)),
             }
         }
     }

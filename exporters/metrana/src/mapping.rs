@@ -30,6 +30,14 @@ impl Declarations {
         self.all.clone()
     }
 
+    /// Drops declarations the server refused, so that later streams do not repeat them.
+    pub(crate) fn forget(&mut self, refused: &[SeriesDeclaration]) {
+        let gone: std::collections::HashSet<u64> =
+            refused.iter().map(|d| d.declaration_id).collect();
+        self.all.retain(|d| !gone.contains(&d.declaration_id));
+        self.ids.retain(|_, id| !gone.contains(id));
+    }
+
     fn id(&mut self, key: &SeriesKey, ordering: OrderingMode, out: &mut UpdateRunRequest) -> u64 {
         if let Some(id) = self.ids.get(&(key.clone(), ordering as i32)) {
             return *id;

@@ -3,10 +3,11 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use telemetron::model::{Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
-use telemetron::{Runtime, Steps};
+use telemetron::Steps;
 
 use crate::columns::{column, Origin};
 use crate::errors::{ToPyErr, ValidationError};
+use crate::runtime::PyRuntime;
 
 fn invalid(what: &str, reason: impl std::fmt::Display) -> PyErr {
     ValidationError::new_err(format!("invalid {what}: {reason}"))
@@ -143,8 +144,7 @@ pub(crate) fn timestamps_of(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn log_metric(
     py: Python<'_>,
-    runtime: &Runtime,
-    may_wait: bool,
+    rt: &PyRuntime,
     name: &str,
     value: &Bound<'_, PyAny>,
     scale: Option<&str>,
@@ -164,6 +164,9 @@ pub(crate) fn log_metric(
     } else {
         SeriesOrdering::Unordered
     };
-    let log = || runtime.log_metric(key, ordering, steps, values, timestamps);
-    if may_wait { py.detach(log) } else { log() }.map_err(ToPyErr::to_py)
+    rt.maybe_detached(py, || {
+        rt.runtime
+            .log_metric(key, ordering, steps, values, timestamps)
+    })
+    .map_err(ToPyErr::to_py)
 }

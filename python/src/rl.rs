@@ -4,10 +4,11 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use telemetron::model::Scale;
-use telemetron::{EnvSteps, RlStepCall, Runtime};
+use telemetron::{EnvSteps, RlStepCall};
 
 use crate::errors::{ToPyErr, ValidationError};
 use crate::metrics::{series_key, timestamps_of, values_of};
+use crate::runtime::PyRuntime;
 
 /// Arguments common to both calls.
 pub(crate) struct RlArgs<'a, 'py> {
@@ -21,19 +22,10 @@ pub(crate) struct RlArgs<'a, 'py> {
     pub(crate) dtype: Option<&'a str>,
 }
 
-fn run(
-    py: Python<'_>,
-    may_wait: bool,
-    f: impl FnOnce() -> Result<(), telemetron::EnqueueError> + Send,
-) -> PyResult<()> {
-    if may_wait { py.detach(f) } else { f() }.map_err(ToPyErr::to_py)
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn log_env_step(
     py: Python<'_>,
-    runtime: &Runtime,
-    may_wait: bool,
+    rt: &PyRuntime,
     args: RlArgs<'_, '_>,
     per_env: usize,
     episodes: Vec<Option<u64>>,
@@ -67,13 +59,13 @@ pub(crate) fn log_env_step(
         env_steps,
         timestamps_ms: timestamps_of(py, args.timestamp)?,
     };
-    run(py, may_wait, || runtime.log_rl_environment_step(call))
+    rt.maybe_detached(py, || rt.runtime.log_rl_environment_step(call))
+        .map_err(ToPyErr::to_py)
 }
 
 pub(crate) fn log_episode(
     py: Python<'_>,
-    runtime: &Runtime,
-    may_wait: bool,
+    rt: &PyRuntime,
     args: RlArgs<'_, '_>,
     episodes: Option<Vec<u64>>,
 ) -> PyResult<()> {
@@ -86,7 +78,9 @@ pub(crate) fn log_episode(
     let values = values_of(py, args.values, args.dtype)?;
     let timestamps = timestamps_of(py, args.timestamp)?;
     let (rl_step, envs) = (args.rl_step, args.envs);
-    run(py, may_wait, || {
-        runtime.log_rl_episode(key, rl_step, envs, episodes, values, timestamps)
+    rt.maybe_detached(py, || {
+        rt.runtime
+            .log_rl_episode(key, rl_step, envs, episodes, values, timestamps)
     })
+    .map_err(ToPyErr::to_py)
 }

@@ -1,10 +1,10 @@
 //! Run and environment attributes from Python: `(path, value)` pairs already flattened by the
 //! Python layer (`log_config`, tags, description, `log_env_attributes`).
 
+use crate::runtime::PyRuntime;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use telemetron::model::RunAttributeValue;
-use telemetron::Runtime;
 
 use crate::errors::{ToPyErr, ValidationError};
 
@@ -53,8 +53,7 @@ fn value_of(path: &str, value: &Bound<'_, PyAny>) -> PyResult<RunAttributeValue>
 /// One update of run (or environment) attributes.
 pub(crate) fn log_run_attributes(
     py: Python<'_>,
-    runtime: &Runtime,
-    may_wait: bool,
+    rt: &PyRuntime,
     updates: Vec<(String, Bound<'_, PyAny>)>,
     env_id: Option<String>,
     episode: Option<u64>,
@@ -63,6 +62,8 @@ pub(crate) fn log_run_attributes(
         .iter()
         .map(|(path, value)| Ok((path.clone(), value_of(path, value)?)))
         .collect::<PyResult<Vec<_>>>()?;
-    let log = || runtime.log_run_attributes(env_id, episode, updates);
-    if may_wait { py.detach(log) } else { log() }.map_err(ToPyErr::to_py)
+    rt.maybe_detached(py, || {
+        rt.runtime.log_run_attributes(env_id, episode, updates)
+    })
+    .map_err(ToPyErr::to_py)
 }

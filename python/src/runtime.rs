@@ -22,14 +22,18 @@ pub(crate) struct PyRuntime {
     pub(crate) runtime: ManuallyDrop<Runtime>,
     abandoned: AtomicBool,
     /// Whether a recording call can wait: `block`, or a positive enqueue timeout.
-    pub(crate) may_wait: bool,
+    may_wait: bool,
     description: String,
     renderer: crate::rendering::RendererSlot,
 }
 
 impl PyRuntime {
     /// Runs `f` without the GIL when backpressure may make it wait.
-    fn maybe_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+    pub(crate) fn maybe_detached<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce() -> T + Send,
+    ) -> T {
         if self.may_wait {
             py.detach(f)
         } else {

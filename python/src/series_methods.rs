@@ -25,18 +25,7 @@ impl PyRuntime {
         ordered: bool,
     ) -> PyResult<()> {
         crate::metrics::log_metric(
-            py,
-            &self.runtime,
-            self.may_wait,
-            name,
-            value,
-            scale,
-            step,
-            labels,
-            evaluation,
-            timestamp,
-            dtype,
-            ordered,
+            py, self, name, value, scale, step, labels, evaluation, timestamp, dtype, ordered,
         )
     }
 
@@ -49,14 +38,7 @@ impl PyRuntime {
         env_id: Option<String>,
         episode: Option<u64>,
     ) -> PyResult<()> {
-        crate::run_attributes::log_run_attributes(
-            py,
-            &self.runtime,
-            self.may_wait,
-            updates,
-            env_id,
-            episode,
-        )
+        crate::run_attributes::log_run_attributes(py, self, updates, env_id, episode)
     }
 
     /// One `log_rl_environment_step` call, already shaped into per-environment columns.
@@ -91,8 +73,7 @@ impl PyRuntime {
         };
         crate::rl::log_env_step(
             py,
-            &self.runtime,
-            self.may_wait,
+            self,
             args,
             per_env,
             episodes,
@@ -128,7 +109,7 @@ impl PyRuntime {
             timestamp,
             dtype,
         };
-        crate::rl::log_episode(py, &self.runtime, self.may_wait, args, episodes)
+        crate::rl::log_episode(py, self, args, episodes)
     }
 
     /// `(last rl_step, last episode)` of an environment, or None.
@@ -196,11 +177,11 @@ impl PyRuntime {
             }
         };
         let stats = stats.map(|(a, b, c, d)| [a, b, c, d]);
-        let log = || {
+        self.maybe_detached(py, || {
             self.runtime
                 .log_histogram(key, step, edges, bins, stats, timestamp)
-        };
-        if self.may_wait { py.detach(log) } else { log() }.map_err(crate::errors::ToPyErr::to_py)
+        })
+        .map_err(crate::errors::ToPyErr::to_py)
     }
 
     /// A 2-D scatter (`zs=None`) or a 3-D one at `step`.
@@ -229,10 +210,10 @@ impl PyRuntime {
         let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
         let zs = zs.map(|z| col(z, "zs")).transpose()?;
         let titles = [x_title, y_title, z_title];
-        let log = || {
+        self.maybe_detached(py, || {
             self.runtime
                 .log_scatter(key, step, xs, ys, zs, titles, timestamp)
-        };
-        if self.may_wait { py.detach(log) } else { log() }.map_err(crate::errors::ToPyErr::to_py)
+        })
+        .map_err(crate::errors::ToPyErr::to_py)
     }
 }

@@ -35,6 +35,16 @@ pub enum EnqueueError {
     Background(Vec<String>),
 }
 
+impl EnqueueError {
+    /// Invalid input named `what`.
+    pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        EnqueueError::Invalid {
+            what,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Why the runtime did not start.
 #[derive(Debug, Error)]
 pub enum StartError {

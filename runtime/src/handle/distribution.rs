@@ -17,13 +17,9 @@ use crate::model::{
 #[derive(Default)]
 pub(crate) struct ValueKinds(Mutex<HashMap<String, ValueKind>>);
 
-fn invalid(what: &'static str, reason: String) -> EnqueueError {
-    EnqueueError::Invalid { what, reason }
-}
-
 fn finite(what: &'static str, values: &[f64]) -> Result<(), EnqueueError> {
     match values.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(invalid(
+        Some(i) => Err(EnqueueError::invalid(
             what,
             format!("item #{i} is {}; values must be finite", values[i]),
         )),
@@ -41,7 +37,7 @@ impl Runtime {
     pub(crate) fn pin_kind(&self, name: &str, kind: ValueKind) -> Result<(), EnqueueError> {
         let mut kinds = self.inner.kinds.0.lock();
         match kinds.get(name) {
-            Some(&pinned) if pinned != kind => Err(invalid(
+            Some(&pinned) if pinned != kind => Err(EnqueueError::invalid(
                 "metric name",
                 format!(
                     "{name} holds {} values; it cannot take {}",
@@ -77,13 +73,13 @@ impl Runtime {
             BinValues::Densities(d) => d.len(),
         };
         if n == 0 || n > MAX_BINS {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "histogram",
                 format!("{n} bins; 1 to {MAX_BINS} allowed"),
             )));
         }
         if bin_edges.len() != n + 1 {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "histogram",
                 format!(
                     "{} bin edges for {n} bins (need {})",
@@ -94,15 +90,18 @@ impl Runtime {
         }
         finite("bin edges", &bin_edges).map_err(refuse)?;
         if bin_edges.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "bin edges",
-                "must strictly increase".into(),
+                "must strictly increase",
             )));
         }
         if let BinValues::Densities(d) = &bins {
             finite("densities", d).map_err(refuse)?;
             if d.iter().any(|v| *v < 0.0) {
-                return Err(refuse(invalid("densities", "must not be negative".into())));
+                return Err(refuse(EnqueueError::invalid(
+                    "densities",
+                    "must not be negative",
+                )));
             }
         }
         if let Some(stats) = &stats {
@@ -147,7 +146,7 @@ impl Runtime {
             let z = zs
                 .as_ref()
                 .map_or(String::new(), |z| format!(", {} zs", z.len()));
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "scatter",
                 format!(
                     "{n} xs, {} ys{z}: the coordinates must have one length",
@@ -156,7 +155,7 @@ impl Runtime {
             )));
         }
         if n > MAX_SCATTER_POINTS {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "scatter",
                 format!("{n} points; at most {MAX_SCATTER_POINTS}"),
             )));
@@ -167,9 +166,9 @@ impl Runtime {
             finite("zs", z).map_err(refuse)?;
         }
         if zs.is_none() && titles[2].is_some() {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "z_title",
-                "needs a 3-D scatter (zs)".into(),
+                "needs a 3-D scatter (zs)",
             )));
         }
         let kind = if zs.is_some() {

@@ -69,10 +69,6 @@ pub(crate) struct RlCursors {
 
 pub(crate) type SharedRlCursors = Mutex<RlCursors>;
 
-fn invalid(what: &'static str, reason: String) -> EnqueueError {
-    EnqueueError::Invalid { what, reason }
-}
-
 impl Runtime {
     /// Logs values of several environments at one `rl_step` (Metrana's vectorized
     /// `log_rl_environment_step`). Refused, with nothing recorded, when: the shapes disagree,
@@ -107,28 +103,28 @@ impl Runtime {
         .map_err(refuse)?;
         let episodic = episodes[0].is_some();
         if episodes.iter().any(|e| e.is_some() != episodic) {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "episode",
-                "give an episode for every environment, or None for all (non-episodic)".into(),
+                "give an episode for every environment, or None for all (non-episodic)",
             )));
         }
         match &env_steps {
             EnvSteps::Auto {
                 start_from_one: true,
             } if !episodic => {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "auto_start_from_one",
-                    "needs an episodic series (give episode=)".into(),
+                    "needs an episodic series (give episode=)",
                 )))
             }
             EnvSteps::Start(s) if s.len() != m => {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "env_step",
                     format!("{} starts for {m} environments", s.len()),
                 )))
             }
             EnvSteps::Each(s) if s.len() != m * per_env => {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "env_step",
                     format!("{} steps for {} values", s.len(), m * per_env),
                 )))
@@ -142,7 +138,7 @@ impl Runtime {
         if let Some(&pinned) = cursors.episodic.get(&key) {
             if pinned != episodic {
                 let was = if pinned { "episodic" } else { "non-episodic" };
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "episode",
                     format!("{key:?} is {was}; the first call pins it"),
                 )));
@@ -173,7 +169,7 @@ impl Runtime {
             let row = &minor_steps[begin..];
             let increasing = row.windows(2).all(|w| w[0] < w[1]);
             if !increasing || floor.is_some_and(|f| row[0] < f) {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "env_step",
                     format!(
                         "environment steps of {key:?} in env {env} must increase within episode {:?} (next is {})",
@@ -303,57 +299,40 @@ fn check_shapes(
 ) -> Result<(), EnqueueError> {
     let m = envs.len();
     if key.scale() != scale {
-        return Err(invalid(
+        return Err(EnqueueError::invalid(
             "scale",
             format!("{key:?} must have scale {}", scale.as_str()),
         ));
     }
     if m == 0 || per_env == 0 {
-        return Err(invalid("value", "no values".into()));
+        return Err(EnqueueError::invalid("value", "no values"));
     }
     let mut seen = HashSet::with_capacity(m);
     if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
-        return Err(invalid(
+        return Err(EnqueueError::invalid(
             "env_id",
             format!("{env:?} appears twice in one call"),
         ));
     }
     if let Some(env) = envs.iter().find(|e| e.is_empty() || e.len() > 256) {
-        return Err(invalid(
+        return Err(EnqueueError::invalid(
             "env_id",
             format!("{env:?} must have 1 to 256 bytes"),
         ));
     }
     if episodes.len() != m {
-        return Err(invalid(
+        return Err(EnqueueError::invalid(
             "episode",
             format!("{} episodes for {m} environments", episodes.len()),
         ));
     }
     if values.len() != m * per_env {
-        return Err(invalid(
+        return Err(EnqueueError::invalid(
             "value",
             format!("{} values for {m} environments × {per_env}", values.len()),
         ));
     }
-    if let Some(i) = values.first_non_finite() {
-        return Err(invalid(
-            "value",
-            format!(
-                "value #{i} of {key:?} is {}; values must be finite",
-                values.to_f64()[i]
-            ),
-        ));
-    }
-    if let TimestampsMs::Each(ts) = timestamps {
-        if ts.len() != values.len() {
-            return Err(invalid(
-                "timestamp",
-                format!("{} timestamps for {} values", ts.len(), values.len()),
-            ));
-        }
-    }
-    Ok(())
+    super::series::check_columns(key, values, timestamps)
 }
 
 fn check_rl_step(
@@ -363,7 +342,7 @@ fn check_rl_step(
     cursor: Option<EnvCursor>,
 ) -> Result<(), EnqueueError> {
     match cursor {
-        Some(c) if rl_step < c.rl_step => Err(invalid(
+        Some(c) if rl_step < c.rl_step => Err(EnqueueError::invalid(
             "rl_step",
             format!(
                 "rl_step {rl_step} of {key:?} in env {env} is before its last rl_step {}",

@@ -36,8 +36,30 @@ pub(crate) struct SeriesCursors {
     map: Mutex<HashMap<Arc<SeriesKey>, Cursor>>,
 }
 
-fn invalid(what: &'static str, reason: String) -> EnqueueError {
-    EnqueueError::Invalid { what, reason }
+/// Values must be finite; per-point timestamps must match the values in number.
+pub(super) fn check_columns(
+    key: &SeriesKey,
+    values: &Values,
+    timestamps: &TimestampsMs,
+) -> Result<(), EnqueueError> {
+    if let Some(i) = values.first_non_finite() {
+        return Err(EnqueueError::invalid(
+            "value",
+            format!(
+                "value #{i} of {key:?} is {}; values must be finite",
+                values.to_f64()[i]
+            ),
+        ));
+    }
+    if let TimestampsMs::Each(ts) = timestamps {
+        if ts.len() != values.len() {
+            return Err(EnqueueError::invalid(
+                "timestamp",
+                format!("{} timestamps for {} values", ts.len(), values.len()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Runtime {
@@ -59,30 +81,16 @@ impl Runtime {
         };
         let n = values.len();
         if n == 0 {
-            return Err(refuse(invalid("value", "no values".into())));
+            return Err(refuse(EnqueueError::invalid("value", "no values")));
         }
-        if let Some(i) = values.first_non_finite() {
-            let v = values.to_f64()[i];
-            return Err(refuse(invalid(
-                "value",
-                format!("value #{i} of {key:?} is {v}; values must be finite"),
-            )));
-        }
-        if let TimestampsMs::Each(ts) = &timestamps_ms {
-            if ts.len() != n {
-                return Err(refuse(invalid(
-                    "timestamp",
-                    format!("{} timestamps for {n} values", ts.len()),
-                )));
-            }
-        }
+        check_columns(&key, &values, &timestamps_ms).map_err(refuse)?;
         self.pin_kind(key.name(), crate::model::ValueKind::Float)
             .map_err(refuse)?;
         let mut cursors = self.inner.series.map.lock();
         let key = Arc::new(key);
         let cursor = cursors.get(&key).copied();
         if let Some(c) = cursor.filter(|c| c.ordering != ordering) {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "metric name",
                 format!(
                     "{key:?} is {}; ordered and distributed logging cannot be mixed for one series",
@@ -93,9 +101,9 @@ impl Runtime {
         let last = cursor.and_then(|c| c.last_step);
         let steps = match steps {
             Steps::Auto if ordering == SeriesOrdering::Unordered => {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "step",
-                    "distributed logging needs explicit steps".into(),
+                    "distributed logging needs explicit steps",
                 )))
             }
             Steps::Auto => {
@@ -104,7 +112,7 @@ impl Runtime {
             }
             Steps::From(first) => (first..first + n as u64).collect(),
             Steps::Each(steps) if steps.len() != n => {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "step",
                     format!("{} steps for {n} values", steps.len()),
                 )))
@@ -115,7 +123,7 @@ impl Runtime {
             let mut previous = last;
             for &step in &steps {
                 if previous.is_some_and(|p| step <= p) {
-                    return Err(refuse(invalid(
+                    return Err(refuse(EnqueueError::invalid(
                         "step",
                         format!(
                             "step {step} of ordered series {key:?} is not after step {}",
@@ -164,21 +172,21 @@ impl Runtime {
             e
         };
         if episode.is_some() && env_id.is_none() {
-            return Err(refuse(invalid(
+            return Err(refuse(EnqueueError::invalid(
                 "episode",
-                "an episode needs an env_id".into(),
+                "an episode needs an env_id",
             )));
         }
         for (path, value) in &updates {
             if path.is_empty() || path.split('/').any(str::is_empty) || path.len() > 1024 {
-                return Err(refuse(invalid(
+                return Err(refuse(EnqueueError::invalid(
                     "attribute path",
                     format!("{path:?} must be non-empty '/'-separated segments"),
                 )));
             }
             if let RunAttributeValue::Float(f) = value {
                 if !f.is_finite() {
-                    return Err(refuse(invalid(
+                    return Err(refuse(EnqueueError::invalid(
                         "attribute value",
                         format!("{path} is {f}; values must be finite"),
                     )));

@@ -100,111 +100,65 @@ impl Client {
             }
         }
     }
-
-    pub(crate) async fn send_traces(
-        &self,
-        request: ExportTraceServiceRequest,
-    ) -> Result<Rejected, ExportError> {
-        match self {
-            Client::Grpc { channel, target } => {
-                let mut client = TraceServiceClient::new(channel.clone());
-                if target.gzip {
-                    client = client.send_compressed(CompressionEncoding::Gzip);
-                }
-                let response = client
-                    .export(grpc_request(request, target)?)
-                    .await
-                    .map_err(|s| grpc_error(&s))?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                Ok(Rejected {
-                    items: partial.rejected_spans,
-                    reason: partial.error_message,
-                })
-            }
-            Client::Http { client, target } => {
-                let body = post(client, target, request.encode_to_vec()).await?;
-                let partial = ExportTraceServiceResponse::decode(body.as_slice())
-                    .unwrap_or_default()
-                    .partial_success
-                    .unwrap_or_default();
-                Ok(Rejected {
-                    items: partial.rejected_spans,
-                    reason: partial.error_message,
-                })
-            }
-        }
-    }
-
-    pub(crate) async fn send_logs(
-        &self,
-        request: ExportLogsServiceRequest,
-    ) -> Result<Rejected, ExportError> {
-        match self {
-            Client::Grpc { channel, target } => {
-                let mut client = LogsServiceClient::new(channel.clone());
-                if target.gzip {
-                    client = client.send_compressed(CompressionEncoding::Gzip);
-                }
-                let response = client
-                    .export(grpc_request(request, target)?)
-                    .await
-                    .map_err(|s| grpc_error(&s))?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                Ok(Rejected {
-                    items: partial.rejected_log_records,
-                    reason: partial.error_message,
-                })
-            }
-            Client::Http { client, target } => {
-                let body = post(client, target, request.encode_to_vec()).await?;
-                let partial = ExportLogsServiceResponse::decode(body.as_slice())
-                    .unwrap_or_default()
-                    .partial_success
-                    .unwrap_or_default();
-                Ok(Rejected {
-                    items: partial.rejected_log_records,
-                    reason: partial.error_message,
-                })
-            }
-        }
-    }
 }
 
-impl Client {
-    pub(crate) async fn send_metrics(
-        &self,
-        request: ExportMetricsServiceRequest,
-    ) -> Result<Rejected, ExportError> {
-        match self {
-            Client::Grpc { channel, target } => {
-                let mut client = MetricsServiceClient::new(channel.clone());
-                if target.gzip {
-                    client = client.send_compressed(CompressionEncoding::Gzip);
+/// One `send_<signal>` method per OTLP service: gRPC through its generated client, or an HTTP
+/// POST whose body decodes as its response; `rejected` names the partial-success count.
+macro_rules! send {
+    ($name:ident, $request:ty, $client:ident, $response:ty, $rejected:ident) => {
+        impl Client {
+            pub(crate) async fn $name(&self, request: $request) -> Result<Rejected, ExportError> {
+                let partial = match self {
+                    Client::Grpc { channel, target } => {
+                        let mut client = $client::new(channel.clone());
+                        if target.gzip {
+                            client = client.send_compressed(CompressionEncoding::Gzip);
+                        }
+                        client
+                            .export(grpc_request(request, target)?)
+                            .await
+                            .map_err(|s| grpc_error(&s))?
+                            .into_inner()
+                            .partial_success
+                    }
+                    Client::Http { client, target } => {
+                        let body = post(client, target, request.encode_to_vec()).await?;
+                        <$response>::decode(body.as_slice())
+                            .unwrap_or_default()
+                            .partial_success
+                    }
                 }
-                let response = client
-                    .export(grpc_request(request, target)?)
-                    .await
-                    .map_err(|s| grpc_error(&s))?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
+                .unwrap_or_default();
                 Ok(Rejected {
-                    items: partial.rejected_data_points,
-                    reason: partial.error_message,
-                })
-            }
-            Client::Http { client, target } => {
-                let body = post(client, target, request.encode_to_vec()).await?;
-                let partial = ExportMetricsServiceResponse::decode(body.as_slice())
-                    .unwrap_or_default()
-                    .partial_success
-                    .unwrap_or_default();
-                Ok(Rejected {
-                    items: partial.rejected_data_points,
+                    items: partial.$rejected,
                     reason: partial.error_message,
                 })
             }
         }
-    }
+    };
 }
+
+send!(
+    send_traces,
+    ExportTraceServiceRequest,
+    TraceServiceClient,
+    ExportTraceServiceResponse,
+    rejected_spans
+);
+send!(
+    send_logs,
+    ExportLogsServiceRequest,
+    LogsServiceClient,
+    ExportLogsServiceResponse,
+    rejected_log_records
+);
+send!(
+    send_metrics,
+    ExportMetricsServiceRequest,
+    MetricsServiceClient,
+    ExportMetricsServiceResponse,
+    rejected_data_points
+);
 
 fn grpc_request<T>(message: T, target: &SignalTarget) -> Result<tonic::Request<T>, ExportError> {
     let mut request = tonic::Request::new(message);

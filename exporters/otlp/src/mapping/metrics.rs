@@ -17,13 +17,7 @@ use super::{int, kv, string, wrap};
 /// `scale` and (for distributed series) `ordering`; its time is the point's timestamp, else
 /// the time it was logged.
 pub(super) fn gauge(m: &MetricPoints) -> Metric {
-    let mut common: Vec<KeyValue> = m
-        .series
-        .labels()
-        .iter()
-        .map(|(k, v)| kv(k, string(v)))
-        .collect();
-    common.push(kv("scale", string(m.series.scale().as_str())));
+    let mut common = series_attributes(&m.series);
     if m.ordering == SeriesOrdering::Unordered {
         common.push(kv("ordering", string(m.ordering.as_str())));
     }
@@ -34,17 +28,11 @@ pub(super) fn gauge(m: &MetricPoints) -> Metric {
         .zip(values)
         .enumerate()
         .map(|(i, (&step, value))| {
-            let ms = match &m.timestamps_ms {
-                TimestampsMs::None => None,
-                TimestampsMs::One(t) => Some(*t),
-                TimestampsMs::Each(ts) => ts.get(i).copied(),
-            };
-            let time = ms.map_or(m.time.0, |ms| (ms.max(0) as u64).saturating_mul(1_000_000));
             let mut attributes = common.clone();
             attributes.push(kv("step", int(step as i64)));
             NumberDataPoint {
                 attributes,
-                time_unix_nano: time,
+                time_unix_nano: point_time(&m.timestamps_ms, i, m.time),
                 value: Some(number_data_point::Value::AsDouble(value)),
                 ..Default::default()
             }

@@ -3,9 +3,10 @@
 //! `numpy.asarray` converts: CPU torch tensors, JAX arrays), with their strides.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
 
-use crate::errors::ValidationError;
+use crate::array::ArrayInterface;
+use crate::errors::invalid;
 
 /// What the numbers were before they became f64: decides the precision they travel in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,16 +40,12 @@ impl Column {
     }
 }
 
-fn error(what: &str, reason: impl std::fmt::Display) -> PyErr {
-    ValidationError::new_err(format!("invalid {what}: {reason}"))
-}
-
 /// Reads `obj` as numbers: a scalar or a 1-D sequence or array.
 pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
     if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyInt>() {
         let i: i64 = obj
             .extract()
-            .map_err(|_| error(what, "integer out of the 64-bit range"))?;
+            .map_err(|_| invalid(what, "integer out of the 64-bit range"))?;
         return Ok(Column {
             values: vec![i as f64],
             f32s: None,
@@ -69,23 +66,7 @@ pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyRe
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return sequence(obj, what);
     }
-    let array = if obj.hasattr("__array_interface__")? {
-        obj.clone()
-    } else {
-        let numpy = py.import("numpy").map_err(|_| {
-            error(
-                what,
-                format!("a {} is not a number, sequence or array", type_name(obj)),
-            )
-        })?;
-        numpy.call_method1("asarray", (obj,)).map_err(|e| {
-            error(
-                what,
-                format!("a {} is not convertible to an array: {e}", type_name(obj)),
-            )
-        })?
-    };
-    from_interface(&array, what)
+    from_interface(&ArrayInterface::of(py, obj, what)?, what)
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -104,14 +85,14 @@ fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
         if item.is_instance_of::<PyBool>() || item.is_instance_of::<PyInt>() {
             let n: i64 = item
                 .extract()
-                .map_err(|_| error(what, format!("item #{i} is out of the 64-bit range")))?;
+                .map_err(|_| invalid(what, format!("item #{i} is out of the 64-bit range")))?;
             values.push(n as f64);
             ints.push(n);
         } else if let Ok(f) = item.extract::<f64>() {
             all_ints = false;
             values.push(f);
         } else {
-            return Err(error(
+            return Err(invalid(
                 what,
                 format!("item #{i} is a {}, not a number", type_name(&item)),
             ));
@@ -130,39 +111,17 @@ fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
     })
 }
 
-fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
-    let interface = array.getattr("__array_interface__")?;
-    let interface = interface.cast::<PyDict>()?;
-    let item = |key: &str| -> PyResult<Bound<'_, PyAny>> {
-        interface
-            .get_item(key)?
-            .ok_or_else(|| error(what, format!("__array_interface__ has no {key:?}")))
-    };
-    let typestr: String = item("typestr")?.extract()?;
-    let shape: Vec<usize> = item("shape")?.extract()?;
+fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
+    let (typestr, shape, base) = (&array.typestr, &array.shape, array.base);
     let (n, scalar) = match shape.as_slice() {
         [] => (1, true),
         [n] => (*n, false),
         _ => {
-            return Err(error(
+            return Err(invalid(
                 what,
                 format!("must be a scalar or 1-D, got shape {shape:?}"),
             ))
         }
-    };
-    let stride_of: Option<Vec<isize>> = item("strides")?.extract()?;
-    let data = item("data")?;
-    let data = data.cast::<PyTuple>().map_err(|_| {
-        error(
-            what,
-            "the array's memory is not exposed as (pointer, readonly)",
-        )
-    })?;
-    let base = data.get_item(0)?.extract::<usize>()? as *const u8;
-    let dtype_name = || {
-        array
-            .getattr("dtype")
-            .map_or_else(|_| typestr.clone(), |d| d.to_string())
     };
     let bytes = typestr.as_bytes();
     let (order, kind) = (bytes.first().copied(), bytes.get(1).copied());
@@ -172,22 +131,25 @@ fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
         (Some(b'f'), 2 | 4 | 8) | (Some(b'i' | b'u' | b'b'), 1 | 2 | 4 | 8)
     );
     if !numeric {
-        return Err(error(
+        return Err(invalid(
             what,
-            format!("dtype {} is not a float or integer type", dtype_name()),
+            format!(
+                "dtype {} is not a float or integer type",
+                array.dtype_name()
+            ),
         ));
     }
     let (order, kind) = (order.unwrap_or(b'|'), kind.unwrap_or(b'f'));
     if order == b'>' && size > 1 {
-        return Err(error(
+        return Err(invalid(
             what,
             "big-endian arrays are not supported; convert with .astype('<f4') (or '<f8', '<i8')",
         ));
     }
-    let stride = match stride_of.as_deref() {
+    let stride = match array.strides.as_deref() {
         None | Some([]) => size as isize,
         Some([s]) => *s,
-        Some(other) => return Err(error(what, format!("strides {other:?} do not match"))),
+        Some(other) => return Err(invalid(what, format!("strides {other:?} do not match"))),
     };
     let read = |i: usize, buf: &mut [u8; 8]| {
         // SAFETY: the array is alive and the GIL is held; the interface promises `n`
@@ -258,7 +220,7 @@ fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
                     (_, 2) => i64::from(u16::from_le_bytes([buf[0], buf[1]])),
                     (_, 4) => i64::from(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
                     _ => i64::try_from(u64::from_le_bytes(buf)).map_err(|_| {
-                        error(what, format!("item #{i} is beyond the 64-bit signed range"))
+                        invalid(what, format!("item #{i} is beyond the 64-bit signed range"))
                     })?,
                 };
                 values.push(v as f64);
@@ -267,9 +229,12 @@ fn from_interface(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
             Origin::Int
         }
         _ => {
-            return Err(error(
+            return Err(invalid(
                 what,
-                format!("dtype {} is not a float or integer type", dtype_name()),
+                format!(
+                    "dtype {} is not a float or integer type",
+                    array.dtype_name()
+                ),
             ))
         }
     };

@@ -60,6 +60,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A `ValidationError` "invalid <what>: <reason>", naming the argument.
+pub(crate) fn invalid(what: &str, reason: impl std::fmt::Display) -> PyErr {
+    ValidationError::new_err(format!("invalid {what}: {reason}"))
+}
+
 /// Every Rust error that reaches Python goes through here.
 pub(crate) trait ToPyErr {
     fn to_py(self) -> PyErr;

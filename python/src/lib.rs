@@ -1,6 +1,7 @@
 //! `telemetron._native`: the Rust half of the Python package. Thin wrappers only: the runtime,
 //! config and exporters are the Rust crates'; this crate converts values and errors.
 
+mod array;
 mod attributes;
 mod columns;
 mod convert;

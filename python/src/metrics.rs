@@ -6,12 +6,8 @@ use telemetron::model::{Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
 use telemetron::Steps;
 
 use crate::columns::{column, Origin};
-use crate::errors::{ToPyErr, ValidationError};
+use crate::errors::{invalid, ToPyErr, ValidationError};
 use crate::runtime::PyRuntime;
-
-fn invalid(what: &str, reason: impl std::fmt::Display) -> PyErr {
-    ValidationError::new_err(format!("invalid {what}: {reason}"))
-}
 
 /// The series key from Python arguments; `evaluation=True` adds the label `evaluation: "true"`.
 pub(crate) fn series_key(

@@ -37,12 +37,14 @@ mod enabled {
 
     use parking_lot::Mutex;
     use pyo3::prelude::*;
-    use pyo3::types::{PyDict, PyTuple};
     use telemetron::render::{Frame, PixelLayout, RenderError, Renderer};
     use telemetron::Runtime;
 
+    use crate::array::ArrayInterface;
     use crate::convert::report_to_python;
-    use crate::errors::{ExporterError, QueueFullError, ShutdownError, ToPyErr, ValidationError};
+    use crate::errors::{
+        invalid, ExporterError, QueueFullError, ShutdownError, ToPyErr, ValidationError,
+    };
 
     impl ToPyErr for RenderError {
         fn to_py(self) -> PyErr {
@@ -123,46 +125,16 @@ mod enabled {
         frame: &Bound<'_, PyAny>,
         renderer: &Renderer,
     ) -> PyResult<(u32, u32, PixelLayout, Vec<u8>)> {
-        let array = if frame.hasattr("__array_interface__")? {
-            frame.clone()
-        } else {
-            let numpy = py.import("numpy").map_err(|_| {
-                ValidationError::new_err(
-                    "invalid frame: not an array (no __array_interface__) and NumPy is not installed",
-                )
-            })?;
-            numpy.call_method1("asarray", (frame,)).map_err(|e| {
-                ValidationError::new_err(format!("invalid frame: not convertible to an array: {e}"))
-            })?
-        };
-        let interface = array.getattr("__array_interface__")?;
-        let interface = interface.cast::<PyDict>()?;
-        let item = |key: &str| -> PyResult<Bound<'_, PyAny>> {
-            interface.get_item(key)?.ok_or_else(|| {
-                ValidationError::new_err(format!(
-                    "invalid frame: __array_interface__ has no {key:?}"
-                ))
-            })
-        };
-        let typestr: String = item("typestr")?.extract()?;
-        if !matches!(typestr.as_str(), "|u1" | "<u1" | ">u1" | "=u1") {
-            let dtype = array
-                .getattr("dtype")
-                .map_or_else(|_| typestr.clone(), |d| d.to_string());
-            return Err(ValidationError::new_err(format!(
-                "invalid frame: dtype must be uint8, got {dtype}"
-            )));
+        let array = ArrayInterface::of(py, frame, "frame")?;
+        if !matches!(array.typestr.as_str(), "|u1" | "<u1" | ">u1" | "=u1") {
+            return Err(invalid(
+                "frame",
+                format!("dtype must be uint8, got {}", array.dtype_name()),
+            ));
         }
-        let shape: Vec<usize> = item("shape")?.extract()?;
-        let (height, width, layout) = PixelLayout::from_shape(&shape).map_err(ToPyErr::to_py)?;
-        let data = item("data")?;
-        let data = data.cast::<PyTuple>().map_err(|_| {
-            ValidationError::new_err(
-                "invalid frame: its memory is not exposed as (pointer, readonly)",
-            )
-        })?;
-        let address: usize = data.get_item(0)?.extract()?;
-        let strides: Option<Vec<isize>> = item("strides")?.extract()?;
+        let shape = &array.shape;
+        let (height, width, layout) = PixelLayout::from_shape(shape).map_err(ToPyErr::to_py)?;
+        let strides = array.strides.clone();
         let channels = layout.channels();
         let (h, w) = (height as usize, width as usize);
         // Strides per axis, in bytes; C-contiguous when the interface gives none.
@@ -171,12 +143,13 @@ mod enabled {
             Some([sy, sx]) => (*sy, *sx, 1),
             Some([sy, sx, sc]) => (*sy, *sx, *sc),
             Some(other) => {
-                return Err(ValidationError::new_err(format!(
-                    "invalid frame: strides {other:?} do not match its shape {shape:?}"
-                )))
+                return Err(invalid(
+                    "frame",
+                    format!("strides {other:?} do not match its shape {shape:?}"),
+                ))
             }
         };
-        let base = address as *const u8;
+        let base = array.base;
         let mut pixels = renderer.frame_buffer(h * w * channels);
         // SAFETY: the array is alive and the GIL is held for the whole copy; the interface
         // promises `shape` elements at `base` + index · strides.

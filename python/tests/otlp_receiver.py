@@ -233,31 +233,27 @@ class Receiver:
     def start(self, grpc_port: int = 0, http_port: int = 0) -> Receiver:
         receiver = self
 
-        class Traces(trace_service_pb2_grpc.TraceServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
-                headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
-                if not receiver._record("traces", request, headers):
-                    context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
-                return receiver._response("traces")
+        def servicer(base: type, signal: str) -> Any:
+            """An ``Export`` servicer for one signal: records the request, or refuses it."""
 
-        class Logs(logs_service_pb2_grpc.LogsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+            def export(_self: Any, request: Any, context: Any) -> Any:
                 headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
-                if not receiver._record("logs", request, headers):
+                if not receiver._record(signal, request, headers):
                     context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
-                return receiver._response("logs")
+                return receiver._response(signal)
 
-        class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
-                headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
-                if not receiver._record("metrics", request, headers):
-                    context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
-                return receiver._response("metrics")
+            return type(f"{signal}_servicer", (base,), {"Export": export})()
 
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), self._grpc)
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self._grpc)
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), self._grpc)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
+            servicer(trace_service_pb2_grpc.TraceServiceServicer, "traces"), self._grpc
+        )
+        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(
+            servicer(logs_service_pb2_grpc.LogsServiceServicer, "logs"), self._grpc
+        )
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
+            servicer(metrics_service_pb2_grpc.MetricsServiceServicer, "metrics"), self._grpc
+        )
         if self.tls is not None:
             credentials = grpc.ssl_server_credentials(
                 [(self.tls.server_key.read_bytes(), self.tls.server_cert.read_bytes())],

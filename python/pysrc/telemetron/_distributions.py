@@ -77,10 +77,9 @@ def log_scatter(
     timestamp: int | None = None,
 ) -> None:
     """Logs a 2-D scatter (up to 32,768 finite points; empty is valid) at ``step``."""
-    runtime = _runtime_module._runtime or get_runtime()
-    runtime.log_scatter(
-        metric_name, step, xs, ys, None, x_title, y_title, None, scale,
-        None if labels is None else dict(labels), evaluation, timestamp,
+    log_scatter3d(
+        metric_name, xs, ys, None, step, x_title=x_title, y_title=y_title, scale=scale,
+        labels=labels, evaluation=evaluation, timestamp=timestamp,
     )  # fmt: skip
 
 
@@ -99,7 +98,7 @@ def log_scatter3d(
     evaluation: bool | None = None,
     timestamp: int | None = None,
 ) -> None:
-    """Logs a 3-D scatter at ``step``."""
+    """Logs a 3-D scatter at ``step`` (``zs=None``: a 2-D one, as ``log_scatter``)."""
     runtime = _runtime_module._runtime or get_runtime()
     runtime.log_scatter(
         metric_name, step, xs, ys, zs, x_title, y_title, z_title, scale,

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -70,6 +70,12 @@ bench-otlp: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) -m pip install -q opentelemetry-sdk opentelemetry-exporter-otlp-proto-grpc
 	$(PY) benches/otlp_bench.py
+
+## bench-metrics: scalar log + the RL burst into Metrana ingestion, against metrana-logging-engine 0.12
+bench-metrics: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) -m pip install -q "metrana-logging-engine==0.12.*"
+	$(PY) benches/metrics_bench.py
 
 ## config-show: the effective configuration and where each value came from
 config-show:

@@ -101,7 +101,10 @@ impl ToPyErr for rs::ConfigError {
 
 impl ToPyErr for rs::StartError {
     fn to_py(self) -> PyErr {
-        ConfigError::new_err(self.to_string())
+        match self {
+            rs::StartError::Exporter { .. } => ExporterError::new_err(self.to_string()),
+            _ => ConfigError::new_err(self.to_string()),
+        }
     }
 }
 

@@ -47,6 +47,7 @@ impl PyRuntime {
     #[new]
     #[pyo3(signature = (exporters=None, plugins=None, config_file=None, settings=None, registry_layers=None))]
     fn new(
+        py: Python<'_>,
         exporters: Option<&Bound<'_, PyList>>,
         plugins: Option<&Bound<'_, PyList>>,
         config_file: Option<PathBuf>,
@@ -82,7 +83,10 @@ impl PyRuntime {
             }
         }
         let loaded = loader.load().map_err(ToPyErr::to_py)?;
-        let runtime = telemetron::start_loaded(&loaded).map_err(ToPyErr::to_py)?;
+        // Exporters initialized at start (Metrana's handshake) may wait on the network.
+        let runtime = py
+            .detach(|| telemetron::start_loaded(&loaded))
+            .map_err(ToPyErr::to_py)?;
         Ok(PyRuntime {
             may_wait: loaded.settings.backpressure == Backpressure::Block
                 || loaded.settings.enqueue_timeout_secs > 0.0,

@@ -54,6 +54,14 @@ pub enum StartError {
     /// Two exporters share a name.
     #[error("two exporters are named {0:?}; exporter names must be unique")]
     DuplicateExporter(String),
+    /// An exporter initialized at start (e.g. Metrana's handshake) failed.
+    #[error("exporter {name}: {message}")]
+    Exporter {
+        /// The exporter's instance name.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// The runtime's threads could not be started.
     #[error("could not start the runtime's threads: {0}")]
     Threads(String),

@@ -23,7 +23,8 @@ mod settings;
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
-    ExportError, Exporter, ExporterContext, ExporterFactory, RecordBatch, Rejections,
+    CursorSeed, CursorSeeds, Deliveries, ExportError, Exporter, ExporterContext, ExporterFactory,
+    RecordBatch,
 };
 pub use handle::FlushError;
 pub use handle::{

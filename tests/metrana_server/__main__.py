@@ -1,5 +1,6 @@
-"""``python tests/metrana_server --state state.json [--port P]``: serve until killed; prints
-``READY <port>`` once listening (for tests that run it in another process)."""
+"""``python tests/metrana_server --state state.json [--port P] [--count-only]``: serve until
+killed; prints ``READY <port>`` once listening (for tests and benchmarks that run it in another
+process). With ``--count-only`` it answers ``POINTS`` on stdin with ``POINTS <n>``."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--count-only", action="store_true", help="count points, store nothing")
     args = parser.parse_args()
-    server = MetranaServer(args.state, args.port).start()
+    server = MetranaServer(args.state, args.port, count_only=args.count_only).start()
     print(f"READY {server.port}", flush=True)
-    threading.Event().wait()
+    if not args.count_only:
+        threading.Event().wait()
+    for line in sys.stdin:
+        if line.strip() == "POINTS":
+            print(f"POINTS {server.points_received}", flush=True)
 
 
 if __name__ == "__main__":

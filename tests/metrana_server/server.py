@@ -59,6 +59,8 @@ class Faults:
     unavailable_calls: int = 0  # answer UNAVAILABLE to this many calls (handshakes or streams)
     ack_delay_s: float = 0.0
     pacing_delay_ms: int = 0
+    write_limit_bytes_per_second: int | None = None  # sent in every ack
+    hold_acks: threading.Event | None = None  # acks wait until this is set (a stalled server)
 
 
 @dataclass
@@ -70,11 +72,30 @@ class Stream:
 
 
 class MetranaServer:
-    def __init__(self, state_path: Path, port: int = 0) -> None:
+    def __init__(
+        self,
+        state_path: Path,
+        port: int = 0,
+        count_only: bool = False,
+        tls: tuple[bytes, bytes, bytes] | None = None,
+        token: str | None = None,
+    ) -> None:
+        """``count_only`` (benchmarks): requests are validated as a stream (run, declarations,
+        sequence numbers) and their points counted, not stored; nothing is written to disk.
+        ``tls``: (server key, server certificate, client CA) PEMs; clients must present a
+        certificate. ``token``: every call must carry ``authorization: Bearer <token>``
+        (``UNAUTHENTICATED`` otherwise)."""
         self.state_path = Path(state_path)
         self.port = port
+        self.count_only = count_only
+        self.tls = tls
+        self.token = token
+        self.authorizations: list[str] = []  # the authorization header of every call
+        self.points_received = 0
         self.faults = Faults()
         self.requests_seen = 0
+        self.streams_opened = 0
+        self.request_sizes: list[int] = []  # encoded size of each applied request
         self._lock = threading.RLock()
         self._server: grpc.Server | None = None
         self.state: dict[str, Any] = (
@@ -88,7 +109,14 @@ class MetranaServer:
             options=[("grpc.max_receive_message_length", 64 << 20)],
         )
         api_pb2_grpc.add_IngestServiceServicer_to_server(_Servicer(self), self._server)
-        self.port = self._server.add_insecure_port(f"127.0.0.1:{self.port}")
+        if self.tls is not None:
+            key, cert, client_ca = self.tls
+            credentials = grpc.ssl_server_credentials(
+                [(key, cert)], root_certificates=client_ca, require_client_auth=True
+            )
+            self.port = self._server.add_secure_port(f"127.0.0.1:{self.port}", credentials)
+        else:
+            self.port = self._server.add_insecure_port(f"127.0.0.1:{self.port}")
         self._server.start()
         return self
 
@@ -99,7 +127,15 @@ class MetranaServer:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def _authenticate(self, context: Any) -> None:
+        found = dict(context.invocation_metadata()).get("authorization", "")
+        with self._lock:
+            self.authorizations.append(found)
+        if self.token is not None and found != f"Bearer {self.token}":
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid access token")
 
     def _save(self) -> None:
         tmp = self.state_path.with_suffix(".tmp")
@@ -287,15 +323,22 @@ class MetranaServer:
                     grpc.StatusCode.FAILED_PRECONDITION,
                     f"sequence gap in session {session}: {last} then {request.sequence_number}",
                 )
-            self._apply_data(run, stream, request)
+            if self.count_only:
+                self.points_received += _count_points(request)
+            else:
+                self._apply_data(run, stream, request)
             run["sessions"][session] = request.sequence_number
             self.requests_seen += 1
-            self._save()
+            self.request_sizes.append(request.ByteSize())
+            if not self.count_only:
+                self._save()
         return self._ack()
 
     def _ack(self) -> api_pb2.UpdateRunResponse:
         return api_pb2.UpdateRunResponse(
-            operation_id=uuid.uuid4().hex, pacing_delay_ms=self.faults.pacing_delay_ms
+            operation_id=uuid.uuid4().hex,
+            pacing_delay_ms=self.faults.pacing_delay_ms,
+            write_limit_bytes_per_second=self.faults.write_limit_bytes_per_second,
         )
 
     def _series(self, run: dict[str, Any], stream: Stream, series_id: int) -> dict[str, Any]:
@@ -425,11 +468,20 @@ class MetranaServer:
             run["closed"] = request.close_run.close_message or ""
 
 
+def _count_points(request: Any) -> int:
+    points = sum(len(b.values) + len(b.values_f32) for u in request.series for b in u.point_batches)
+    points += sum(
+        len(b.values) + len(b.values_f32) for u in request.rl_series for b in u.rl_step_batches
+    )
+    return points
+
+
 class _Servicer(api_pb2_grpc.IngestServiceServicer):
     def __init__(self, server: MetranaServer) -> None:
         self.server = server
 
     def InitializeRunLogging(self, request: Any, context: Any) -> Any:  # noqa: N802
+        self.server._authenticate(context)
         if self.server._consume_unavailable():
             context.abort(grpc.StatusCode.UNAVAILABLE, "ingestion is restarting")
         try:
@@ -438,9 +490,12 @@ class _Servicer(api_pb2_grpc.IngestServiceServicer):
             context.abort(e.code, str(e))
 
     def UpdateRunStream(self, request_iterator: Any, context: Any) -> Any:  # noqa: N802
+        self.server._authenticate(context)
         if self.server._consume_unavailable():
             context.abort(grpc.StatusCode.UNAVAILABLE, "ingestion is restarting")
         stream = Stream()
+        with self.server._lock:
+            self.server.streams_opened += 1
         for request in request_iterator:
             faults = self.server.faults
             if faults.drop_stream_after is not None and stream.requests >= faults.drop_stream_after:
@@ -453,6 +508,8 @@ class _Servicer(api_pb2_grpc.IngestServiceServicer):
                 context.abort(e.code, str(e))
             if faults.ack_delay_s:
                 time.sleep(faults.ack_delay_s)
+            if faults.hold_acks is not None:
+                faults.hold_acks.wait()
             yield response
 
     def CheckOpStatuses(self, request: Any, context: Any) -> Any:  # noqa: N802

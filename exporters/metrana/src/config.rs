@@ -1,5 +1,7 @@
 //! `{type: metrana, endpoint: ..., api_key: ..., resume_strategy: never | allow, ...}`
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// What to do when the run already exists and belongs to another job.
@@ -11,6 +13,20 @@ pub enum ResumeStrategy {
     Never,
     /// Continue into it anyway.
     Allow,
+}
+
+/// gRPC message compression. `zstd` works only against a server that accepts it (Metrana's
+/// own note); others refuse the requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// No compression (default, as Metrana's run logger).
+    #[default]
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
 }
 
 /// Options of the Metrana exporter; the run (workspace, project, run name, orchestration and
@@ -30,6 +46,19 @@ pub struct MetranaConfig {
     pub init_timeout_secs: f64,
     /// Requests in flight before the sender waits for acks.
     pub max_pending_requests: usize,
+    /// A request is cut when its encoded size reaches this many bytes.
+    pub max_msg_size: usize,
+    /// With requests in flight and no ack for this long, the stream is treated as broken
+    /// (reconnect, re-send). `null` disables the watchdog.
+    pub ack_stall_timeout_secs: Option<f64>,
+    /// gRPC message compression.
+    pub compression: Compression,
+    /// A PEM CA bundle trusted besides the system roots (`https://` endpoints).
+    pub ca_file: Option<PathBuf>,
+    /// A PEM client certificate (with `client_key_file`) for mutual TLS.
+    pub client_cert_file: Option<PathBuf>,
+    /// The client certificate's PEM key.
+    pub client_key_file: Option<PathBuf>,
 }
 
 impl Default for MetranaConfig {
@@ -41,6 +70,12 @@ impl Default for MetranaConfig {
             create_project_if_missing: true,
             init_timeout_secs: 120.0,
             max_pending_requests: 30,
+            max_msg_size: 1 << 20,
+            ack_stall_timeout_secs: Some(60.0),
+            compression: Compression::None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The Metrana exporter (`type: metrana`): a wire-compatible client of Metrana's ingestion
-//! service (`proto/metrana`). Work in progress: see this crate's README for what is built.
+//! service (`proto/metrana`); see this crate's README.
 
+mod auth;
 mod config;
 mod exporter;
+mod handshake;
 mod mapping;
+mod sender;
+mod transport;
 
-pub use config::{MetranaConfig, ResumeStrategy};
+pub use config::{Compression, MetranaConfig, ResumeStrategy};
 pub use exporter::MetranaExporter;
 
 use std::sync::Arc;

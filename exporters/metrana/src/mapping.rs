@@ -199,6 +199,20 @@ pub(crate) fn add(
     }
 }
 
+/// A generous estimate of a record's encoded size, cheap to compute: the exact size of a
+/// request is computed only once the estimates reach `max_msg_size`.
+pub(crate) fn approximate_size(record: &Record) -> usize {
+    const OVERHEAD: usize = 64;
+    match record {
+        Record::Metric(m) => OVERHEAD + m.values.len() * 32,
+        Record::Rl(r) => OVERHEAD + r.envs.len() * (OVERHEAD + 16) + r.values.len() * 32,
+        Record::Histogram(h) => OVERHEAD + h.bin_edges.len() * 18,
+        Record::Scatter(p) => OVERHEAD + p.xs.len() * 27,
+        Record::Attributes(a) => OVERHEAD + a.updates.len() * OVERHEAD,
+        _ => 0,
+    }
+}
+
 fn attribute(value: &RunAttributeValue) -> attribute_update::Value {
     use attribute_update::Value as V;
     match value {

@@ -15,7 +15,7 @@ use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError,
 };
 use telemetron_runtime::{
-    ExportError, Exporter, ExporterContext, RecordBatch, Rejections, RunIdentity,
+    Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
 };
 
 use crate::config::{Signal, SignalTarget};
@@ -38,7 +38,7 @@ pub struct OtlpSettings {
 
 struct Connected {
     runtime: tokio::runtime::Runtime,
-    rejections: Rejections,
+    deliveries: Deliveries,
     traces: Option<Client>,
     logs: Option<Client>,
     metrics: Option<Client>,
@@ -150,17 +150,17 @@ impl OtlpExporter {
             .ok_or_else(|| ExportError::failed("otlp exporter used before initialize"))?;
         if let (Some(request), Some(client)) = (prepared.traces.clone(), &connected.traces) {
             let rejected = connected.runtime.block_on(client.send_traces(request))?;
-            report_rejected(&connected.rejections, RecordKind::SpanStop, &rejected);
+            report_rejected(&connected.deliveries, RecordKind::SpanStop, &rejected);
             prepared.traces = None;
         }
         if let (Some(request), Some(client)) = (prepared.logs.clone(), &connected.logs) {
             let rejected = connected.runtime.block_on(client.send_logs(request))?;
-            report_rejected(&connected.rejections, RecordKind::Log, &rejected);
+            report_rejected(&connected.deliveries, RecordKind::Log, &rejected);
             prepared.logs = None;
         }
         if let (Some(request), Some(client)) = (prepared.metrics.clone(), &connected.metrics) {
             let rejected = connected.runtime.block_on(client.send_metrics(request))?;
-            report_rejected(&connected.rejections, RecordKind::Metric, &rejected);
+            report_rejected(&connected.deliveries, RecordKind::Metric, &rejected);
             prepared.metrics = None;
         }
         Ok(())
@@ -169,14 +169,14 @@ impl OtlpExporter {
 
 /// OTLP partial success: the collector took the request but rejected some items. Spans count
 /// as rejected stops (a span is sent at its stop); log-signal items as logs.
-fn report_rejected(rejections: &Rejections, kind: RecordKind, rejected: &Rejected) {
+fn report_rejected(deliveries: &Deliveries, kind: RecordKind, rejected: &Rejected) {
     if rejected.items > 0 {
         let reason = if rejected.reason.is_empty() {
             "partial success without a message"
         } else {
             rejected.reason.as_str()
         };
-        rejections.rejected(kind, rejected.items.unsigned_abs(), reason);
+        deliveries.rejected(kind, rejected.items.unsigned_abs(), reason);
     }
 }
 
@@ -200,7 +200,7 @@ impl Exporter for OtlpExporter {
         drop(_inside);
         self.connected = Some(Connected {
             runtime,
-            rejections: ctx.rejections.clone(),
+            deliveries: ctx.deliveries.clone(),
             traces,
             logs,
             metrics,

@@ -32,6 +32,8 @@ pub(crate) struct ExporterOptions {
     /// `block` backpressure: the Recorder holds the pump while this queue is over capacity, so
     /// the queue never drops for being full.
     pub block: bool,
+    /// The exporter reports `sent` itself when the backend acknowledges.
+    pub acknowledges_later: bool,
 }
 
 /// What an exporter reports when it is closed.
@@ -48,6 +50,8 @@ pub struct ExporterCloseReport {
 struct Pending {
     chunk: Arc<Vec<Record>>,
     offset: usize,
+    /// Records from `end` on were dropped on arrival (the queue had room for fewer).
+    end: usize,
     arrived: Instant,
 }
 
@@ -119,22 +123,37 @@ impl ExporterActor {
             self.release(chunk.len());
             return;
         }
-        if !self.opts.block && self.pending_len + chunk.len() > self.opts.capacity {
-            tally.apply(&self.counters, ExporterCounter::Dropped);
-            self.release(chunk.len());
+        // drop_new: what fits is queued, the newest records beyond the capacity are dropped.
+        let room = if self.opts.block {
+            chunk.len()
+        } else {
+            self.opts.capacity.saturating_sub(self.pending_len)
+        };
+        let end = chunk.len().min(room);
+        if end < chunk.len() {
+            KindTally::of(chunk[end..].iter()).apply(&self.counters, ExporterCounter::Dropped);
+            self.release(chunk.len() - end);
             if !std::mem::replace(&mut self.warned_full, true) {
                 self.shared.report(format!(
                     "exporter {}: queue full ({} records), dropping records (counted in metrics)",
                     self.name, self.opts.capacity
                 ));
             }
-            return;
+            if end == 0 {
+                return;
+            }
         }
-        tally.apply(&self.counters, ExporterCounter::Enqueued);
-        self.pending_len += chunk.len();
+        let queued = if end == chunk.len() {
+            tally
+        } else {
+            KindTally::of(chunk[..end].iter())
+        };
+        queued.apply(&self.counters, ExporterCounter::Enqueued);
+        self.pending_len += end;
         self.pending.push_back(Pending {
             chunk,
             offset: 0,
+            end,
             arrived: Instant::now(),
         });
         self.dispatch(ctx);
@@ -168,11 +187,10 @@ impl ExporterActor {
             let Some(front) = self.pending.front_mut() else {
                 break;
             };
-            let take =
-                (front.chunk.len() - front.offset).min(self.opts.batch_max_size - batch.len());
+            let take = (front.end - front.offset).min(self.opts.batch_max_size - batch.len());
             batch.push(front.chunk.clone(), front.offset..front.offset + take);
             front.offset += take;
-            if front.offset == front.chunk.len() {
+            if front.offset == front.end {
                 self.pending.pop_front();
             }
         }
@@ -198,7 +216,9 @@ impl ExporterActor {
         match result {
             Ok(()) => {
                 self.health.record_success();
-                tally.apply(&self.counters, ExporterCounter::Sent);
+                if !self.opts.acknowledges_later {
+                    tally.apply(&self.counters, ExporterCounter::Sent);
+                }
             }
             Err(err) if err.is_retryable() && flight.attempt < self.opts.max_retries => {
                 // The backend's Retry-After, when it gave one, within the backoff cap.
@@ -251,9 +271,9 @@ impl ExporterActor {
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
             for p in dropped {
-                KindTally::of(p.chunk[p.offset..].iter())
+                KindTally::of(p.chunk[p.offset..p.end].iter())
                     .apply(&self.counters, ExporterCounter::Dropped);
-                self.release(p.chunk.len() - p.offset);
+                self.release(p.end - p.offset);
             }
         }
     }
@@ -325,6 +345,7 @@ impl actix::Supervised for ExporterActor {
             self.pending_len += flight.batch.len();
             let records: Vec<Record> = flight.batch.iter().cloned().collect();
             self.pending.push_front(Pending {
+                end: records.len(),
                 chunk: Arc::new(records),
                 offset: 0,
                 arrived: Instant::now(),

@@ -14,6 +14,12 @@ use crate::exporter::{ExportError, Exporter, ExporterContext, ExporterFactory, R
 use crate::health::HealthCell;
 use crate::model::TelemetryDataError;
 
+/// An exporter built by `Runtime::start` (and initialized there when it asks to be).
+pub(crate) struct FirstInstance {
+    pub exporter: Box<dyn Exporter>,
+    pub initialized: bool,
+}
+
 pub(crate) struct ExporterWorker {
     factory: ExporterFactory,
     context: ExporterContext,
@@ -26,21 +32,28 @@ pub(crate) struct ExporterWorker {
 }
 
 impl ExporterWorker {
+    /// A worker whose exporter is `first` when given (built, and perhaps initialized, by
+    /// `Runtime::start`), else built from the factory on first use.
     pub(crate) fn new(
         factory: ExporterFactory,
         context: ExporterContext,
         restarts: Arc<AtomicU32>,
         health: Arc<HealthCell>,
         shared: Arc<Shared>,
+        first: Option<FirstInstance>,
     ) -> Self {
+        let (exporter, initialized) = match first {
+            Some(f) => (Some(f.exporter), f.initialized),
+            None => (None, false),
+        };
         ExporterWorker {
             factory,
             context,
             restarts,
             health,
             shared,
-            exporter: None,
-            initialized: false,
+            exporter,
+            initialized,
             closed: false,
         }
     }

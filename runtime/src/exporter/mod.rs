@@ -1,12 +1,14 @@
 //! The exporter trait (what a backend implements) and the batches it receives.
 
 mod batch;
+mod deliveries;
 mod error;
-mod rejections;
+mod seeds;
 
 pub use batch::RecordBatch;
+pub use deliveries::Deliveries;
 pub use error::ExportError;
-pub use rejections::Rejections;
+pub use seeds::{CursorSeed, CursorSeeds};
 
 use std::sync::Arc;
 
@@ -26,8 +28,10 @@ pub struct ExporterContext {
     /// How many times this exporter was rebuilt after a panic (0 on the first start). An exporter
     /// that writes files appends instead of truncating when this is non-zero.
     pub restarts: u32,
-    /// Where to report records the backend rejected inside an accepted request.
-    pub rejections: Rejections,
+    /// Where to report records the backend rejected, or acknowledged after `export_batch`.
+    pub deliveries: Deliveries,
+    /// Where to hand over the cursors of a resumed run (see [`CursorSeeds`]).
+    pub seeds: CursorSeeds,
 }
 
 /// A telemetry backend: file, OTLP, Kafka, Metrana, or a user's own.
@@ -51,6 +55,20 @@ pub trait Exporter: Send + 'static {
     /// export failure and `initialize` is tried again before the next batch.
     fn initialize(&mut self, _ctx: &ExporterContext) -> Result<(), ExportError> {
         Ok(())
+    }
+
+    /// Whether `initialize` runs inside `Runtime::start`, on the starting thread, so that its
+    /// failure fails the start and the cursors it seeds are in place before the first call.
+    /// For backends whose session decides what the caller may log (Metrana's handshake).
+    fn initialize_at_start(&self) -> bool {
+        false
+    }
+
+    /// Whether the backend acknowledges records after `export_batch` returns (a window of
+    /// requests in flight). Such an exporter reports `sent` itself through
+    /// [`Deliveries::acknowledged`]; the wrapper counts a returned batch as sent otherwise.
+    fn acknowledges_later(&self) -> bool {
+        false
     }
 
     /// A span started.

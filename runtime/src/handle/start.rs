@@ -9,12 +9,13 @@ use parking_lot::Mutex;
 
 use super::{ExporterView, Inner, Runtime};
 use crate::actors::exporter_actor::{ExporterActor, ExporterOptions};
-use crate::actors::exporter_worker::ExporterWorker;
+use crate::actors::exporter_worker::{ExporterWorker, FirstInstance};
 use crate::actors::recorder::{ExporterLink, Recorder};
+use crate::actors::supervision::catch_panic;
 use crate::actors::Shared;
 use crate::background::BackgroundErrors;
 use crate::error::StartError;
-use crate::exporter::{ExporterContext, ExporterFactory, Rejections};
+use crate::exporter::{CursorSeed, CursorSeeds, Deliveries, ExporterContext, ExporterFactory};
 use crate::health::{HealthCell, HealthLimits};
 use crate::ingest::{run_pump, IngestQueue};
 use crate::metrics::{ExporterCounters, RuntimeCounters};
@@ -115,16 +116,17 @@ impl Runtime {
                 counters: Arc::new(ExporterCounters::default()),
             })
             .collect();
+        let seeds = CursorSeeds::open();
+        let prepared = exporters
+            .into_iter()
+            .zip(&views)
+            .map(|(slot, view)| prepare_exporter(slot, view, &run, &shared, &seeds))
+            .collect::<Result<Vec<_>, _>>()?;
         let setup = ActorSetup {
-            exporters: exporters
-                .into_iter()
-                .zip(&views)
-                .map(|(s, v)| (s, v.health.clone(), v.counters.clone()))
-                .collect(),
+            exporters: prepared,
             plugins: plugins.into_iter().map(|p| p.factory).collect(),
             shared: shared.clone(),
             settings: settings.clone(),
-            run: run.clone(),
         };
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let system_thread = std::thread::Builder::new()
@@ -148,7 +150,7 @@ impl Runtime {
             .name("telemetron-pump".into())
             .spawn(move || run_pump(rx, pump_recorder))
             .map_err(|e| StartError::Threads(e.to_string()))?;
-        Ok(Runtime {
+        let runtime = Runtime {
             inner: Arc::new(Inner {
                 queue,
                 shared,
@@ -164,16 +166,87 @@ impl Runtime {
                 kinds: Default::default(),
                 _recorder: recorder,
             }),
-        })
+        };
+        for seed in seeds.take() {
+            match seed {
+                CursorSeed::LastStep {
+                    key,
+                    ordering,
+                    last_step,
+                } => runtime.seed_last_step(key, ordering, last_step),
+                CursorSeed::Env {
+                    env,
+                    last_rl_step,
+                    last_episode,
+                } => runtime.seed_env(&env, last_rl_step, last_episode),
+            }
+        }
+        Ok(runtime)
     }
 }
 
+/// An exporter ready for its actors: its context and its first instance, initialized already
+/// when it asks to be initialized at start.
+struct PreparedExporter {
+    slot: ExporterSlot,
+    health: Arc<HealthCell>,
+    counters: Arc<ExporterCounters>,
+    context: ExporterContext,
+    first: Option<FirstInstance>,
+    acknowledges_later: bool,
+}
+
+fn prepare_exporter(
+    slot: ExporterSlot,
+    view: &ExporterView,
+    run: &RunIdentity,
+    shared: &Arc<Shared>,
+    seeds: &CursorSeeds,
+) -> Result<PreparedExporter, StartError> {
+    let context = ExporterContext {
+        name: slot.name.clone(),
+        run: run.clone(),
+        restarts: 0,
+        deliveries: Deliveries::new(slot.name.clone(), view.counters.clone(), shared.clone()),
+        seeds: seeds.clone(),
+    };
+    let exporter_error = |message: String| StartError::Exporter {
+        name: slot.name.clone(),
+        message,
+    };
+    // A factory that panics is left to the worker, which counts and reports it.
+    let first = match catch_panic(|| (slot.factory)()) {
+        Ok(mut exporter) => {
+            let initialized = exporter.initialize_at_start();
+            if initialized {
+                catch_panic(|| exporter.initialize(&context))
+                    .map_err(|panic| exporter_error(format!("panicked: {panic}")))?
+                    .map_err(|e| exporter_error(e.to_string()))?;
+            }
+            Some(FirstInstance {
+                exporter,
+                initialized,
+            })
+        }
+        Err(_) => None,
+    };
+    Ok(PreparedExporter {
+        acknowledges_later: first
+            .as_ref()
+            .is_some_and(|f| f.exporter.acknowledges_later()),
+        slot,
+        health: view.health.clone(),
+        counters: view.counters.clone(),
+        context,
+        first,
+    })
+}
+
 struct ActorSetup {
-    exporters: Vec<(ExporterSlot, Arc<HealthCell>, Arc<ExporterCounters>)>,
+    exporters: Vec<PreparedExporter>,
     plugins: Vec<PluginFactory>,
     shared: Arc<Shared>,
     settings: RuntimeSettings,
-    run: RunIdentity,
 }
 
 impl ActorSetup {
@@ -183,7 +256,15 @@ impl ActorSetup {
         let links = self
             .exporters
             .into_iter()
-            .map(|(slot, health, counters)| {
+            .map(|prepared| {
+                let PreparedExporter {
+                    slot,
+                    health,
+                    counters,
+                    context,
+                    first,
+                    acknowledges_later,
+                } = prepared;
                 let opts = ExporterOptions {
                     capacity: slot
                         .queue_capacity
@@ -197,21 +278,13 @@ impl ActorSetup {
                     initial_backoff: RuntimeSettings::secs(s.retry_initial_backoff_secs),
                     max_backoff: RuntimeSettings::secs(s.retry_max_backoff_secs),
                     block: s.backpressure == Backpressure::Block,
+                    acknowledges_later,
                     limits: HealthLimits {
                         max_consecutive_failures: s.max_consecutive_failures,
                         max_total_failures: s.max_total_failures,
                     },
                 };
-                let context = ExporterContext {
-                    name: slot.name.clone(),
-                    run: self.run.clone(),
-                    restarts: 0,
-                    rejections: Rejections::new(
-                        slot.name.clone(),
-                        counters.clone(),
-                        self.shared.clone(),
-                    ),
-                };
+                let first = Mutex::new(first);
                 let restarts = Arc::new(AtomicU32::new(0));
                 let (factory, h, sh) = (slot.factory.clone(), health.clone(), self.shared.clone());
                 let worker = SyncArbiter::start(1, move || {
@@ -221,6 +294,7 @@ impl ActorSetup {
                         restarts.clone(),
                         h.clone(),
                         sh.clone(),
+                        first.lock().take(),
                     )
                 });
                 let (name, h, sh) = (slot.name.clone(), health.clone(), self.shared.clone());

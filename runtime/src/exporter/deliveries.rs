@@ -1,4 +1,6 @@
-//! Records a backend accepted a request for but rejected (OTLP partial success).
+//! What an exporter learns about its records after `export_batch` returned: records a backend
+//! rejected inside an accepted request (OTLP partial success, a refused Metrana request), and
+//! records a backend acknowledged later (Metrana's acks).
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,27 +10,29 @@ use crate::metrics::{ExporterCounter, ExporterCounters};
 use crate::model::RecordKind;
 
 /// Given to every exporter in its [`ExporterContext`](super::ExporterContext): counts records
-/// the backend rejected inside an accepted request as dropped by this exporter, and reports
-/// the backend's reason through the runtime's `error_strategy`.
+/// the backend rejected inside an accepted request as dropped by this exporter (reporting the
+/// backend's reason through the runtime's `error_strategy`), and, for an exporter whose
+/// [`Exporter::acknowledges_later`](super::Exporter::acknowledges_later) is true, records the
+/// backend acknowledged as sent.
 #[derive(Clone)]
-pub struct Rejections {
+pub struct Deliveries {
     inner: Option<(String, Arc<ExporterCounters>, Arc<Shared>)>,
 }
 
-impl Rejections {
+impl Deliveries {
     pub(crate) fn new(
         exporter: String,
         counters: Arc<ExporterCounters>,
         shared: Arc<Shared>,
     ) -> Self {
-        Rejections {
+        Deliveries {
             inner: Some((exporter, counters, shared)),
         }
     }
 
     /// A sink that goes nowhere (an exporter used outside a runtime).
     pub fn detached() -> Self {
-        Rejections { inner: None }
+        Deliveries { inner: None }
     }
 
     /// `count` records of `kind` were rejected, for `reason`.
@@ -46,8 +50,17 @@ impl Rejections {
     }
 }
 
-impl fmt::Debug for Rejections {
+impl Deliveries {
+    /// `count` records of `kind` were acknowledged by the backend.
+    pub fn acknowledged(&self, kind: RecordKind, count: u64) {
+        if let Some((_, counters, _)) = &self.inner {
+            counters.add(ExporterCounter::Sent, kind, count);
+        }
+    }
+}
+
+impl fmt::Debug for Deliveries {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Rejections")
+        f.write_str("Deliveries")
     }
 }

@@ -1,0 +1,197 @@
+"""Metric logging into Metrana ingestion, side by side in one run: telemetron (``log`` and
+``log_rl_environment_step`` through the ``metrana`` exporter) against ``metrana-logging-engine``
+0.12 (its native ``Logger`` methods, and its NumPy-normalizing wrapper).
+
+Both send to the same reference ingestion server (``tests/metrana_server --count-only``: a
+separate process that validates the stream and counts points, storing nothing), a fresh one for
+each library. Each library runs in its own process so that RSS and CPU are its own.
+
+Measured per library:
+- µs per single-point scalar call (``SCALARS`` calls);
+- the RL burst: ``ENVS`` environments × ``METRICS`` metrics × ``POINTS`` values per call (one
+  ``[ENVS, POINTS]`` block per metric): ms to enqueue, seconds from the first call until the
+  server acknowledged everything (flush), client CPU ns per point (every thread of the
+  process, from the first call to the end of the flush), and peak RSS.
+The server's point count is checked against what was logged. Run with ``make bench-metrics``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCALARS = int(os.environ.get("SCALARS", "200000"))
+ENVS = int(os.environ.get("ENVS", "1024"))
+METRICS = int(os.environ.get("METRICS", "16"))
+POINTS = int(os.environ.get("POINTS", "100"))
+ROOT = Path(__file__).parents[1]
+
+
+class CountingServer:
+    """The reference server in another process, counting points."""
+
+    def __init__(self, state_dir: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "metrana_server"),
+             "--state", f"{state_dir}/state.json", "--count-only"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline().split()
+        assert ready[:1] == ["READY"], ready
+        self.endpoint = f"http://127.0.0.1:{ready[1]}"
+
+    def points(self) -> int:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("POINTS\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline().split()[1])
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+class Contender:
+    """What the worker calls, per library."""
+
+    scalar_modes: dict[str, Callable[[float], None]]
+    rl: Callable[[str, int, list[str], np.ndarray], None]
+    flush: Callable[[], None]
+    close: Callable[[], None]
+
+
+def telemetron_contender(endpoint: str) -> Contender:
+    import telemetron
+
+    telemetron.configure(
+        exporters=[{"type": "metrana", "endpoint": endpoint, "api_key": "bench"}],
+        workspace="bench", project="metrics", run_name="telemetron", backpressure="block",
+        queue_capacity=1 << 20, exporter_queue_capacity=1 << 20,
+    )  # fmt: skip
+    c = Contender()
+    log = telemetron.log
+    c.scalar_modes = {"log": lambda v: log("loss", v)}
+    step = telemetron.log_rl_environment_step
+    c.rl = lambda name, rl_step, envs, block: step(name, block, rl_step, env_id=envs)
+    c.flush = telemetron.flush
+    c.close = lambda: telemetron.shutdown()
+    return c
+
+
+def engine_contender(endpoint: str) -> Contender:
+    import metrana_logging_engine as mle
+
+    config = mle.Config(
+        "bench", "bench", "metrics", "engine", endpoint=endpoint,
+        backpressure=mle.Backpressure.Block, orchestration_id="bench-engine",
+    )  # fmt: skip
+    logger = mle.Logger(config)
+    native = logger._inner
+    one = np.zeros(1, dtype=np.float64)
+
+    def native_scalar(v: float) -> None:
+        one[0] = v
+        native.log_std_floats("loss_native", "ML_STEP", one)
+
+    c = Contender()
+    c.scalar_modes = {
+        "log_std_floats (native)": native_scalar,
+        "log_std_floats (NumPy wrapper)": lambda v: logger.log_std_floats(
+            "loss_wrapper", "ML_STEP", [v]
+        ),
+    }
+    c.rl = lambda name, rl_step, envs, block: native.log_rl_floats(
+        name, "ENVIRONMENT_STEP", rl_step, envs, block
+    )
+    c.flush = lambda: logger.flush(900.0)
+    c.close = lambda: logger.close(900.0)
+    return c
+
+
+def worker(library: str, endpoint: str) -> dict[str, Any]:
+    c = telemetron_contender(endpoint) if library == "telemetron" else engine_contender(endpoint)
+    out: dict[str, Any] = {"scalar_us": {}}
+    values = [float(i % 97) * 0.5 for i in range(SCALARS)]
+    for mode, call in c.scalar_modes.items():
+        began = time.perf_counter()
+        for v in values:
+            call(v)
+        out["scalar_us"][mode] = (time.perf_counter() - began) / SCALARS * 1e6
+        c.flush()
+    envs = [f"env-{i}" for i in range(ENVS)]
+    rng = np.random.default_rng(7)
+    blocks = [rng.random((ENVS, POINTS), dtype=np.float32) for _ in range(METRICS)]
+    cpu0, began = time.process_time(), time.perf_counter()
+    for m, block in enumerate(blocks):
+        c.rl(f"reward_{m}", 1, envs, block)
+    enqueued = time.perf_counter()
+    c.flush()
+    acked = time.perf_counter()
+    cpu = time.process_time() - cpu0
+    c.close()
+    burst = ENVS * METRICS * POINTS
+    out.update(
+        burst_enqueue_ms=(enqueued - began) * 1e3,
+        burst_acked_s=acked - began,
+        cpu_ns_per_point=cpu / burst * 1e9,
+        rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        logged_points=burst + SCALARS * len(c.scalar_modes),
+    )
+    return out
+
+
+def run(library: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as state_dir:
+        server = CountingServer(state_dir)
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--worker", library, server.endpoint],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+            result["server_points"] = server.points()
+        finally:
+            server.close()
+    assert result["server_points"] == result["logged_points"], result
+    return result
+
+
+def main() -> None:
+    print(
+        f"{SCALARS} scalar calls; RL burst {ENVS} envs x {METRICS} metrics x {POINTS} points "
+        f"= {ENVS * METRICS * POINTS} points; reference server --count-only, one per library"
+    )
+    ours, engine = run("telemetron"), run("engine")
+    print(f"\n{'':34}{'telemetron':>14}{'engine 0.12':>14}{'ratio':>9}")
+    for mode, us in engine["scalar_us"].items():
+        t = ours["scalar_us"]["log"]
+        print(f"{'scalar µs/call vs ' + mode:34}{t:>14.3f}{us:>14.3f}{us / t:>8.1f}x")
+    rows = [
+        ("burst enqueue ms", "burst_enqueue_ms", "{:.1f}"),
+        ("burst enqueue→acked s", "burst_acked_s", "{:.3f}"),
+        ("client CPU ns/point", "cpu_ns_per_point", "{:.1f}"),
+        ("peak RSS MB", "rss_mb", "{:.0f}"),
+    ]
+    for label, key, fmt in rows:
+        a, b = ours[key], engine[key]
+        print(f"{label:34}{fmt.format(a):>14}{fmt.format(b):>14}{b / a:>8.1f}x")
+    print("\n(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        print(json.dumps(worker(sys.argv[2], sys.argv[3])))
+    else:
+        main()

@@ -1,0 +1,319 @@
+//! One bidi `UpdateRunStream` at a time: requests in order, a window of unacknowledged ones,
+//! acks in order (each acknowledging its records to the runtime), pacing, and a new stream that
+//! re-sends everything unacknowledged when one breaks.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use telemetron_proto::metrana::ingestion::v1::svc::{
+    ingest_service_client::IngestServiceClient, UpdateRunRequest, UpdateRunResponse,
+};
+use telemetron_runtime::model::RecordKind;
+use telemetron_runtime::{Deliveries, ExportError};
+use tokio::sync::mpsc;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Channel;
+
+use crate::auth::Auth;
+use crate::config::{Compression, MetranaConfig};
+use crate::mapping::Declarations;
+use crate::transport::{authorize, status_error};
+
+/// A request and the records it carries, by kind (acknowledged together).
+pub(crate) struct Outgoing {
+    pub request: UpdateRunRequest,
+    pub records: Vec<(RecordKind, u64)>,
+}
+
+struct Stream {
+    tx: mpsc::UnboundedSender<UpdateRunRequest>,
+    acks: tonic::Streaming<UpdateRunResponse>,
+    /// Requests sent on this stream and not yet acknowledged.
+    in_flight: usize,
+}
+
+pub(crate) struct Sender {
+    runtime: tokio::runtime::Runtime,
+    client: IngestServiceClient<Channel>,
+    auth: Auth,
+    window: usize,
+    ack_stall: Option<Duration>,
+    deliveries: Deliveries,
+    stream: Option<Stream>,
+    /// Built and not sent yet, oldest first.
+    queued: VecDeque<Outgoing>,
+    /// Sent and not acknowledged, oldest first: re-sent on a new stream.
+    unacked: VecDeque<Outgoing>,
+    pub declarations: Declarations,
+    /// The server's `pacing_delay_ms`, waited before each request.
+    pacing: Duration,
+    /// The server's `write_limit_bytes_per_second`.
+    write_limit: Option<u64>,
+    /// When the write limit lets the next request go.
+    next_send: Instant,
+}
+
+impl Sender {
+    pub(crate) fn new(
+        runtime: tokio::runtime::Runtime,
+        client: IngestServiceClient<Channel>,
+        auth: Auth,
+        config: &MetranaConfig,
+        deliveries: Deliveries,
+    ) -> Self {
+        let client = match config.compression {
+            Compression::None => client,
+            Compression::Gzip => client.send_compressed(CompressionEncoding::Gzip),
+            Compression::Zstd => client.send_compressed(CompressionEncoding::Zstd),
+        };
+        Sender {
+            runtime,
+            client: client
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
+            auth,
+            window: config.max_pending_requests.max(1),
+            ack_stall: config
+                .ack_stall_timeout_secs
+                .map(|s| Duration::from_secs_f64(s.max(0.001))),
+            deliveries,
+            stream: None,
+            queued: VecDeque::new(),
+            unacked: VecDeque::new(),
+            declarations: Declarations::default(),
+            pacing: Duration::ZERO,
+            write_limit: None,
+            next_send: Instant::now(),
+        }
+    }
+
+    pub(crate) fn queue(&mut self, outgoing: Outgoing) {
+        self.queued.push_back(outgoing);
+    }
+
+    /// Sends what is queued, waiting for acks whenever the window is full. A broken stream is
+    /// re-opened first, re-sending what it left unacknowledged.
+    pub(crate) fn pump(&mut self) -> Result<(), ExportError> {
+        if self.stream.is_none() && !self.unacked.is_empty() {
+            self.open()?;
+        }
+        while let Some(next) = self.queued.pop_front() {
+            self.pace(next.request.encoded_len());
+            self.unacked.push_back(next);
+            match self.stream.as_mut() {
+                Some(stream) => {
+                    let newest = self.unacked.back().map(|o| o.request.clone());
+                    if stream.tx.send(newest.unwrap_or_default()).is_err() {
+                        return Err(self.broken("the stream closed while sending"));
+                    }
+                    stream.in_flight += 1;
+                }
+                None => self.open()?,
+            }
+            self.take_ready_acks()?;
+            while self.in_flight() > self.window {
+                self.await_ack()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends everything and waits until all of it is acknowledged (or refused).
+    pub(crate) fn drain(&mut self) -> Result<(), ExportError> {
+        loop {
+            self.pump()?;
+            if self.unacked.is_empty() {
+                return Ok(());
+            }
+            self.await_ack()?;
+        }
+    }
+
+    /// `drain`, reconnecting after transient failures (flush and close are not retried by
+    /// the exporter wrapper): up to 8 attempts, backing off from 50 ms to 2 s.
+    pub(crate) fn drain_retrying(&mut self) -> Result<(), ExportError> {
+        let mut backoff = Duration::from_millis(50);
+        let mut attempt = 0;
+        loop {
+            match self.drain() {
+                Err(e) if e.is_retryable() && attempt < 8 => {
+                    attempt += 1;
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Ends the stream (the server sees the end of its requests).
+    pub(crate) fn end_stream(&mut self) {
+        self.stream = None;
+    }
+
+    /// Drops what was never acknowledged (given up at close) and says how many records.
+    pub(crate) fn abandon(&mut self) -> u64 {
+        let left = self.queued.drain(..).chain(self.unacked.drain(..));
+        left.flat_map(|o| o.records).map(|(_, n)| n).sum()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.stream.as_ref().map_or(0, |s| s.in_flight)
+    }
+
+    /// Waits as the server asked: its pacing delay, and its write limit in bytes per second.
+    fn pace(&mut self, bytes: usize) {
+        if !self.pacing.is_zero() {
+            std::thread::sleep(self.pacing);
+        }
+        if let Some(limit) = self.write_limit.filter(|l| *l > 0) {
+            let now = Instant::now();
+            if self.next_send > now {
+                std::thread::sleep(self.next_send - now);
+            }
+            let cost = Duration::from_secs_f64(bytes as f64 / limit as f64);
+            self.next_send = self.next_send.max(now) + cost;
+        }
+    }
+
+    /// Opens a stream and sends every unacknowledged request on it, the first carrying every
+    /// declaration (declarations live as long as a stream). The requests are queued before
+    /// the call is made: the server answers the call only once it has a first request.
+    fn open(&mut self) -> Result<(), ExportError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut declarations = self.declarations.all();
+        for outgoing in &self.unacked {
+            let mut request = outgoing.request.clone();
+            if !declarations.is_empty() {
+                request.series_declarations = std::mem::take(&mut declarations);
+            }
+            // The receiver is alive until the call below ends.
+            let _ = tx.send(request);
+        }
+        let token = self.auth.token(&self.runtime)?;
+        let requests = authorize(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+            token.as_deref(),
+        )?;
+        let mut client = self.client.clone();
+        let call = client.update_run_stream(requests);
+        let answered = match self.ack_stall {
+            // A server may answer the call only with its first ack: the watchdog bounds it.
+            Some(stall) => self
+                .runtime
+                .block_on(async { tokio::time::timeout(stall, call).await }),
+            None => Ok(self.runtime.block_on(call)),
+        };
+        let Ok(answered) = answered else {
+            return Err(self.broken(&format!(
+                "the stream was not answered within {:?} (ack_stall_timeout_secs)",
+                self.ack_stall.unwrap_or_default()
+            )));
+        };
+        match answered {
+            Ok(response) => {
+                self.stream = Some(Stream {
+                    tx,
+                    acks: response.into_inner(),
+                    in_flight: self.unacked.len(),
+                });
+                Ok(())
+            }
+            // The server may refuse the first request before answering the call.
+            Err(status) => self.failed(&status),
+        }
+    }
+
+    /// Takes the acks that arrived already, without waiting: `sent` stays current while
+    /// batches keep coming.
+    fn take_ready_acks(&mut self) -> Result<(), ExportError> {
+        use futures::FutureExt;
+        while self.in_flight() > 0 {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(());
+            };
+            match stream.acks.message().now_or_never() {
+                Some(outcome) => self.on_ack(outcome)?,
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the next ack; the watchdog breaks a stream whose acks stall.
+    fn await_ack(&mut self) -> Result<(), ExportError> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(());
+        };
+        let next = stream.acks.message();
+        let outcome = match self.ack_stall {
+            Some(stall) => self
+                .runtime
+                .block_on(async { tokio::time::timeout(stall, next).await }),
+            None => Ok(self.runtime.block_on(next)),
+        };
+        match outcome {
+            Ok(outcome) => self.on_ack(outcome),
+            Err(_) => Err(self.broken(&format!(
+                "no acknowledgement for {:?} with {} requests in flight (ack_stall_timeout_secs)",
+                self.ack_stall.unwrap_or_default(),
+                self.in_flight()
+            ))),
+        }
+    }
+
+    fn on_ack(
+        &mut self,
+        outcome: Result<Option<UpdateRunResponse>, tonic::Status>,
+    ) -> Result<(), ExportError> {
+        match outcome {
+            Ok(Some(ack)) => {
+                if let Some(stream) = self.stream.as_mut() {
+                    stream.in_flight -= 1;
+                }
+                if let Some(done) = self.unacked.pop_front() {
+                    for (kind, n) in done.records {
+                        self.deliveries.acknowledged(kind, n);
+                    }
+                }
+                self.pacing = Duration::from_millis(u64::from(ack.pacing_delay_ms));
+                self.write_limit = ack.write_limit_bytes_per_second;
+                Ok(())
+            }
+            Ok(None) => Err(self.broken("the server ended the stream")),
+            Err(status) => self.failed(&status),
+        }
+    }
+
+    /// The stream failed with `status`. Acks come in order, so a refusal of the data
+    /// (invalid argument, failed precondition, ...) is the oldest unacknowledged request's:
+    /// re-sending it, or the declarations it introduced, would fail every later stream too.
+    /// It is dropped and reported, and the rest goes on. Other statuses are errors.
+    fn failed(&mut self, status: &tonic::Status) -> Result<(), ExportError> {
+        use tonic::Code;
+        self.stream = None;
+        let error = status_error("UpdateRunStream", status);
+        let refused = matches!(
+            status.code(),
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange
+        );
+        if !refused {
+            return Err(error);
+        }
+        if let Some(oldest) = self.unacked.pop_front() {
+            self.declarations
+                .forget(&oldest.request.series_declarations);
+            for (kind, n) in oldest.records {
+                self.deliveries.rejected(kind, n, &error.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the stream: its unacknowledged requests are re-sent on the next one.
+    fn broken(&mut self, why: &str) -> ExportError {
+        self.stream = None;
+        ExportError::retryable(format!("Metrana stream: {why}"))
+    }
+}

@@ -77,14 +77,13 @@ def telemetron_contender(endpoint: str) -> Contender:
 
     telemetron.configure(
         exporters=[{"type": "metrana", "endpoint": endpoint, "api_key": "bench"}],
-        workspace="bench", project="metrics", run_name="telemetron", backpressure="block",
-        queue_capacity=1 << 20, exporter_queue_capacity=1 << 20,
+        workspace="bench", project="metrics", run_name="telemetron",
     )  # fmt: skip
     c = Contender()
     log = telemetron.log
     c.scalar_modes = {"log": lambda v: log("loss", v)}
     step = telemetron.log_rl_environment_step
-    c.rl = lambda name, rl_step, envs, block: step(name, block, rl_step, env_id=envs)
+    c.rl = lambda name, rl_step, envs, block: step(name, block, rl_step, episode=None, env_id=envs)
     c.flush = telemetron.flush
     c.close = lambda: telemetron.shutdown()
     return c
@@ -95,7 +94,7 @@ def engine_contender(endpoint: str) -> Contender:
 
     config = mle.Config(
         "bench", "bench", "metrics", "engine", endpoint=endpoint,
-        backpressure=mle.Backpressure.Block, orchestration_id="bench-engine",
+        orchestration_id="bench-engine",
     )  # fmt: skip
     logger = mle.Logger(config)
     native = logger._inner
@@ -158,7 +157,7 @@ def run(library: str) -> dict[str, Any]:
         try:
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", library, server.endpoint],
-                check=True, capture_output=True, text=True,
+                check=True, stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
             result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
             result["server_points"] = server.points()
@@ -174,10 +173,10 @@ def main() -> None:
         f"= {ENVS * METRICS * POINTS} points; reference server --count-only, one per library"
     )
     ours, engine = run("telemetron"), run("engine")
-    print(f"\n{'':34}{'telemetron':>14}{'engine 0.12':>14}{'ratio':>9}")
+    print(f"\n{'':50}{'telemetron':>12}{'engine 0.12':>13}{'ratio':>8}")
     for mode, us in engine["scalar_us"].items():
         t = ours["scalar_us"]["log"]
-        print(f"{'scalar µs/call vs ' + mode:34}{t:>14.3f}{us:>14.3f}{us / t:>8.1f}x")
+        print(f"{'scalar µs/call, engine ' + mode:50}{t:>12.3f}{us:>13.3f}{us / t:>7.1f}x")
     rows = [
         ("burst enqueue ms", "burst_enqueue_ms", "{:.1f}"),
         ("burst enqueue→acked s", "burst_acked_s", "{:.3f}"),
@@ -186,7 +185,7 @@ def main() -> None:
     ]
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]
-        print(f"{label:34}{fmt.format(a):>14}{fmt.format(b):>14}{b / a:>8.1f}x")
+        print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{b / a:>7.1f}x")
     print("\n(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
 
 

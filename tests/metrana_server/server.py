@@ -81,7 +81,8 @@ class MetranaServer:
         token: str | None = None,
     ) -> None:
         """``count_only`` (benchmarks): requests are validated as a stream (run, declarations,
-        sequence numbers) and their points counted, not stored; nothing is written to disk.
+        increasing sequence numbers: gaps are allowed, as metrana-logging-engine 0.12 leaves
+        them) and their points counted, not stored; nothing is written to disk.
         ``tls``: (server key, server certificate, client CA) PEMs; clients must present a
         certificate. ``token``: every call must carry ``authorization: Bearer <token>``
         (``UNAUTHENTICATED`` otherwise)."""
@@ -318,7 +319,8 @@ class MetranaServer:
             last = run["sessions"].get(session)
             if last is not None and request.sequence_number <= last:
                 return self._ack()  # re-sent after a reconnect: already applied
-            if last is not None and request.sequence_number != last + 1:
+            gap_allowed = self.count_only  # metrana-logging-engine numbers with gaps (256, 512)
+            if last is not None and request.sequence_number != last + 1 and not gap_allowed:
                 raise Rejected(
                     grpc.StatusCode.FAILED_PRECONDITION,
                     f"sequence gap in session {session}: {last} then {request.sequence_number}",

@@ -103,20 +103,24 @@ pub(crate) fn add(
         Record::Rl(r) => {
             let id = declarations.id(&r.series, ordering(r.ordering), out);
             let per_env = r.per_env.max(1);
-            let values = r.values.to_f64();
             for (i, env) in r.envs.iter().enumerate() {
                 let span = i * per_env..(i + 1) * per_env;
+                let minors = &r.minor_steps[span.clone()];
+                let contiguous = minors.windows(2).all(|w| w[1] == w[0] + 1);
                 let mut batch = RlStepBatch {
                     rl_step: r.rl_step,
                     episode: r.episodes[i],
-                    minor_steps: r.minor_steps[span.clone()].to_vec(),
+                    // A contiguous run is its first step (as the contiguous `first_step` of
+                    // points): a fraction of the bytes to encode, send and parse.
+                    first_minor_step: contiguous.then(|| minors.first().copied()).flatten(),
+                    minor_steps: if contiguous { Vec::new() } else { minors.to_vec() },
                     // Environment steps are resolved client-side: absolute, not relative.
                     treat_minors_as_flat_steps: true,
                     ..Default::default()
                 };
                 match &r.values {
                     Values::F32(v) => batch.values_f32 = v[span.clone()].to_vec(),
-                    Values::F64(_) => batch.values = values[span.clone()].to_vec(),
+                    Values::F64(v) => batch.values = v[span.clone()].to_vec(),
                 }
                 match &r.timestamps_ms {
                     TimestampsMs::None => {}

@@ -113,7 +113,11 @@ pub(crate) fn add(
                     // A contiguous run is its first step (as the contiguous `first_step` of
                     // points): a fraction of the bytes to encode, send and parse.
                     first_minor_step: contiguous.then(|| minors.first().copied()).flatten(),
-                    minor_steps: if contiguous { Vec::new() } else { minors.to_vec() },
+                    minor_steps: if contiguous {
+                        Vec::new()
+                    } else {
+                        minors.to_vec()
+                    },
                     // Environment steps are resolved client-side: absolute, not relative.
                     treat_minors_as_flat_steps: true,
                     ..Default::default()

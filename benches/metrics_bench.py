@@ -51,11 +51,13 @@ class CountingServer:
         assert ready[:1] == ["READY"], ready
         self.endpoint = f"http://127.0.0.1:{ready[1]}"
 
-    def points(self) -> int:
+    def points(self) -> tuple[int, int, int]:
+        """Points, requests and request bytes the server took."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write("POINTS\n")
         self.proc.stdin.flush()
-        return int(self.proc.stdout.readline().split()[1])
+        _, points, requests, size = self.proc.stdout.readline().split()
+        return int(points), int(requests), int(size)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -158,9 +160,11 @@ def run(library: str) -> dict[str, Any]:
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", library, server.endpoint],
                 check=True, stdout=subprocess.PIPE, text=True,
+                env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no idle BLAS threads spinning
             )  # fmt: skip
             result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-            result["server_points"] = server.points()
+            points, requests, size = server.points()
+            result.update(server_points=points, requests=requests, request_mb=size / 1e6)
         finally:
             server.close()
     assert result["server_points"] == result["logged_points"], result
@@ -182,6 +186,8 @@ def main() -> None:
         ("burst enqueue→acked s", "burst_acked_s", "{:.3f}"),
         ("client CPU ns/point", "cpu_ns_per_point", "{:.1f}"),
         ("peak RSS MB", "rss_mb", "{:.0f}"),
+        ("requests the server took (whole run)", "requests", "{:d}"),
+        ("request MB the server took (whole run)", "request_mb", "{:.1f}"),
     ]
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]

@@ -127,7 +127,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("envs", &r.envs[..])?;
             d.set_item("episodes", &r.episodes)?;
             d.set_item("per_env", r.per_env)?;
-            d.set_item("minor_steps", &r.minor_steps)?;
+            d.set_item("minor_steps", r.minor_steps.to_vec(r.per_env))?;
             d.set_item("values", r.values.to_f64())?;
         }
         Record::Histogram(h) => {

@@ -1,6 +1,7 @@
 """``python tests/metrana_server --state state.json [--port P] [--count-only]``: serve until
 killed; prints ``READY <port>`` once listening (for tests and benchmarks that run it in another
-process). With ``--count-only`` it answers ``POINTS`` on stdin with ``POINTS <n>``."""
+process). With ``--count-only`` it answers ``POINTS`` on stdin with ``POINTS <points> <requests>
+<bytes>``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def main() -> None:
         threading.Event().wait()
     for line in sys.stdin:
         if line.strip() == "POINTS":
-            print(f"POINTS {server.points_received}", flush=True)
+            sizes = server.request_sizes
+            print(f"POINTS {server.points_received} {len(sizes)} {sum(sizes)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -84,25 +84,23 @@ impl MetranaExporter {
             approximate += approximate_size(record);
             // The exact size only when the estimate says it may be due.
             if approximate >= max && request.encoded_len() >= max {
-                cut.push(Outgoing {
-                    request: std::mem::take(&mut request),
-                    records: std::mem::take(&mut records),
-                });
+                cut.push((std::mem::take(&mut request), std::mem::take(&mut records)));
                 approximate = 0;
             }
         }
         if !records.is_empty() {
-            cut.push(Outgoing { request, records });
+            cut.push((request, records));
         }
         // Sequence numbers and the run go on each part in order.
         self.sequence -= 1;
-        for mut part in cut {
+        for (mut part, records) in cut {
             let header = self.next_request();
-            part.request.run_id = header.run_id;
-            part.request.logger_id = header.logger_id;
-            part.request.logger_session_id = header.logger_session_id;
-            part.request.sequence_number = header.sequence_number;
-            self.sender()?.queue(part);
+            part.run_id = header.run_id;
+            part.logger_id = header.logger_id;
+            part.logger_session_id = header.logger_session_id;
+            part.sequence_number = header.sequence_number;
+            let outgoing = Outgoing::new(&part, records);
+            self.sender()?.queue(outgoing);
         }
         Ok(())
     }
@@ -140,7 +138,7 @@ impl Exporter for MetranaExporter {
         self.run_id = initialized.run_id;
         self.sender = Some(Sender::new(
             runtime,
-            initialized.client,
+            initialized.channel,
             auth,
             &self.config,
             ctx.deliveries.clone(),
@@ -198,10 +196,7 @@ impl Exporter for MetranaExporter {
             close_message: None,
         });
         let sender = self.sender()?;
-        sender.queue(Outgoing {
-            request,
-            records: Vec::new(),
-        });
+        sender.queue(Outgoing::new(&request, Vec::new()));
         let drained = sender.drain_retrying();
         sender.end_stream();
         let left = sender.abandon();

@@ -17,7 +17,7 @@ use crate::transport::{authorize, endpoint, status_error};
 
 /// What the handshake gives the stream.
 pub(crate) struct Initialized {
-    pub client: IngestServiceClient<Channel>,
+    pub channel: Channel,
     pub run_id: Vec<u8>,
 }
 
@@ -56,7 +56,7 @@ pub(crate) fn initialize_run(
     let deadline = Instant::now() + timeout;
     let endpoint = endpoint(config, timeout)?;
     let mut backoff = Duration::from_millis(100);
-    let (client, messages) = loop {
+    let (channel, messages) = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let attempt = runtime.block_on(async {
             tokio::time::timeout(left, async {
@@ -66,7 +66,7 @@ pub(crate) fn initialize_run(
                         config.endpoint
                     ))
                 })?;
-                let mut client = IngestServiceClient::new(channel);
+                let mut client = IngestServiceClient::new(channel.clone());
                 let mut stream = client
                     .initialize_run_logging(authorize(request.clone(), token)?)
                     .await
@@ -80,7 +80,7 @@ pub(crate) fn initialize_run(
                 {
                     messages.extend(m.msg);
                 }
-                Ok::<_, ExportError>((client, messages))
+                Ok::<_, ExportError>((channel, messages))
             })
             .await
             .unwrap_or_else(|_| Err(ExportError::retryable("the handshake did not finish")))
@@ -142,7 +142,7 @@ pub(crate) fn initialize_run(
         check_ownership(run, initialized.orchestration_identifier.as_deref())?;
     }
     Ok(Initialized {
-        client,
+        channel,
         run_id: initialized.run_id,
     })
 }

@@ -2,6 +2,7 @@
 //! service (`proto/metrana`); see this crate's README.
 
 mod auth;
+mod codec;
 mod config;
 mod exporter;
 mod handshake;

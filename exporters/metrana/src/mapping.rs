@@ -12,7 +12,7 @@ use telemetron_proto::metrana::ingestion::v1::types::{
     StreamingRlSeriesUpdate, StreamingScatterSeriesUpdate, StreamingSeriesUpdate, StringSetDelta,
 };
 use telemetron_runtime::model::{
-    BinValues, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs, Values,
+    BinValues, MinorRow, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs, Values,
 };
 
 /// Declarations: series key → declaration id, stable for the exporter's life. A new stream
@@ -105,19 +105,17 @@ pub(crate) fn add(
             let per_env = r.per_env.max(1);
             for (i, env) in r.envs.iter().enumerate() {
                 let span = i * per_env..(i + 1) * per_env;
-                let minors = &r.minor_steps[span.clone()];
-                let contiguous = minors.windows(2).all(|w| w[1] == w[0] + 1);
+                let (first_minor_step, minor_steps) = match r.minor_steps.row(i, per_env) {
+                    // A contiguous run is its first step (as the contiguous `first_step` of
+                    // points): a fraction of the bytes to encode, send and parse.
+                    MinorRow::From(first) => (Some(first), Vec::new()),
+                    MinorRow::Each(steps) => (None, steps.to_vec()),
+                };
                 let mut batch = RlStepBatch {
                     rl_step: r.rl_step,
                     episode: r.episodes[i],
-                    // A contiguous run is its first step (as the contiguous `first_step` of
-                    // points): a fraction of the bytes to encode, send and parse.
-                    first_minor_step: contiguous.then(|| minors.first().copied()).flatten(),
-                    minor_steps: if contiguous {
-                        Vec::new()
-                    } else {
-                        minors.to_vec()
-                    },
+                    first_minor_step,
+                    minor_steps,
                     // Environment steps are resolved client-side: absolute, not relative.
                     treat_minors_as_flat_steps: true,
                     ..Default::default()

@@ -5,10 +5,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use prost::Message;
-use telemetron_proto::metrana::ingestion::v1::svc::{
-    ingest_service_client::IngestServiceClient, UpdateRunRequest, UpdateRunResponse,
-};
+use telemetron_proto::metrana::ingestion::v1::svc::{UpdateRunRequest, UpdateRunResponse};
+use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
 use telemetron_runtime::model::RecordKind;
 use telemetron_runtime::{Deliveries, ExportError};
 use tokio::sync::mpsc;
@@ -16,18 +16,32 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 
 use crate::auth::Auth;
+use crate::codec::update_run_stream;
 use crate::config::{Compression, MetranaConfig};
 use crate::mapping::Declarations;
 use crate::transport::{authorize, status_error};
 
-/// A request and the records it carries, by kind (acknowledged together).
+/// An encoded request, the declarations it introduces, and the records it carries by kind
+/// (acknowledged together).
 pub(crate) struct Outgoing {
-    pub request: UpdateRunRequest,
+    pub encoded: Bytes,
+    pub declarations: Vec<SeriesDeclaration>,
     pub records: Vec<(RecordKind, u64)>,
 }
 
+impl Outgoing {
+    /// Encodes `request` once.
+    pub(crate) fn new(request: &UpdateRunRequest, records: Vec<(RecordKind, u64)>) -> Self {
+        Outgoing {
+            encoded: Bytes::from(request.encode_to_vec()),
+            declarations: request.series_declarations.clone(),
+            records,
+        }
+    }
+}
+
 struct Stream {
-    tx: mpsc::UnboundedSender<UpdateRunRequest>,
+    tx: mpsc::UnboundedSender<Bytes>,
     acks: tonic::Streaming<UpdateRunResponse>,
     /// Requests sent on this stream and not yet acknowledged.
     in_flight: usize,
@@ -35,7 +49,7 @@ struct Stream {
 
 pub(crate) struct Sender {
     runtime: tokio::runtime::Runtime,
-    client: IngestServiceClient<Channel>,
+    grpc: tonic::client::Grpc<Channel>,
     auth: Auth,
     window: usize,
     ack_stall: Option<Duration>,
@@ -57,21 +71,22 @@ pub(crate) struct Sender {
 impl Sender {
     pub(crate) fn new(
         runtime: tokio::runtime::Runtime,
-        client: IngestServiceClient<Channel>,
+        channel: Channel,
         auth: Auth,
         config: &MetranaConfig,
         deliveries: Deliveries,
     ) -> Self {
-        let client = match config.compression {
-            Compression::None => client,
-            Compression::Gzip => client.send_compressed(CompressionEncoding::Gzip),
-            Compression::Zstd => client.send_compressed(CompressionEncoding::Zstd),
+        let grpc = tonic::client::Grpc::new(channel)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let grpc = match config.compression {
+            Compression::None => grpc,
+            Compression::Gzip => grpc.send_compressed(CompressionEncoding::Gzip),
+            Compression::Zstd => grpc.send_compressed(CompressionEncoding::Zstd),
         };
         Sender {
             runtime,
-            client: client
-                .max_decoding_message_size(usize::MAX)
-                .max_encoding_message_size(usize::MAX),
+            grpc,
             auth,
             window: config.max_pending_requests.max(1),
             ack_stall: config
@@ -99,11 +114,11 @@ impl Sender {
             self.open()?;
         }
         while let Some(next) = self.queued.pop_front() {
-            self.pace(next.request.encoded_len());
+            self.pace(next.encoded.len());
             self.unacked.push_back(next);
             match self.stream.as_mut() {
                 Some(stream) => {
-                    let newest = self.unacked.back().map(|o| o.request.clone());
+                    let newest = self.unacked.back().map(|o| o.encoded.clone());
                     if stream.tx.send(newest.unwrap_or_default()).is_err() {
                         return Err(self.broken("the stream closed while sending"));
                     }
@@ -182,22 +197,32 @@ impl Sender {
     /// the call is made: the server answers the call only once it has a first request.
     fn open(&mut self) -> Result<(), ExportError> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut declarations = self.declarations.all();
-        for outgoing in &self.unacked {
-            let mut request = outgoing.request.clone();
-            if !declarations.is_empty() {
-                request.series_declarations = std::mem::take(&mut declarations);
-            }
+        // Every declaration goes ahead of the first request, in the same message: encoded
+        // protobuf messages merge when concatenated (repeated fields append).
+        let declarations = UpdateRunRequest {
+            series_declarations: self.declarations.all(),
+            ..Default::default()
+        };
+        for (i, outgoing) in self.unacked.iter().enumerate() {
+            let encoded = if i == 0 && !declarations.series_declarations.is_empty() {
+                let mut first =
+                    BytesMut::with_capacity(declarations.encoded_len() + outgoing.encoded.len());
+                declarations.encode_raw(&mut first);
+                first.extend_from_slice(&outgoing.encoded);
+                first.freeze()
+            } else {
+                outgoing.encoded.clone()
+            };
             // The receiver is alive until the call below ends.
-            let _ = tx.send(request);
+            let _ = tx.send(encoded);
         }
         let token = self.auth.token(&self.runtime)?;
         let requests = authorize(
             tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
             token.as_deref(),
         )?;
-        let mut client = self.client.clone();
-        let call = client.update_run_stream(requests);
+        let mut grpc = self.grpc.clone();
+        let call = update_run_stream(&mut grpc, requests);
         let answered = match self.ack_stall {
             // A server may answer the call only with its first ack: the watchdog bounds it.
             Some(stall) => self
@@ -302,8 +327,7 @@ impl Sender {
             return Err(error);
         }
         if let Some(oldest) = self.unacked.pop_front() {
-            self.declarations
-                .forget(&oldest.request.series_declarations);
+            self.declarations.forget(&oldest.declarations);
             for (kind, n) in oldest.records {
                 self.deliveries.rejected(kind, n, &error.to_string());
             }

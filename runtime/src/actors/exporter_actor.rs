@@ -19,6 +19,10 @@ use crate::health::{HealthCell, HealthLimits};
 use crate::metrics::{ExporterCounter, ExporterCounters, KindTally};
 use crate::model::{Record, TelemetryDataError, TelemetryDataErrorKind, Timestamp};
 
+/// A batch is due, and cut, once it carries this many data points (`Record::points`), whatever
+/// its number of records: a large metric call goes out while the caller is still logging.
+pub(crate) const BATCH_MAX_POINTS: usize = 1 << 16;
+
 /// Batching, retry and health settings of one exporter.
 #[derive(Clone, Debug)]
 pub(crate) struct ExporterOptions {
@@ -69,6 +73,8 @@ pub(crate) struct ExporterActor {
     opts: ExporterOptions,
     pending: VecDeque<Pending>,
     pending_len: usize,
+    /// Data points in `pending`.
+    pending_points: usize,
     in_flight: Option<InFlight>,
     timer_armed: bool,
     warned_full: bool,
@@ -95,6 +101,7 @@ impl ExporterActor {
             opts,
             pending: VecDeque::new(),
             pending_len: 0,
+            pending_points: 0,
             in_flight: None,
             timer_armed: false,
             warned_full: false,
@@ -150,6 +157,7 @@ impl ExporterActor {
         };
         queued.apply(&self.counters, ExporterCounter::Enqueued);
         self.pending_len += end;
+        self.pending_points += chunk[..end].iter().map(Record::points).sum::<usize>();
         self.pending.push_back(Pending {
             chunk,
             offset: 0,
@@ -170,6 +178,7 @@ impl ExporterActor {
         };
         let age = oldest.arrived.elapsed();
         let due = self.pending_len >= self.opts.batch_max_size
+            || self.pending_points >= BATCH_MAX_POINTS
             || age >= self.opts.batch_max_age
             || self.draining();
         if !due {
@@ -183,11 +192,17 @@ impl ExporterActor {
             return;
         }
         let mut batch = RecordBatch::new();
-        while batch.len() < self.opts.batch_max_size {
+        let mut points = 0;
+        while batch.len() < self.opts.batch_max_size && points < BATCH_MAX_POINTS {
             let Some(front) = self.pending.front_mut() else {
                 break;
             };
-            let take = (front.end - front.offset).min(self.opts.batch_max_size - batch.len());
+            let room = self.opts.batch_max_size - batch.len();
+            let mut take = 0;
+            while take < room && front.offset + take < front.end && points < BATCH_MAX_POINTS {
+                points += front.chunk[front.offset + take].points();
+                take += 1;
+            }
             batch.push(front.chunk.clone(), front.offset..front.offset + take);
             front.offset += take;
             if front.offset == front.end {
@@ -195,6 +210,7 @@ impl ExporterActor {
             }
         }
         self.pending_len -= batch.len();
+        self.pending_points -= points;
         self.send(InFlight { batch, attempt: 0 }, ctx);
     }
 
@@ -270,6 +286,7 @@ impl ExporterActor {
                 .report(format!("exporter {} disabled: {reason}", self.name));
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
+            self.pending_points = 0;
             for p in dropped {
                 KindTally::of(p.chunk[p.offset..p.end].iter())
                     .apply(&self.counters, ExporterCounter::Dropped);
@@ -343,6 +360,7 @@ impl actix::Supervised for ExporterActor {
         self.timer_armed = false;
         if let Some(flight) = self.in_flight.take() {
             self.pending_len += flight.batch.len();
+            self.pending_points += flight.batch.iter().map(Record::points).sum::<usize>();
             let records: Vec<Record> = flight.batch.iter().cloned().collect();
             self.pending.push_front(Pending {
                 end: records.len(),

@@ -11,7 +11,8 @@ use parking_lot::Mutex;
 use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
-    Record, RecordKind, RlPoints, Scale, SeriesKey, SeriesOrdering, Timestamp, TimestampsMs, Values,
+    MinorSteps, Record, RecordKind, RlPoints, Scale, SeriesKey, SeriesOrdering, Timestamp,
+    TimestampsMs, Values,
 };
 
 /// How a `log_rl_environment_step` call gives environment steps.
@@ -144,7 +145,8 @@ impl Runtime {
                 )));
             }
         }
-        let mut minor_steps = Vec::with_capacity(m * per_env);
+        // Automatic steps and given starts are one run per environment: nothing per value.
+        let mut starts = Vec::with_capacity(m);
         let mut next_cursors = Vec::with_capacity(m);
         let known = cursors.series.get(&key);
         for (i, env) in envs.iter().enumerate() {
@@ -152,23 +154,19 @@ impl Runtime {
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let same_episode = cursor.is_some_and(|c| c.episode == episodes[i]);
             let floor = same_episode.then(|| cursor.map_or(0, |c| c.next));
-            // Written straight into the column: no allocation per environment.
-            let begin = minor_steps.len();
-            match &env_steps {
+            let (first, last, increasing) = match &env_steps {
                 EnvSteps::Auto { start_from_one } => {
                     let start = floor.unwrap_or(u64::from(*start_from_one));
-                    minor_steps.extend(start..start + per_env as u64);
+                    (start, start + per_env as u64 - 1, true)
                 }
-                EnvSteps::Start(starts) => {
-                    minor_steps.extend(starts[i]..starts[i] + per_env as u64)
-                }
+                EnvSteps::Start(given) => (given[i], given[i] + per_env as u64 - 1, true),
                 EnvSteps::Each(all) => {
-                    minor_steps.extend_from_slice(&all[i * per_env..(i + 1) * per_env])
+                    let row = &all[i * per_env..(i + 1) * per_env];
+                    let increasing = row.windows(2).all(|w| w[0] < w[1]);
+                    (row[0], row[row.len() - 1], increasing)
                 }
-            }
-            let row = &minor_steps[begin..];
-            let increasing = row.windows(2).all(|w| w[0] < w[1]);
-            if !increasing || floor.is_some_and(|f| row[0] < f) {
+            };
+            if !increasing || floor.is_some_and(|f| first < f) {
                 return Err(refuse(EnqueueError::invalid(
                     "env_step",
                     format!(
@@ -178,12 +176,17 @@ impl Runtime {
                     ),
                 )));
             }
+            starts.push(first);
             next_cursors.push(EnvCursor {
                 rl_step,
                 episode: episodes[i],
-                next: row[row.len() - 1] + 1,
+                next: last + 1,
             });
         }
+        let minor_steps = match env_steps {
+            EnvSteps::Each(all) => MinorSteps::Each(all),
+            _ => MinorSteps::Runs(starts),
+        };
         let envs: Arc<[String]> = envs.into();
         let record = Record::Rl(RlPoints {
             series: key.clone(),
@@ -265,7 +268,7 @@ impl Runtime {
             envs: envs.clone(),
             episodes: resolved.iter().copied().map(Some).collect(),
             per_env: 1,
-            minor_steps: resolved,
+            minor_steps: MinorSteps::Runs(resolved),
             values,
             timestamps_ms,
             time: Timestamp::now(),

@@ -20,7 +20,7 @@ pub use record::{
     ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
     TelemetryDataError, TelemetryDataErrorKind,
 };
-pub use rl::RlPoints;
+pub use rl::{MinorRow, MinorSteps, RlPoints};
 pub use run_attributes::{RunAttributeValue, RunAttributes};
 pub use series::{
     MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering, TimestampsMs, Values, MAX_NAME_LEN,

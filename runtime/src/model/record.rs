@@ -259,6 +259,19 @@ impl RecordKind {
 }
 
 impl Record {
+    /// How many data points the record carries (values, bins or scatter points; 1 for
+    /// everything else): batches are also cut by points, so one large metric call is sent
+    /// as soon as it arrives.
+    pub fn points(&self) -> usize {
+        match self {
+            Record::Metric(m) => m.values.len(),
+            Record::Rl(r) => r.values.len(),
+            Record::Histogram(h) => h.bin_edges.len(),
+            Record::Scatter(p) => p.xs.len(),
+            _ => 1,
+        }
+    }
+
     /// This record's kind.
     pub fn kind(&self) -> RecordKind {
         match self {

@@ -31,7 +31,9 @@ pub(super) fn rl(out: &mut Vec<u8>, r: &RlPoints) {
     });
     field_u64(out, key!("per_env"), r.per_env as u64);
     out.extend_from_slice(key!("minor_steps"));
-    list(out, &r.minor_steps, |out, s| u64_value(out, *s));
+    list(out, &r.minor_steps.to_vec(r.per_env), |out, s| {
+        u64_value(out, *s)
+    });
     columns(out, &r.values, &r.timestamps_ms);
 }
 

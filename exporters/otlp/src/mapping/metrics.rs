@@ -77,7 +77,7 @@ pub(super) fn rl_gauge(r: &RlPoints) -> Metric {
             if let Some(episode) = r.episodes[env] {
                 attributes.push(kv("rl.episode", int(episode as i64)));
             }
-            attributes.push(kv("step", int(r.minor_steps[i] as i64)));
+            attributes.push(kv("step", int(r.minor_steps.get(i, r.per_env) as i64)));
             NumberDataPoint {
                 attributes,
                 time_unix_nano: point_time(&r.timestamps_ms, i, r.time),

@@ -68,6 +68,7 @@ impl MetranaExporter {
     fn build(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
         let max = self.config.max_msg_size.max(1);
         let mut request = self.next_request();
+        let mut rl = Vec::new();
         let mut records: Vec<(RecordKind, u64)> = Vec::new();
         let mut approximate = 0;
         let sender = self
@@ -76,30 +77,34 @@ impl MetranaExporter {
             .ok_or_else(|| ExportError::failed("metrana exporter used before initialize"))?;
         let mut cut = Vec::new();
         for record in batch.iter() {
-            if !add(&mut sender.declarations, record, &mut request) {
+            if !add(&mut sender.declarations, record, &mut request, &mut rl) {
                 self.deliveries.acknowledged(record.kind(), 1);
                 continue;
             }
             count(&mut records, record);
             approximate += approximate_size(record);
             // The exact size only when the estimate says it may be due.
-            if approximate >= max && request.encoded_len() >= max {
-                cut.push((std::mem::take(&mut request), std::mem::take(&mut records)));
+            if approximate >= max && request.encoded_len() + rl.len() >= max {
+                cut.push((
+                    std::mem::take(&mut request),
+                    std::mem::take(&mut rl),
+                    std::mem::take(&mut records),
+                ));
                 approximate = 0;
             }
         }
         if !records.is_empty() {
-            cut.push((request, records));
+            cut.push((request, rl, records));
         }
         // Sequence numbers and the run go on each part in order.
         self.sequence -= 1;
-        for (mut part, records) in cut {
+        for (mut part, rl, records) in cut {
             let header = self.next_request();
             part.run_id = header.run_id;
             part.logger_id = header.logger_id;
             part.logger_session_id = header.logger_session_id;
             part.sequence_number = header.sequence_number;
-            let outgoing = Outgoing::new(&part, records);
+            let outgoing = Outgoing::new(&part, rl, records);
             self.sender()?.queue(outgoing);
         }
         Ok(())
@@ -196,7 +201,7 @@ impl Exporter for MetranaExporter {
             close_message: None,
         });
         let sender = self.sender()?;
-        sender.queue(Outgoing::new(&request, Vec::new()));
+        sender.queue(Outgoing::new(&request, Vec::new(), Vec::new()));
         let drained = sender.drain_retrying();
         sender.end_stream();
         let left = sender.abandon();

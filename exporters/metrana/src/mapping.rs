@@ -7,13 +7,15 @@ use telemetron_proto::metrana::common::v1::StringSet;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::{
     attribute_update, histogram_point::HistogramStats, AttributeUpdate, EnvAttrUpdates,
-    HistogramPoint as WireHistogram, OrderingMode, PointBatch, RlStepBatch,
-    ScatterPoint as WireScatter, SeriesDeclaration, StreamingHistogramSeriesUpdate,
-    StreamingRlSeriesUpdate, StreamingScatterSeriesUpdate, StreamingSeriesUpdate, StringSetDelta,
+    HistogramPoint as WireHistogram, OrderingMode, PointBatch, ScatterPoint as WireScatter,
+    SeriesDeclaration, StreamingHistogramSeriesUpdate, StreamingScatterSeriesUpdate,
+    StreamingSeriesUpdate, StringSetDelta,
 };
 use telemetron_runtime::model::{
-    BinValues, MinorRow, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs, Values,
+    BinValues, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs, Values,
 };
+
+use crate::rl_wire::encode_rl;
 
 /// Declarations: series key → declaration id, stable for the exporter's life. A new stream
 /// re-sends them all with its first request.
@@ -72,11 +74,13 @@ fn put_values(values: &Values, f64s: &mut Vec<f64>, f32s: &mut Vec<f32>) {
     }
 }
 
-/// Adds a metric-kind record to `out`; false for records Metrana does not take.
+/// Adds a metric-kind record to `out` (RL points straight to their encoded form in `rl`, which
+/// follows `out` on the wire); false for records Metrana does not take.
 pub(crate) fn add(
     declarations: &mut Declarations,
     record: &Record,
     out: &mut UpdateRunRequest,
+    rl: &mut Vec<u8>,
 ) -> bool {
     match record {
         Record::Metric(m) => {
@@ -102,39 +106,7 @@ pub(crate) fn add(
         }
         Record::Rl(r) => {
             let id = declarations.id(&r.series, ordering(r.ordering), out);
-            let per_env = r.per_env.max(1);
-            for (i, env) in r.envs.iter().enumerate() {
-                let span = i * per_env..(i + 1) * per_env;
-                let (first_minor_step, minor_steps) = match r.minor_steps.row(i, per_env) {
-                    // A contiguous run is its first step (as the contiguous `first_step` of
-                    // points): a fraction of the bytes to encode, send and parse.
-                    MinorRow::From(first) => (Some(first), Vec::new()),
-                    MinorRow::Each(steps) => (None, steps.to_vec()),
-                };
-                let mut batch = RlStepBatch {
-                    rl_step: r.rl_step,
-                    episode: r.episodes[i],
-                    first_minor_step,
-                    minor_steps,
-                    // Environment steps are resolved client-side: absolute, not relative.
-                    treat_minors_as_flat_steps: true,
-                    ..Default::default()
-                };
-                match &r.values {
-                    Values::F32(v) => batch.values_f32 = v[span.clone()].to_vec(),
-                    Values::F64(v) => batch.values = v[span.clone()].to_vec(),
-                }
-                match &r.timestamps_ms {
-                    TimestampsMs::None => {}
-                    TimestampsMs::One(t) => batch.timestamp_millis = Some(*t),
-                    TimestampsMs::Each(ts) => batch.timestamps_millis = ts[span].to_vec(),
-                }
-                out.rl_series.push(StreamingRlSeriesUpdate {
-                    series_id: id,
-                    environment_id: env.clone(),
-                    rl_step_batches: vec![batch],
-                });
-            }
+            encode_rl(id, r, rl);
             true
         }
         Record::Histogram(h) => {

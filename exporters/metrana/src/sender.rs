@@ -30,10 +30,17 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    /// Encodes `request` once.
-    pub(crate) fn new(request: &UpdateRunRequest, records: Vec<(RecordKind, u64)>) -> Self {
+    /// Encodes `request` once, after `encoded` (fields encoded already, e.g. RL points; field
+    /// order does not matter in protobuf, and appending there copies nothing else).
+    pub(crate) fn new(
+        request: &UpdateRunRequest,
+        mut encoded: Vec<u8>,
+        records: Vec<(RecordKind, u64)>,
+    ) -> Self {
+        encoded.reserve(request.encoded_len());
+        request.encode_raw(&mut encoded);
         Outgoing {
-            encoded: Bytes::from(request.encode_to_vec()),
+            encoded: Bytes::from(encoded),
             declarations: request.series_declarations.clone(),
             records,
         }

@@ -64,6 +64,13 @@ def log(
     Raises ``ValidationError`` naming the argument (NaN, wrong dtype, length mismatch, a step
     that does not move forward, an invalid name or label key); nothing is recorded then.
     """
+    if labels is None and metric_name.__class__ is str and value is not None:
+        # The training-loop call, one Python frame shorter.
+        runtime = _runtime_module._runtime or get_runtime()
+        runtime.log_metric(
+            metric_name, value, scale, step, None, evaluation, timestamp, dtype, True
+        )
+        return
     _log(metric_name, value, scale, step, labels, evaluation, timestamp, dtype, True)
 
 

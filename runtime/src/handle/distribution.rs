@@ -1,7 +1,7 @@
 //! Histograms and scatters, validated on the caller's thread, and the value-kind pin every
 //! metric gets from its first point.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;

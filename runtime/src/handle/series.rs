@@ -1,7 +1,7 @@
 //! Metric logging: steps resolved from per-series cursors on the caller's thread, validated,
 //! then one enqueue of the columns.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;

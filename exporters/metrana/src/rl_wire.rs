@@ -117,8 +117,8 @@ impl Batch<'_> {
             uint64::encode(EPISODE, e, out);
         }
         match self.values {
-            Values::F32(v) => float::encode_packed(VALUES_F32, &v[self.span.clone()], out),
-            Values::F64(v) => double::encode_packed(VALUES, &v[self.span.clone()], out),
+            Values::F32(v) => packed_fixed(VALUES_F32, &v[self.span.clone()], out),
+            Values::F64(v) => packed_fixed(VALUES, &v[self.span.clone()], out),
         }
         match self.minors {
             MinorRow::From(first) => uint64::encode(FIRST_MINOR_STEP, &first, out),
@@ -130,6 +130,41 @@ impl Batch<'_> {
             Stamps::Each(ts) => int64::encode_packed(TIMESTAMPS_MILLIS, ts, out),
         }
         pbool::encode(TREAT_MINORS_AS_FLAT_STEPS, &true, out);
+    }
+}
+
+/// A packed `float` / `double` field: the little-endian values in one copy (prost writes them
+/// one at a time).
+fn packed_fixed<T: bytemuck::Pod + Copy + ToLe>(tag: u32, values: &[T], out: &mut Vec<u8>) {
+    if values.is_empty() {
+        return;
+    }
+    let bytes = std::mem::size_of_val(values);
+    encode_key(tag, WireType::LengthDelimited, out);
+    encode_varint(bytes as u64, out);
+    if cfg!(target_endian = "little") {
+        out.extend_from_slice(bytemuck::cast_slice(values));
+    } else {
+        for v in values {
+            v.put_le(out);
+        }
+    }
+}
+
+/// Little-endian bytes of a value (big-endian hosts only).
+trait ToLe {
+    fn put_le(&self, out: &mut Vec<u8>);
+}
+
+impl ToLe for f32 {
+    fn put_le(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl ToLe for f64 {
+    fn put_le(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
     }
 }
 

@@ -1,7 +1,7 @@
 //! RL series on the caller's thread: per-(series, env) cursors give each environment its
 //! episode and environment-step axis; one record carries every environment of a call.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
@@ -310,7 +310,7 @@ fn check_shapes(
     if m == 0 || per_env == 0 {
         return Err(EnqueueError::invalid("value", "no values"));
     }
-    let mut seen = HashSet::with_capacity(m);
+    let mut seen = HashSet::with_capacity_and_hasher(m, Default::default());
     if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
         return Err(EnqueueError::invalid(
             "env_id",

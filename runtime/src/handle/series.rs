@@ -87,8 +87,11 @@ impl Runtime {
         self.pin_kind(key.name(), crate::model::ValueKind::Float)
             .map_err(refuse)?;
         let mut cursors = self.inner.series.map.lock();
-        let key = Arc::new(key);
-        let cursor = cursors.get(&key).copied();
+        // A known series' key is shared with its records: no allocation per call.
+        let (key, cursor) = match cursors.get_key_value(&key) {
+            Some((known, cursor)) => (known.clone(), Some(*cursor)),
+            None => (Arc::new(key), None),
+        };
         if let Some(c) = cursor.filter(|c| c.ordering != ordering) {
             return Err(refuse(EnqueueError::invalid(
                 "metric name",

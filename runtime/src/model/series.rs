@@ -216,10 +216,23 @@ impl Values {
     /// The index of the first value that is NaN or infinite.
     pub fn first_non_finite(&self) -> Option<usize> {
         match self {
-            Values::F32(v) => v.iter().position(|x| !x.is_finite()),
-            Values::F64(v) => v.iter().position(|x| !x.is_finite()),
+            Values::F32(v) => first_non_finite(v, |x| x.is_finite()),
+            Values::F64(v) => first_non_finite(v, |x| x.is_finite()),
         }
     }
+}
+
+/// Checks blocks of 64 without branching on each value (the compiler vectorizes it), and
+/// looks for the position only in a block that failed: a large array is checked at memory speed.
+fn first_non_finite<T: Copy>(values: &[T], finite: impl Fn(T) -> bool + Copy) -> Option<usize> {
+    const BLOCK: usize = 64;
+    for (b, block) in values.chunks(BLOCK).enumerate() {
+        if !block.iter().fold(true, |all, &x| all & finite(x)) {
+            let at = block.iter().position(|&x| !finite(x))?;
+            return Some(b * BLOCK + at);
+        }
+    }
+    None
 }
 
 /// Unix milliseconds of the points: none (the backend stamps arrival), one for all, or one each.
@@ -255,6 +268,18 @@ pub struct MetricPoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_non_finite_value_is_found_in_any_block() {
+        let mut v = vec![1.0f32; 200];
+        assert_eq!(Values::F32(v.clone()).first_non_finite(), None);
+        v[130] = f32::INFINITY;
+        v[199] = f32::NAN;
+        assert_eq!(Values::F32(v).first_non_finite(), Some(130));
+        let mut w = vec![0.5f64; 65];
+        w[64] = f64::NAN;
+        assert_eq!(Values::F64(w).first_non_finite(), Some(64));
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

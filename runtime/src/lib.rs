@@ -16,6 +16,7 @@ mod ingest;
 mod metrics;
 pub mod model;
 mod plugin;
+mod priority;
 mod report;
 mod secret;
 mod settings;
@@ -34,6 +35,7 @@ pub use handle::{
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};
 pub use plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
+pub use priority::{lower_thread_priority, BACKGROUND_NICE};
 pub use report::{CloseReport, Undelivered};
 pub use secret::Secret;
 pub use settings::{Backpressure, ErrorStrategy, RunIdentity, RuntimeSettings, X264_PRESETS};

@@ -128,6 +128,8 @@ impl Exporter for MetranaExporter {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("telemetron-metrana-io")
+            // Built on the starting (caller's) thread: not inheriting its priority.
+            .on_thread_start(telemetron_runtime::lower_thread_priority)
             .enable_all()
             .build()
             .map_err(|e| ExportError::failed(format!("tokio runtime: {e}")))?;

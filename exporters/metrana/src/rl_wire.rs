@@ -28,34 +28,48 @@ const TIMESTAMPS_MILLIS: u32 = 7;
 const TREAT_MINORS_AS_FLAT_STEPS: u32 = 8;
 const VALUES_F32: u32 = 10;
 
-/// Appends one `rl_series` entry per environment of `r`, addressed by `series_id`.
+/// Appends one `rl_series` entry per environment of `r`, addressed by `series_id`. The sizes
+/// are computed first and reserved at once: no regrowth (copies, fresh pages) while encoding.
 pub(crate) fn encode_rl(series_id: u64, r: &RlPoints, out: &mut Vec<u8>) {
     let per_env = r.per_env.max(1);
-    for (i, env) in r.envs.iter().enumerate() {
-        let span = i * per_env..(i + 1) * per_env;
-        let batch = Batch {
-            rl_step: r.rl_step,
-            episode: r.episodes[i],
-            values: &r.values,
-            span: span.clone(),
-            minors: r.minor_steps.row(i, per_env),
-            timestamps: match &r.timestamps_ms {
-                TimestampsMs::None => Stamps::None,
-                TimestampsMs::One(t) => Stamps::One(*t),
-                TimestampsMs::Each(ts) => Stamps::Each(&ts[span]),
-            },
-        };
-        let batch_len = batch.encoded_len();
-        let update_len = uint64::encoded_len(SERIES_ID, &series_id)
-            + key_len(ENVIRONMENT_ID)
-            + encoded_len_varint(env.len() as u64)
-            + env.len()
-            + key_len(RL_STEP_BATCHES)
-            + encoded_len_varint(batch_len as u64)
-            + batch_len;
-        out.reserve(
-            key_len(REQUEST_RL_SERIES) + encoded_len_varint(update_len as u64) + update_len,
-        );
+    let batches: Vec<Batch<'_>> = (0..r.envs.len())
+        .map(|i| {
+            let span = i * per_env..(i + 1) * per_env;
+            Batch {
+                rl_step: r.rl_step,
+                episode: r.episodes[i],
+                values: &r.values,
+                span: span.clone(),
+                minors: r.minor_steps.row(i, per_env),
+                timestamps: match &r.timestamps_ms {
+                    TimestampsMs::None => Stamps::None,
+                    TimestampsMs::One(t) => Stamps::One(*t),
+                    TimestampsMs::Each(ts) => Stamps::Each(&ts[span]),
+                },
+            }
+        })
+        .collect();
+    let lens: Vec<(usize, usize)> = batches
+        .iter()
+        .zip(r.envs.iter())
+        .map(|(batch, env)| {
+            let batch_len = batch.encoded_len();
+            let update_len = uint64::encoded_len(SERIES_ID, &series_id)
+                + key_len(ENVIRONMENT_ID)
+                + encoded_len_varint(env.len() as u64)
+                + env.len()
+                + key_len(RL_STEP_BATCHES)
+                + encoded_len_varint(batch_len as u64)
+                + batch_len;
+            (batch_len, update_len)
+        })
+        .collect();
+    out.reserve(
+        lens.iter()
+            .map(|(_, u)| key_len(REQUEST_RL_SERIES) + encoded_len_varint(*u as u64) + u)
+            .sum(),
+    );
+    for ((batch, env), (batch_len, update_len)) in batches.iter().zip(r.envs.iter()).zip(lens) {
         encode_key(REQUEST_RL_SERIES, WireType::LengthDelimited, out);
         encode_varint(update_len as u64, out);
         uint64::encode(SERIES_ID, &series_id, out);

@@ -51,7 +51,7 @@ impl Actor for EncoderShard {
 impl EncoderShard {
     /// Runs on the shard's own thread (the `SyncArbiter` factory).
     pub(crate) fn new(shared: Arc<RenderShared>, index: usize) -> Self {
-        lower_thread_priority();
+        telemetron_runtime::lower_thread_priority();
         EncoderShard {
             shared,
             index,
@@ -236,17 +236,6 @@ impl Drop for EncoderShard {
     /// files so they are playable.
     fn drop(&mut self) {
         let _ = catch_unwind(AssertUnwindSafe(|| self.finish_all()));
-    }
-}
-
-/// Encoding yields the CPU to the training loop: this thread and the x264 threads it starts
-/// (they inherit it) run at nice 10. Linux's nice value is per thread.
-fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on the calling thread; failure only leaves the priority as is.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 

@@ -42,6 +42,8 @@ impl ExporterWorker {
         shared: Arc<Shared>,
         first: Option<FirstInstance>,
     ) -> Self {
+        // Called on the worker's own thread: exports yield to the callers.
+        crate::priority::lower_thread_priority();
         let (exporter, initialized) = match first {
             Some(f) => (Some(f.exporter), f.initialized),
             None => (None, false),

@@ -60,12 +60,33 @@ struct EnvCursor {
 
 #[derive(Default)]
 pub(crate) struct RlCursors {
-    /// Per series, per environment (looked up by `&str`: no allocation per environment).
-    series: HashMap<Arc<SeriesKey>, HashMap<String, EnvCursor>>,
+    /// Environment ids, interned: one allocation per environment, not per (series, env).
+    env_ids: HashMap<String, u32>,
+    /// Per environment (by interned id): the last rl_step and episode across series, once it
+    /// logged or was seeded.
+    env_last: Vec<Option<(u64, Option<u64>)>>,
+    /// Per series, per environment id.
+    series: HashMap<Arc<SeriesKey>, HashMap<u32, EnvCursor>>,
     /// Whether each ENVIRONMENT_STEP series is episodic (pinned by its first call).
     episodic: HashMap<Arc<SeriesKey>, bool>,
-    /// Per environment: the last rl_step and episode across series.
-    envs: HashMap<String, (u64, Option<u64>)>,
+}
+
+impl RlCursors {
+    /// `env`'s cursor in a series' map (looked up by `&str`: no allocation).
+    fn cursor(&self, series: Option<&HashMap<u32, EnvCursor>>, env: &str) -> Option<EnvCursor> {
+        let id = self.env_ids.get(env)?;
+        series?.get(id).copied()
+    }
+
+    fn intern(&mut self, env: &str) -> u32 {
+        if let Some(&id) = self.env_ids.get(env) {
+            return id;
+        }
+        let id = self.env_last.len() as u32;
+        self.env_ids.insert(env.to_string(), id);
+        self.env_last.push(None);
+        id
+    }
 }
 
 pub(crate) type SharedRlCursors = Mutex<RlCursors>;
@@ -150,7 +171,7 @@ impl Runtime {
         let mut next_cursors = Vec::with_capacity(m);
         let known = cursors.series.get(&key);
         for (i, env) in envs.iter().enumerate() {
-            let cursor = known.and_then(|k| k.get(env.as_str())).copied();
+            let cursor = cursors.cursor(known, env);
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let same_episode = cursor.is_some_and(|c| c.episode == episodes[i]);
             let floor = same_episode.then(|| cursor.map_or(0, |c| c.next));
@@ -245,7 +266,7 @@ impl Runtime {
         let mut next_cursors = Vec::with_capacity(m);
         let known = cursors.series.get(&key);
         for (i, env) in envs.iter().enumerate() {
-            let cursor = known.and_then(|k| k.get(env.as_str())).copied();
+            let cursor = cursors.cursor(known, env);
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let episode = given[i].unwrap_or_else(|| cursor.map_or(0, |c| c.next));
             resolved.push(episode);
@@ -279,13 +300,16 @@ impl Runtime {
 
     /// `(last rl_step, last episode)` of an environment across its series, if it logged.
     pub fn env_last_rl_step_and_episode(&self, env: &str) -> Option<(u64, Option<u64>)> {
-        self.inner.rl.lock().envs.get(env).copied()
+        let cursors = self.inner.rl.lock();
+        let id = *cursors.env_ids.get(env)?;
+        cursors.env_last[id as usize]
     }
 
     /// Seeds an environment's cursor from a backend (a resumed run).
     pub fn seed_env(&self, env: &str, last_rl_step: u64, last_episode: Option<u64>) {
         let mut cursors = self.inner.rl.lock();
-        let entry = cursors.envs.entry(env.to_string()).or_insert((0, None));
+        let id = cursors.intern(env);
+        let entry = cursors.env_last[id as usize].get_or_insert((0, None));
         entry.0 = entry.0.max(last_rl_step);
         entry.1 = entry.1.max(last_episode);
     }
@@ -357,26 +381,19 @@ fn check_rl_step(
 }
 
 fn commit(cursors: &mut RlCursors, key: &Arc<SeriesKey>, envs: &[String], next: Vec<EnvCursor>) {
-    let per_env = cursors.series.entry(key.clone()).or_default();
-    for (env, cursor) in envs.iter().zip(&next) {
-        match per_env.get_mut(env.as_str()) {
-            Some(c) => *c = *cursor,
-            None => {
-                per_env.insert(env.clone(), *cursor);
-            }
-        }
+    let ids: Vec<u32> = envs.iter().map(|env| cursors.intern(env)).collect();
+    let per_env = cursors
+        .series
+        .entry(key.clone())
+        .or_insert_with(|| HashMap::with_capacity_and_hasher(envs.len(), Default::default()));
+    for (id, cursor) in ids.iter().zip(&next) {
+        per_env.insert(*id, *cursor);
     }
-    for (env, cursor) in envs.iter().zip(next) {
-        match cursors.envs.get_mut(env.as_str()) {
-            Some(last) => {
-                last.0 = last.0.max(cursor.rl_step);
-                last.1 = last.1.max(cursor.episode);
-            }
-            None => {
-                cursors
-                    .envs
-                    .insert(env.clone(), (cursor.rl_step, cursor.episode));
-            }
-        }
+    for (id, cursor) in ids.iter().zip(next) {
+        let last = &mut cursors.env_last[*id as usize];
+        *last = Some(match *last {
+            Some((rl_step, episode)) => (rl_step.max(cursor.rl_step), episode.max(cursor.episode)),
+            None => (cursor.rl_step, cursor.episode),
+        });
     }
 }

@@ -37,7 +37,12 @@ def configure(
     ``settings`` are runtime settings (``run_name=``, ``project=``, ``backpressure=``, ...);
     ``TELEMETRON_*`` environment variables override them.
 
-    A runtime configured earlier is shut down first.
+    A runtime configured earlier is shut down first, once the new one has started.
+
+    Raises ``ConfigError`` for a wrong configuration, and ``ExporterError`` when an exporter
+    that connects at start fails. That happens with Metrana: its handshake runs here, so an
+    unreachable endpoint (after ``init_timeout_secs``), a refused key, or a run that belongs to
+    another job under ``resume_strategy: never`` all raise here.
     """
     global _runtime, _pid
     from telemetron import _registry  # only when configuring: keeps `import telemetron` light

@@ -10,9 +10,10 @@ from typing import Any
 
 import grpc
 import pytest
+from ingest_state import ORDERED
 from metrana_protobuf.ingestion.v1.svc import api_pb2, api_pb2_grpc
 from metrana_protobuf.ingestion.v1.types import run_definition_pb2, updates_pb2
-from server import ORDERED, MetranaServer
+from server import MetranaServer
 
 
 @pytest.fixture

@@ -9,10 +9,13 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use futures::channel::oneshot;
 
+mod messages;
+
+pub(crate) use messages::{CloseQueue, Deliver, FlushQueue, OfferDataError};
+
 use super::exporter_worker::{
     CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter,
 };
-use super::supervision::catch_panic;
 use super::Shared;
 use crate::exporter::{ExportError, RecordBatch};
 use crate::health::{HealthCell, HealthLimits};
@@ -369,73 +372,5 @@ impl actix::Supervised for ExporterActor {
                 arrived: Instant::now(),
             });
         }
-    }
-}
-
-/// Records fanned out by the Recorder.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct Deliver(pub Arc<Vec<Record>>);
-
-impl Handler<Deliver> for ExporterActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Deliver, ctx: &mut Context<Self>) {
-        if let Err(panic) = catch_panic(|| self.accept(msg.0, ctx)) {
-            self.shared
-                .counters
-                .panics
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.shared.report(format!(
-                "exporter actor {} panicked: {panic}; restarting",
-                self.name
-            ));
-            ctx.stop();
-        }
-    }
-}
-
-/// Send the exporter its telemetry data error unless it already had one.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct OfferDataError(pub TelemetryDataError);
-
-impl Handler<OfferDataError> for ExporterActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: OfferDataError, ctx: &mut Context<Self>) {
-        // Queued like any record so it keeps its place in the stream.
-        if !self.health.is_disabled() && self.health.claim_telemetry_data_error() {
-            self.health.add_queued(1);
-            self.accept(Arc::new(vec![Record::TelemetryDataError(msg.0)]), ctx);
-        }
-    }
-}
-
-/// Export everything queued, then flush the exporter.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct FlushQueue(pub oneshot::Sender<Result<(), String>>);
-
-impl Handler<FlushQueue> for ExporterActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: FlushQueue, ctx: &mut Context<Self>) {
-        self.flush_waiters.push(msg.0);
-        self.dispatch(ctx);
-    }
-}
-
-/// Export everything queued, then close the exporter (disabled ones too).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct CloseQueue(pub oneshot::Sender<ExporterCloseReport>);
-
-impl Handler<CloseQueue> for ExporterActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: CloseQueue, ctx: &mut Context<Self>) {
-        self.close_waiter = Some(msg.0);
-        self.dispatch(ctx);
     }
 }

@@ -241,6 +241,37 @@ def test_block_under_a_stalled_server_loses_nothing(server: MetranaServer) -> No
     assert [p[:2] for p in server.points("loss")] == [(i, float(i)) for i in range(30)]
 
 
+def test_with_the_server_away_the_exporter_holds_little_and_counts_each_record_once(
+    server: MetranaServer, tmp_path: Path
+) -> None:
+    configure(server, batch_max_size=1, max_pending_requests=1, max_retries=1,
+              retry_initial_backoff_secs=0.01, retry_max_backoff_secs=0.02,
+              max_consecutive_failures=1000, error_strategy="silent")  # fmt: skip
+    port = server.port
+    server.stop()
+    for i in range(10):
+        telemetron.log("loss", float(i))
+    # Two batches (twice the window) wait in the sender; the wrapper gives up on the other eight,
+    # which were never sent.
+    wait_for(lambda: metric_counts()["failed"] == 8, "eight failed batches")
+    back = MetranaServer(tmp_path / "state.json", port=port).start()
+    try:
+        report = telemetron.shutdown()
+    finally:
+        back.stop()
+    assert report is not None
+    counts = report["metrics"]["exporters"]["metrana"]["metric"]
+    assert (counts["added"], counts["sent"], counts["failed"], counts["dropped"]) == (10, 2, 8, 0)
+    assert [p[:2] for p in back.points("loss")] == [(0, 0.0), (1, 1.0)]
+    assert report["undelivered"] == [
+        {
+            "exporter": "metrana",
+            "records": 8,
+            "reason": "dropped or failed during the run (see metrics)",
+        }
+    ]
+
+
 def test_a_stalled_stream_is_replaced_by_the_watchdog(server: MetranaServer) -> None:
     server.faults.hold_acks = threading.Event()
     configure(server, batch_max_size=1, ack_stall_timeout_secs=0.2)

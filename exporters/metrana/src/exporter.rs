@@ -26,8 +26,8 @@ pub struct MetranaExporter {
     sender: Option<Sender>,
     session: u64,
     sequence: u64,
-    /// The last batch handed to the sender: a retry of it must not build it twice.
-    last_batch: Option<RecordBatch>,
+    /// Batches taken so far (the id of the newest).
+    batches: u64,
 }
 
 impl MetranaExporter {
@@ -41,7 +41,21 @@ impl MetranaExporter {
             sender: None,
             session: TraceId::random().0 as u64 >> 1,
             sequence: 0,
-            last_batch: None,
+            batches: 0,
+        }
+    }
+
+    /// Sends what waits. A final error (the server refuses this client: unauthenticated,
+    /// permission denied, ...) drops every request waiting, counted as dropped, except those of
+    /// batch `current`, which the wrapper counts as failed.
+    fn pump(&mut self, current: Option<u64>) -> Result<(), ExportError> {
+        let sender = self.sender()?;
+        match sender.pump() {
+            Err(e) if !e.is_retryable() => {
+                sender.discard(current, &e.to_string());
+                Err(e)
+            }
+            done => done,
         }
     }
 
@@ -65,7 +79,7 @@ impl MetranaExporter {
     /// Builds the batch's requests, cutting one when it reaches `max_msg_size`. Records
     /// Metrana does not carry (spans, events, logs) are acknowledged at once: nothing is
     /// owed for them.
-    fn build(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+    fn build(&mut self, batch: &RecordBatch, id: u64) -> Result<(), ExportError> {
         let max = self.config.max_msg_size.max(1);
         let mut request = self.next_request();
         let mut rl = Vec::new();
@@ -104,7 +118,7 @@ impl MetranaExporter {
             part.logger_id = header.logger_id;
             part.logger_session_id = header.logger_session_id;
             part.sequence_number = header.sequence_number;
-            let outgoing = Outgoing::new(&part, rl, records);
+            let outgoing = Outgoing::new(&part, rl, records, id);
             self.sender()?.queue(outgoing);
         }
         Ok(())
@@ -181,17 +195,38 @@ impl Exporter for MetranaExporter {
         Ok(())
     }
 
+    /// A batch is taken only when the sender has room for it (at most twice its window of
+    /// requests waiting): with the server away, batches wait in the runtime's bounded queue,
+    /// where backpressure and the wrapper's retries apply, and one the wrapper gives up on was
+    /// never sent, so `failed` is exact. A batch taken is the sender's: a transient failure
+    /// after that is not an error, as it is re-sent with the backlog on the next batch, flush or
+    /// close.
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
-        // A retry: its requests are queued or unacknowledged already.
-        if !self.last_batch.as_ref().is_some_and(|b| b.is_same(batch)) {
-            self.build(batch)?;
-            self.last_batch = Some(batch.clone());
+        let sender = self.sender()?;
+        if sender.backlog() >= 2 * sender.window() {
+            self.pump(None)?;
         }
-        self.sender()?.pump()
+        self.batches += 1;
+        let id = self.batches;
+        self.build(batch, id)?;
+        match self.pump(Some(id)) {
+            Err(e) if e.is_retryable() => {
+                tracing::debug!(target: "telemetron", "metrana: {e}; re-sent with the backlog");
+                Ok(())
+            }
+            done => done,
+        }
     }
 
     fn flush(&mut self) -> Result<(), ExportError> {
-        self.sender()?.drain_retrying()
+        let sender = self.sender()?;
+        match sender.drain_retrying() {
+            Err(e) if !e.is_retryable() => {
+                sender.discard(None, &e.to_string());
+                Err(e)
+            }
+            done => done,
+        }
     }
 
     fn close(&mut self) -> Result<(), ExportError> {
@@ -203,10 +238,14 @@ impl Exporter for MetranaExporter {
             close_message: None,
         });
         let sender = self.sender()?;
-        sender.queue(Outgoing::new(&request, Vec::new(), Vec::new()));
+        sender.queue(Outgoing::new(&request, Vec::new(), Vec::new(), 0));
         let drained = sender.drain_retrying();
-        sender.end_stream();
-        let left = sender.abandon();
+        let reason = match &drained {
+            Ok(()) => String::new(),
+            Err(e) => format!("never acknowledged before close: {e}"),
+        };
+        // Counted as dropped: the close report lists them as undelivered.
+        let left = sender.discard(None, &reason);
         self.sender = None;
         match drained {
             Err(e) if left > 0 => Err(ExportError::failed(format!(

@@ -21,12 +21,13 @@ use crate::config::{Compression, MetranaConfig};
 use crate::mapping::Declarations;
 use crate::transport::{authorize, status_error};
 
-/// An encoded request, the declarations it introduces, and the records it carries by kind
-/// (acknowledged together).
+/// An encoded request, the declarations it introduces, the records it carries by kind
+/// (acknowledged together), and the batch it was built from.
 pub(crate) struct Outgoing {
     pub encoded: Bytes,
     pub declarations: Vec<SeriesDeclaration>,
     pub records: Vec<(RecordKind, u64)>,
+    pub batch: u64,
 }
 
 impl Outgoing {
@@ -36,6 +37,7 @@ impl Outgoing {
         request: &UpdateRunRequest,
         mut encoded: Vec<u8>,
         records: Vec<(RecordKind, u64)>,
+        batch: u64,
     ) -> Self {
         encoded.reserve(request.encoded_len());
         request.encode_raw(&mut encoded);
@@ -43,6 +45,7 @@ impl Outgoing {
             encoded: Bytes::from(encoded),
             declarations: request.series_declarations.clone(),
             records,
+            batch,
         }
     }
 }
@@ -169,15 +172,32 @@ impl Sender {
         }
     }
 
-    /// Ends the stream (the server sees the end of its requests).
-    pub(crate) fn end_stream(&mut self) {
-        self.stream = None;
+    /// Requests built and not acknowledged yet.
+    pub(crate) fn backlog(&self) -> usize {
+        self.queued.len() + self.unacked.len()
     }
 
-    /// Drops what was never acknowledged (given up at close) and says how many records.
-    pub(crate) fn abandon(&mut self) -> u64 {
-        let left = self.queued.drain(..).chain(self.unacked.drain(..));
-        left.flat_map(|o| o.records).map(|(_, n)| n).sum()
+    /// The window: requests in flight before the sender waits for acks.
+    pub(crate) fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Drops every request not acknowledged, counting its records as dropped for `reason`,
+    /// except those of batch `except` (the wrapper counts that batch as failed itself). Returns
+    /// how many records were dropped.
+    pub(crate) fn discard(&mut self, except: Option<u64>, reason: &str) -> u64 {
+        self.stream = None;
+        let mut dropped = 0;
+        for o in self.queued.drain(..).chain(self.unacked.drain(..)) {
+            if Some(o.batch) == except {
+                continue;
+            }
+            for (kind, n) in o.records {
+                self.deliveries.rejected(kind, n, reason);
+                dropped += n;
+            }
+        }
+        dropped
     }
 
     fn in_flight(&self) -> usize {

@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*"
 
 .PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics config-show
 
@@ -74,7 +74,6 @@ bench-otlp: $(VENV)/.deps
 ## bench-metrics: scalar log + the RL burst into Metrana ingestion, against metrana-logging-engine 0.12
 bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
-	$(PY) -m pip install -q "metrana-logging-engine==0.12.*"
 	$(PY) benches/metrics_bench.py
 
 ## config-show: the effective configuration and where each value came from

@@ -16,8 +16,9 @@ KIND_FLOAT = series_pb2.SERIES_VALUE_KIND_FLOAT
 
 
 def flat_labels(labels: dict[str, str]) -> str:
-    """This server's text form of a label map: sorted ``k=v`` joined by ``,``."""
-    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+    """Metrana's text form of a label map: ``k=v`` sorted by key, joined by ``&``, unescaped (its
+    client reserves ``=`` and ``&`` in labels). metrana-logging-engine reads this form back."""
+    return "&".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
 def series_key(metric: str, scale: str, labels: dict[str, str]) -> str:

@@ -117,7 +117,7 @@ pub(crate) fn initialize_run(
                         None => tracing::warn!(
                             target: "telemetron",
                             "metrana handshake: series {:?} ({}, {:?}) has no cursor this \
-                             client can use; its steps restart",
+                             client can read; its steps restart",
                             s.metric_name, s.scale, s.flat_labels
                         ),
                     }
@@ -164,8 +164,10 @@ fn check_ownership(run: &RunIdentity, theirs: Option<&str>) -> Result<(), Export
     }
 }
 
-/// A series of the handshake as a runtime key. `flat_labels` is read as sorted `k=v` pairs
-/// joined by `,` (the reference server's form: Metrana's own is not published).
+/// A series of the handshake as a runtime key. `flat_labels` is Metrana's form of a label map:
+/// `k=v` pairs sorted by key, joined by `&`, unescaped (`=` and `&` are reserved in labels).
+/// Found by resuming metrana-logging-engine 0.12 against the reference server: it reads this
+/// form and no other tried (`,` `;` `|` separators, JSON, percent-encoding).
 fn series_seed(
     name: &str,
     scale: &str,
@@ -178,7 +180,7 @@ fn series_seed(
         _ => return None,
     };
     let labels = flat_labels
-        .split(',')
+        .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             pair.split_once('=')
@@ -198,7 +200,7 @@ mod tests {
         let (key, ordering) = series_seed(
             "loss",
             "ML_STEP",
-            "a=1,split=train",
+            "a=1&split=train",
             OrderingMode::AbsoluteUnordered as i32,
         )
         .expect("a key");
@@ -211,6 +213,8 @@ mod tests {
         let ordered = OrderingMode::AbsoluteOrdered as i32;
         assert!(series_seed("loss", "ML_STEP", "", ordered).is_some());
         assert!(series_seed("loss", "ML_STEP", "novalue", ordered).is_none());
+        // Not Metrana's separator: "1,b=2" would be a value holding a reserved '='.
+        assert!(series_seed("loss", "ML_STEP", "a=1,b=2", ordered).is_none());
         assert!(series_seed("loss", "FURLONGS", "", ordered).is_none());
         let relative = OrderingMode::RelativeOrdered as i32;
         assert!(series_seed("loss", "ML_STEP", "", relative).is_none());

@@ -92,7 +92,8 @@ pub struct SeriesKey {
 
 impl SeriesKey {
     /// Validates and builds a key: a name of 1–256 bytes without control characters, label keys
-    /// of `A-Z a-z 0-9 _ . / -` (1–256 bytes), label values up to 256 bytes, no duplicate keys.
+    /// of `A-Z a-z 0-9 _ . / -` (1–256 bytes), label values up to 256 bytes without `=` or `&`
+    /// (Metrana reserves them: its label maps travel as `k=v&k=v`), no duplicate keys.
     pub fn new(
         name: impl Into<String>,
         scale: Scale,
@@ -116,6 +117,12 @@ impl SeriesKey {
                 return Err(SeriesError::new(
                     "label value",
                     format!("the value of {k:?} must be at most {MAX_NAME_LEN} bytes without control characters"),
+                ));
+            }
+            if let Some(reserved) = v.chars().find(|c| matches!(c, '=' | '&')) {
+                return Err(SeriesError::new(
+                    "label value",
+                    format!("the value of {k:?} contains {reserved:?}; '=' and '&' are reserved"),
                 ));
             }
         }
@@ -268,6 +275,15 @@ pub struct MetricPoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_values_may_not_hold_the_reserved_characters() {
+        for bad in ["a=b", "a&b"] {
+            let e = SeriesKey::new("m", Scale::MlStep, labels(&[("k", bad)])).unwrap_err();
+            assert_eq!(e.what, "label value");
+        }
+        assert!(SeriesKey::new("m", Scale::MlStep, labels(&[("k", "a/b c+%?#ü")])).is_ok());
+    }
 
     #[test]
     fn the_first_non_finite_value_is_found_in_any_block() {

@@ -1,7 +1,10 @@
 //! The exception hierarchy and the one Rust → Python error mapping.
 
+use std::ffi::CString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
 use telemetron as rs;
 
@@ -48,8 +51,17 @@ create_exception!(
     "Shutting down failed or already happened."
 );
 
+create_exception!(
+    telemetron,
+    TelemetronWarning,
+    PyUserWarning,
+    "Something went wrong in the background (an exporter failed or was disabled, records were dropped); shown under error_strategy='warn'."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    quiet_panics();
+    m.add("TelemetronWarning", py.get_type::<TelemetronWarning>())?;
     m.add("TelemetronError", py.get_type::<TelemetronError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("EnqueueError", py.get_type::<EnqueueError>())?;
@@ -57,6 +69,47 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ValidationError", py.get_type::<ValidationError>())?;
     m.add("ExporterError", py.get_type::<ExporterError>())?;
     m.add("ShutdownError", py.get_type::<ShutdownError>())?;
+    Ok(())
+}
+
+/// Runs a binding's body so that a panic (a bug) becomes a `TelemetronError` instead of
+/// pyo3's `PanicException`, which derives from `BaseException` and would get past a
+/// training loop's `except Exception`.
+#[inline]
+pub(crate) fn guarded<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(TelemetronError::new_err(format!(
+            "internal error in telemetron ({message}); the call recorded nothing. Please report \
+             it; set RUST_BACKTRACE=1 to print where it happened"
+        )))
+    })
+}
+
+/// Panics are turned into Python exceptions at the binding boundary and into background
+/// errors in the runtime's threads: neither prints Rust's panic message on the user's stderr
+/// unless `RUST_BACKTRACE` asks for it.
+fn quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            default(info);
+        }
+    }));
+}
+
+/// Shows background errors as `TelemetronWarning`s attributed to the caller's line.
+pub(crate) fn warn_all(py: Python<'_>, messages: Vec<String>) -> PyResult<()> {
+    let category = py.get_type::<TelemetronWarning>();
+    for message in messages {
+        let text = CString::new(message.replace('\0', " "))
+            .unwrap_or_else(|_| CString::from(c"telemetron: background error"));
+        PyErr::warn(py, category.as_any(), &text, 2)?;
+    }
     Ok(())
 }
 

@@ -28,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::PyRuntime>()?;
     m.add_class::<span_ref::SpanRef>()?;
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
+    m.add_function(wrap_pyfunction!(python_exporter::refuse_from_exporter, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

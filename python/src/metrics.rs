@@ -3,10 +3,10 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use telemetron::model::{Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
-use telemetron::Steps;
+use telemetron::{MetricCall, Steps};
 
 use crate::columns::{column, Origin};
-use crate::errors::{invalid, ToPyErr, ValidationError};
+use crate::errors::{invalid, ValidationError};
 use crate::runtime::PyRuntime;
 
 /// The series key from Python arguments; `evaluation=True` adds the label `evaluation: "true"`.
@@ -164,5 +164,42 @@ pub(crate) fn log_metric(
         rt.runtime
             .log_metric(key, ordering, steps, values, timestamps)
     })
-    .map_err(ToPyErr::to_py)
+}
+
+/// `log({name: value, ...})`: every series converted and validated before any is recorded.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn log_metrics(
+    py: Python<'_>,
+    rt: &PyRuntime,
+    values: &Bound<'_, PyDict>,
+    scale: Option<&str>,
+    step: Option<&Bound<'_, PyAny>>,
+    labels: Option<&Bound<'_, PyDict>>,
+    evaluation: Option<bool>,
+    timestamp: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&str>,
+    ordered: bool,
+) -> PyResult<()> {
+    let ordering = if ordered {
+        SeriesOrdering::Ordered
+    } else {
+        SeriesOrdering::Unordered
+    };
+    let mut calls = Vec::with_capacity(values.len());
+    for (name, value) in values.iter() {
+        let name: String = name
+            .extract()
+            .map_err(|_| invalid("metric name", format!("{name} is not a str")))?;
+        let in_call = |e: PyErr| {
+            ValidationError::new_err(format!("{name:?}: {}; nothing was logged", e.value(py)))
+        };
+        calls.push(MetricCall {
+            key: series_key(&name, scale, labels, evaluation).map_err(in_call)?,
+            ordering,
+            steps: steps_of(py, step).map_err(in_call)?,
+            values: values_of(py, &value, dtype).map_err(in_call)?,
+            timestamps_ms: timestamps_of(py, timestamp).map_err(in_call)?,
+        });
+    }
+    rt.maybe_detached(py, || rt.runtime.log_metrics(calls))
 }

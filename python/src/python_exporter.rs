@@ -14,6 +14,37 @@ use telemetron::{ExportError, Exporter, ExporterContext, ExporterFactory, Record
 use crate::convert::to_python;
 use crate::records::to_py_record;
 
+thread_local! {
+    /// Set while this thread runs a Python exporter's method: a call from there back into
+    /// `flush`, `shutdown` or `configure` would wait for this very thread.
+    static IN_EXPORTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Refuses, at once, a call that would wait for the exporter thread it is made from.
+#[pyfunction]
+pub(crate) fn refuse_from_exporter(what: &str) -> PyResult<()> {
+    if IN_EXPORTER.with(std::cell::Cell::get) {
+        return Err(crate::errors::TelemetronError::new_err(format!(
+            "telemetron.{what}() was called from inside an exporter: it would wait for the \
+             exporter's own thread (a deadlock); call it from the application instead"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `f` (which calls into a Python exporter) with `IN_EXPORTER` set.
+fn in_exporter<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_EXPORTER.with(|c| c.set(false));
+        }
+    }
+    IN_EXPORTER.with(|c| c.set(true));
+    let _reset = Reset;
+    f()
+}
+
 struct PythonExporter {
     class: Arc<Py<PyAny>>,
     kwargs: Map<String, Value>,
@@ -32,35 +63,37 @@ fn describe(py: Python<'_>, err: PyErr) -> ExportError {
 impl PythonExporter {
     /// Calls the method for each record's kind, taking the GIL once for all of them.
     fn call<'a>(&mut self, records: impl Iterator<Item = &'a Record>) -> Result<(), ExportError> {
-        Python::attach(|py| {
-            let instance = self
-                .instance
-                .as_ref()
-                .ok_or_else(|| ExportError::failed("python exporter used before initialize"))?
-                .bind(py);
-            for record in records {
-                // Renderings and logs are newer than the exporter interface: classes written
-                // before them (without the method) keep working.
-                let method = method_for(record);
-                if matches!(
-                    record,
-                    Record::Rendering(_)
-                        | Record::Log(_)
-                        | Record::Metric(_)
-                        | Record::Attributes(_)
-                        | Record::Rl(_)
-                        | Record::Histogram(_)
-                        | Record::Scatter(_)
-                ) && !instance.hasattr(method).unwrap_or(false)
-                {
-                    continue;
+        in_exporter(|| {
+            Python::attach(|py| {
+                let instance = self
+                    .instance
+                    .as_ref()
+                    .ok_or_else(|| ExportError::failed("python exporter used before initialize"))?
+                    .bind(py);
+                for record in records {
+                    // Renderings and logs are newer than the exporter interface: classes written
+                    // before them (without the method) keep working.
+                    let method = method_for(record);
+                    if matches!(
+                        record,
+                        Record::Rendering(_)
+                            | Record::Log(_)
+                            | Record::Metric(_)
+                            | Record::Attributes(_)
+                            | Record::Rl(_)
+                            | Record::Histogram(_)
+                            | Record::Scatter(_)
+                    ) && !instance.hasattr(method).unwrap_or(false)
+                    {
+                        continue;
+                    }
+                    let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
+                    instance
+                        .call_method1(method, (dict,))
+                        .map_err(|e| describe(py, e))?;
                 }
-                let dict = to_py_record(py, record).map_err(|e| describe(py, e))?;
-                instance
-                    .call_method1(method, (dict,))
-                    .map_err(|e| describe(py, e))?;
-            }
-            Ok(())
+                Ok(())
+            })
         })
     }
 
@@ -89,30 +122,32 @@ fn method_for(record: &Record) -> &'static str {
 
 impl Exporter for PythonExporter {
     fn initialize(&mut self, ctx: &ExporterContext) -> Result<(), ExportError> {
-        Python::attach(|py| {
-            let kwargs = PyDict::new(py);
-            for (k, v) in &self.kwargs {
-                kwargs
-                    .set_item(k, to_python(py, v).map_err(|e| describe(py, e))?)
+        in_exporter(|| {
+            Python::attach(|py| {
+                let kwargs = PyDict::new(py);
+                for (k, v) in &self.kwargs {
+                    kwargs
+                        .set_item(k, to_python(py, v).map_err(|e| describe(py, e))?)
+                        .map_err(|e| describe(py, e))?;
+                }
+                let instance = self
+                    .class
+                    .bind(py)
+                    .call((), Some(&kwargs))
                     .map_err(|e| describe(py, e))?;
-            }
-            let instance = self
-                .class
-                .bind(py)
-                .call((), Some(&kwargs))
-                .map_err(|e| describe(py, e))?;
-            let context = PyDict::new(py);
-            let fill = || -> PyResult<()> {
-                context.set_item("name", &ctx.name)?;
-                context.set_item("run_name", &ctx.run.run_name)?;
-                context.set_item("restarts", ctx.restarts)
-            };
-            fill().map_err(|e| describe(py, e))?;
-            instance
-                .call_method1("initialize", (context,))
-                .map_err(|e| describe(py, e))?;
-            self.instance = Some(instance.unbind());
-            Ok(())
+                let context = PyDict::new(py);
+                let fill = || -> PyResult<()> {
+                    context.set_item("name", &ctx.name)?;
+                    context.set_item("run_name", &ctx.run.run_name)?;
+                    context.set_item("restarts", ctx.restarts)
+                };
+                fill().map_err(|e| describe(py, e))?;
+                instance
+                    .call_method1("initialize", (context,))
+                    .map_err(|e| ExportError::failed(format!("initialize: {}", describe(py, e))))?;
+                self.instance = Some(instance.unbind());
+                Ok(())
+            })
         })
     }
 
@@ -148,12 +183,14 @@ impl Exporter for PythonExporter {
         let Some(instance) = self.instance.take() else {
             return Ok(());
         };
-        Python::attach(|py| {
-            instance
-                .bind(py)
-                .call_method0("close")
-                .map(drop)
-                .map_err(|e| describe(py, e))
+        in_exporter(|| {
+            Python::attach(|py| {
+                instance
+                    .bind(py)
+                    .call_method0("close")
+                    .map(drop)
+                    .map_err(|e| describe(py, e))
+            })
         })
     }
 }
@@ -180,14 +217,20 @@ fn build(
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(invalid("`class` must name the exporter class as \"pkg.module:ClassName\" or an entry point of the telemetron.exporters group".into())),
     };
-    let class = Python::attach(|py| -> PyResult<Py<PyAny>> {
-        let registry = py.import("telemetron._registry")?;
-        Ok(registry
-            .call_method1("resolve_exporter_class", (path.as_str(),))?
-            .unbind())
-    })
-    .map_err(|e| {
-        Python::attach(|py| invalid(format!("cannot load class {path:?}: {}", e.value(py))))
+    let class = Python::attach(|py| -> Result<Py<PyAny>, RegistryError> {
+        let registry = py.import("telemetron._registry").map_err(|e| {
+            invalid(format!(
+                "cannot import telemetron._registry: {}",
+                e.value(py)
+            ))
+        })?;
+        let class = registry
+            .call_method1("resolve_exporter_class", (path.as_str(),))
+            .map_err(|e| invalid(format!("cannot load class {path:?}: {}", e.value(py))))?;
+        registry
+            .call_method1("check_exporter_class", (&class,))
+            .map_err(|e| invalid(format!("class {path:?}: {}", e.value(py))))?;
+        Ok(class.unbind())
     })?;
     let class = Arc::new(class);
     let kwargs: Map<String, Value> = options

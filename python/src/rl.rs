@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 use telemetron::model::Scale;
 use telemetron::{EnvSteps, RlStepCall};
 
-use crate::errors::{ToPyErr, ValidationError};
+use crate::errors::ValidationError;
 use crate::metrics::{series_key, timestamps_of, values_of};
 use crate::runtime::PyRuntime;
 
@@ -60,7 +60,6 @@ pub(crate) fn log_env_step(
         timestamps_ms: timestamps_of(py, args.timestamp)?,
     };
     rt.maybe_detached(py, || rt.runtime.log_rl_environment_step(call))
-        .map_err(ToPyErr::to_py)
 }
 
 pub(crate) fn log_episode(
@@ -82,5 +81,4 @@ pub(crate) fn log_episode(
         rt.runtime
             .log_rl_episode(key, rl_step, envs, episodes, values, timestamps)
     })
-    .map_err(ToPyErr::to_py)
 }

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use telemetron::model::RunAttributeValue;
 
-use crate::errors::{ToPyErr, ValidationError};
+use crate::errors::ValidationError;
 
 fn strings(value: Option<Bound<'_, PyAny>>, path: &str) -> PyResult<Vec<String>> {
     match value {
@@ -65,5 +65,4 @@ pub(crate) fn log_run_attributes(
     rt.maybe_detached(py, || {
         rt.runtime.log_run_attributes(env_id, episode, updates)
     })
-    .map_err(ToPyErr::to_py)
 }

@@ -24,20 +24,31 @@ pub(crate) struct PyRuntime {
     /// Whether a recording call can wait: `block`, or a positive enqueue timeout.
     may_wait: bool,
     description: String,
+    /// Where each enabled exporter sends its records ("file telemetron-out/x.jsonl").
+    destinations: Vec<String>,
     renderer: crate::rendering::RendererSlot,
 }
 
 impl PyRuntime {
-    /// Runs `f` without the GIL when backpressure may make it wait.
-    pub(crate) fn maybe_detached<T: Send>(
+    /// Runs a recording call (without the GIL when backpressure may make it wait), maps its
+    /// error, then shows the background errors that arrived since the last call as
+    /// `TelemetronWarning`s (`error_strategy: warn`; one relaxed load when there are none).
+    pub(crate) fn maybe_detached<T: Send, E: ToPyErr + Send>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce() -> T + Send,
-    ) -> T {
-        if self.may_wait {
-            py.detach(f)
-        } else {
-            f()
+        f: impl FnOnce() -> Result<T, E> + Send,
+    ) -> PyResult<T> {
+        let result = if self.may_wait { py.detach(f) } else { f() };
+        let value = result.map_err(ToPyErr::to_py)?;
+        self.show_notices(py)?;
+        Ok(value)
+    }
+
+    /// Background errors not yet shown, as `TelemetronWarning`s.
+    pub(crate) fn show_notices(&self, py: Python<'_>) -> PyResult<()> {
+        match self.runtime.take_notices() {
+            Some(notices) => crate::errors::warn_all(py, notices),
+            None => Ok(()),
         }
     }
 }
@@ -54,46 +65,49 @@ impl PyRuntime {
         settings: Option<&Bound<'_, PyDict>>,
         registry_layers: Option<Vec<(String, Bound<'_, PyDict>)>>,
     ) -> PyResult<Self> {
-        let mut loader = ConfigLoader::new();
-        if let Some(list) = exporters {
-            let Value::Array(items) = to_json(list.as_any(), "exporters")? else {
-                unreachable!()
-            };
-            loader = loader.exporters(items);
-        }
-        if let Some(list) = plugins {
-            let Value::Array(items) = to_json(list.as_any(), "plugins")? else {
-                unreachable!()
-            };
-            loader = loader.plugins(items);
-        }
-        if let Some(path) = config_file {
-            loader = loader.config_file(path);
-        }
-        if let Some(settings) = settings {
-            if let Value::Object(map) = to_json(settings.as_any(), "settings")? {
-                for (k, v) in map {
-                    loader = loader.set(&k, v);
+        crate::errors::guarded(|| {
+            let mut loader = ConfigLoader::new();
+            if let Some(list) = exporters {
+                let Value::Array(items) = to_json(list.as_any(), "exporters")? else {
+                    unreachable!()
+                };
+                loader = loader.exporters(items);
+            }
+            if let Some(list) = plugins {
+                let Value::Array(items) = to_json(list.as_any(), "plugins")? else {
+                    unreachable!()
+                };
+                loader = loader.plugins(items);
+            }
+            if let Some(path) = config_file {
+                loader = loader.config_file(path);
+            }
+            if let Some(settings) = settings {
+                if let Value::Object(map) = to_json(settings.as_any(), "settings")? {
+                    for (k, v) in map {
+                        loader = loader.set(&k, v);
+                    }
                 }
             }
-        }
-        for (name, layer) in registry_layers.unwrap_or_default() {
-            if let Value::Object(map) = to_json(layer.as_any(), &name)? {
-                loader = loader.registry_layer(name, map);
+            for (name, layer) in registry_layers.unwrap_or_default() {
+                if let Value::Object(map) = to_json(layer.as_any(), &name)? {
+                    loader = loader.registry_layer(name, map);
+                }
             }
-        }
-        let loaded = loader.load().map_err(ToPyErr::to_py)?;
-        // Exporters initialized at start (Metrana's handshake) may wait on the network.
-        let runtime = py
-            .detach(|| telemetron::start_loaded(&loaded))
-            .map_err(ToPyErr::to_py)?;
-        Ok(PyRuntime {
-            may_wait: loaded.settings.backpressure == Backpressure::Block
-                || loaded.settings.enqueue_timeout_secs > 0.0,
-            description: loaded.describe(),
-            runtime: ManuallyDrop::new(runtime),
-            abandoned: AtomicBool::new(false),
-            renderer: Default::default(),
+            let loaded = loader.load().map_err(ToPyErr::to_py)?;
+            // Exporters initialized at start (Metrana's handshake) may wait on the network.
+            let runtime = py
+                .detach(|| telemetron::start_loaded(&loaded))
+                .map_err(ToPyErr::to_py)?;
+            Ok(PyRuntime {
+                may_wait: loaded.settings.backpressure == Backpressure::Block
+                    || loaded.settings.enqueue_timeout_secs > 0.0,
+                description: loaded.describe(),
+                destinations: destinations(&loaded),
+                runtime: ManuallyDrop::new(runtime),
+                abandoned: AtomicBool::new(false),
+                renderer: Default::default(),
+            })
         })
     }
 
@@ -106,15 +120,16 @@ impl PyRuntime {
         attributes: Option<&Bound<'_, PyDict>>,
         start_event_attributes: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<SpanRef> {
-        let attributes = to_attributes(attributes)?;
-        let start_attrs = to_attributes(start_event_attributes)?;
-        let parent = parent.map(|p| p.context());
-        self.maybe_detached(py, || {
-            self.runtime
-                .start_span_with_event(name, parent, attributes, start_attrs)
+        crate::errors::guarded(|| {
+            let attributes = to_attributes(attributes)?;
+            let start_attrs = to_attributes(start_event_attributes)?;
+            let parent = parent.map(|p| p.context());
+            self.maybe_detached(py, || {
+                self.runtime
+                    .start_span_with_event(name, parent, attributes, start_attrs)
+            })
+            .map(SpanRef::from)
         })
-        .map(SpanRef::from)
-        .map_err(ToPyErr::to_py)
     }
 
     #[pyo3(signature = (span, attributes=None, cancelled=false))]
@@ -125,17 +140,18 @@ impl PyRuntime {
         attributes: Option<&Bound<'_, PyDict>>,
         cancelled: bool,
     ) -> PyResult<()> {
-        let attributes = to_attributes(attributes)?;
-        let status = if cancelled {
-            SpanStatus::Cancelled
-        } else {
-            SpanStatus::Ok
-        };
-        self.maybe_detached(py, || {
-            self.runtime
-                .stop_span_with_status(span.context(), status, attributes)
+        crate::errors::guarded(|| {
+            let attributes = to_attributes(attributes)?;
+            let status = if cancelled {
+                SpanStatus::Cancelled
+            } else {
+                SpanStatus::Ok
+            };
+            self.maybe_detached(py, || {
+                self.runtime
+                    .stop_span_with_status(span.context(), status, attributes)
+            })
         })
-        .map_err(ToPyErr::to_py)
     }
 
     #[pyo3(signature = (span, name, attributes=None))]
@@ -146,12 +162,13 @@ impl PyRuntime {
         name: String,
         attributes: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let attributes = to_attributes(attributes)?;
-        self.maybe_detached(py, || {
-            self.runtime
-                .event(span.map(|s| s.context()), name, attributes)
+        crate::errors::guarded(|| {
+            let attributes = to_attributes(attributes)?;
+            self.maybe_detached(py, || {
+                self.runtime
+                    .event(span.map(|s| s.context()), name, attributes)
+            })
         })
-        .map_err(ToPyErr::to_py)
     }
 
     /// A log record; `level` is a `logging` level (10 DEBUG ... 50 CRITICAL, 0..9 TRACE).
@@ -165,18 +182,19 @@ impl PyRuntime {
         span: Option<SpanRef>,
         attributes: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let attributes = to_attributes(attributes)?;
-        let severity = Severity::from_python_level(level);
-        self.maybe_detached(py, || {
-            self.runtime.log(
-                severity,
-                body,
-                logger,
-                span.map(|s| s.context()),
-                attributes,
-            )
+        crate::errors::guarded(|| {
+            let attributes = to_attributes(attributes)?;
+            let severity = Severity::from_python_level(level);
+            self.maybe_detached(py, || {
+                self.runtime.log(
+                    severity,
+                    body,
+                    logger,
+                    span.map(|s| s.context()),
+                    attributes,
+                )
+            })
         })
-        .map_err(ToPyErr::to_py)
     }
 
     #[pyo3(signature = (span, message, exception_type=None, exception_message=None, traceback=None))]
@@ -189,18 +207,20 @@ impl PyRuntime {
         exception_message: Option<String>,
         traceback: Option<String>,
     ) -> PyResult<()> {
-        let info = ErrorInfo {
-            message,
-            exception_type,
-            exception_message,
-            traceback,
-        };
-        self.maybe_detached(py, || self.runtime.error(span.map(|s| s.context()), info))
-            .map_err(ToPyErr::to_py)
+        crate::errors::guarded(|| {
+            let info = ErrorInfo {
+                message,
+                exception_type,
+                exception_message,
+                traceback,
+            };
+            self.maybe_detached(py, || self.runtime.error(span.map(|s| s.context()), info))
+        })
     }
 
     fn telemetry_data_error(&self, py: Python<'_>, kind: &str, message: String) -> PyResult<()> {
-        let kind = match kind {
+        crate::errors::guarded(|| {
+            let kind = match kind {
             "no_telemetry_data" => TelemetryDataErrorKind::NoTelemetryData,
             "incomplete_telemetry_data" => TelemetryDataErrorKind::IncompleteTelemetryData,
             other => {
@@ -209,28 +229,34 @@ impl PyRuntime {
                 )))
             }
         };
-        self.maybe_detached(py, || self.runtime.telemetry_data_error(kind, message))
-            .map_err(ToPyErr::to_py)
+            self.maybe_detached(py, || self.runtime.telemetry_data_error(kind, message))
+        })
     }
 
     /// Waits (without the GIL) until everything recorded so far is exported and flushed.
     fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        let timeout = secs(timeout)?;
-        py.detach(|| self.runtime.flush(timeout))
-            .map_err(ToPyErr::to_py)
+        crate::errors::guarded(|| {
+            crate::python_exporter::refuse_from_exporter("flush")?;
+            let timeout = secs(timeout)?;
+            py.detach(|| self.runtime.flush(timeout))
+                .map_err(ToPyErr::to_py)
+        })
     }
 
     /// Closes (without the GIL) and returns the close report as a dict, with the renderer's
     /// counters under `rendering`.
     fn close<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        let timeout = secs(timeout)?;
-        let report = py
-            .detach(|| self.runtime.close(timeout))
-            .map_err(ToPyErr::to_py)?;
-        let report = report_to_python(py, &report)?;
-        // The renderer's final counters (None when nothing was rendered).
-        report.set_item("rendering", self.renderer.metrics(py)?)?;
-        Ok(report)
+        crate::errors::guarded(|| {
+            crate::python_exporter::refuse_from_exporter("shutdown")?;
+            let timeout = secs(timeout)?;
+            let report = py
+                .detach(|| self.runtime.close(timeout))
+                .map_err(ToPyErr::to_py)?;
+            let report = report_to_python(py, &report)?;
+            // The renderer's final counters (None when nothing was rendered).
+            report.set_item("rendering", self.renderer.metrics(py)?)?;
+            Ok(report)
+        })
     }
 
     /// Copies an environment frame and queues it for H.264 encoding (see `telemetron.log_rendering`).
@@ -243,8 +269,10 @@ impl PyRuntime {
         episode: i64,
         env_id: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        self.renderer
-            .log(py, &self.runtime, frame, rl_step, episode, env_id)
+        crate::errors::guarded(|| {
+            self.renderer
+                .log(py, &self.runtime, frame, rl_step, episode, env_id)
+        })
     }
 
     /// The renderer's counters, or None before the first `log_rendering`.
@@ -263,6 +291,12 @@ impl PyRuntime {
     /// The effective configuration with the source of every value (secrets redacted).
     fn describe_config(&self) -> String {
         self.description.clone()
+    }
+
+    /// Where each enabled exporter sends its records, one line each.
+    #[getter]
+    fn destinations(&self) -> Vec<String> {
+        self.destinations.clone()
     }
 
     #[getter]
@@ -299,6 +333,33 @@ impl Drop for PyRuntime {
         // Closing waits for the exporters, and a Python exporter needs the GIL to finish.
         Python::attach(|py| py.detach(move || drop(runtime)));
     }
+}
+
+/// "file telemetron-out/run.jsonl", "otlp", ...: for telling a user
+/// where an implicitly started runtime writes.
+fn destinations(loaded: &telemetron::LoadedConfig) -> Vec<String> {
+    loaded
+        .exporters
+        .iter()
+        .filter(|e| e.spec.enabled)
+        .map(|e| {
+            let spec = &e.spec;
+            // Network endpoints may carry credentials: only file paths are spelled out.
+            let place = (spec.type_name == "file")
+                .then(|| {
+                    serde_json::from_value::<telemetron::FileExporterConfig>(Value::Object(
+                        spec.options.clone(),
+                    ))
+                    .ok()
+                })
+                .flatten()
+                .map(|c| c.resolved_path(&loaded.run.run_name).display().to_string());
+            match place {
+                Some(place) => format!("{} {place}", spec.type_name),
+                None => spec.type_name.clone(),
+            }
+        })
+        .collect()
 }
 
 fn secs(timeout: f64) -> PyResult<Duration> {

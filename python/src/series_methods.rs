@@ -24,9 +24,33 @@ impl PyRuntime {
         dtype: Option<&str>,
         ordered: bool,
     ) -> PyResult<()> {
-        crate::metrics::log_metric(
-            py, self, name, value, scale, step, labels, evaluation, timestamp, dtype, ordered,
-        )
+        crate::errors::guarded(|| {
+            crate::metrics::log_metric(
+                py, self, name, value, scale, step, labels, evaluation, timestamp, dtype, ordered,
+            )
+        })
+    }
+
+    /// `log({name: value, ...})` / `log_distributed`: all or nothing.
+    #[pyo3(signature = (values, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn log_metrics(
+        &self,
+        py: Python<'_>,
+        values: &Bound<'_, PyDict>,
+        scale: Option<&str>,
+        step: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+        timestamp: Option<&Bound<'_, PyAny>>,
+        dtype: Option<&str>,
+        ordered: bool,
+    ) -> PyResult<()> {
+        crate::errors::guarded(|| {
+            crate::metrics::log_metrics(
+                py, self, values, scale, step, labels, evaluation, timestamp, dtype, ordered,
+            )
+        })
     }
 
     /// Run attributes (`env_id=None`) or an environment's: `(path, value)` pairs.
@@ -38,7 +62,9 @@ impl PyRuntime {
         env_id: Option<String>,
         episode: Option<u64>,
     ) -> PyResult<()> {
-        crate::run_attributes::log_run_attributes(py, self, updates, env_id, episode)
+        crate::errors::guarded(|| {
+            crate::run_attributes::log_run_attributes(py, self, updates, env_id, episode)
+        })
     }
 
     /// One `log_rl_environment_step` call, already shaped into per-environment columns.
@@ -61,26 +87,28 @@ impl PyRuntime {
         timestamp: Option<&Bound<'_, PyAny>>,
         dtype: Option<&str>,
     ) -> PyResult<()> {
-        let args = crate::rl::RlArgs {
-            name,
-            values,
-            rl_step,
-            envs,
-            labels,
-            evaluation,
-            timestamp,
-            dtype,
-        };
-        crate::rl::log_env_step(
-            py,
-            self,
-            args,
-            per_env,
-            episodes,
-            env_step_mode,
-            env_steps,
-            start_from_one,
-        )
+        crate::errors::guarded(|| {
+            let args = crate::rl::RlArgs {
+                name,
+                values,
+                rl_step,
+                envs,
+                labels,
+                evaluation,
+                timestamp,
+                dtype,
+            };
+            crate::rl::log_env_step(
+                py,
+                self,
+                args,
+                per_env,
+                episodes,
+                env_step_mode,
+                env_steps,
+                start_from_one,
+            )
+        })
     }
 
     /// One `log_rl_episode` call: a value per environment.
@@ -99,17 +127,19 @@ impl PyRuntime {
         timestamp: Option<&Bound<'_, PyAny>>,
         dtype: Option<&str>,
     ) -> PyResult<()> {
-        let args = crate::rl::RlArgs {
-            name,
-            values,
-            rl_step,
-            envs,
-            labels,
-            evaluation,
-            timestamp,
-            dtype,
-        };
-        crate::rl::log_episode(py, self, args, episodes)
+        crate::errors::guarded(|| {
+            let args = crate::rl::RlArgs {
+                name,
+                values,
+                rl_step,
+                envs,
+                labels,
+                evaluation,
+                timestamp,
+                dtype,
+            };
+            crate::rl::log_episode(py, self, args, episodes)
+        })
     }
 
     /// `(last rl_step, last episode)` of an environment, or None.
@@ -126,8 +156,10 @@ impl PyRuntime {
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
     ) -> PyResult<Option<u64>> {
-        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-        Ok(self.runtime.last_step(&key))
+        crate::errors::guarded(|| {
+            let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+            Ok(self.runtime.last_step(&key))
+        })
     }
 
     /// A histogram at `step` (counts or densities over `bin_edges`).
@@ -147,41 +179,42 @@ impl PyRuntime {
         evaluation: Option<bool>,
         timestamp: Option<i64>,
     ) -> PyResult<()> {
-        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-        let edges = crate::columns::column(py, bin_edges, "bin_edges")?.f64s();
-        let bins = match (counts, densities) {
-            (Some(c), None) => {
-                let col = crate::columns::column(py, c, "counts")?;
-                let ints = col.ints.ok_or_else(|| {
-                    crate::errors::ValidationError::new_err("invalid counts: must be integers")
-                })?;
-                let counts = ints
-                    .into_iter()
-                    .map(|c| {
-                        u64::try_from(c).map_err(|_| {
-                            crate::errors::ValidationError::new_err(format!(
-                                "invalid counts: {c} is negative"
-                            ))
+        crate::errors::guarded(|| {
+            let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+            let edges = crate::columns::column(py, bin_edges, "bin_edges")?.f64s();
+            let bins = match (counts, densities) {
+                (Some(c), None) => {
+                    let col = crate::columns::column(py, c, "counts")?;
+                    let ints = col.ints.ok_or_else(|| {
+                        crate::errors::ValidationError::new_err("invalid counts: must be integers")
+                    })?;
+                    let counts = ints
+                        .into_iter()
+                        .map(|c| {
+                            u64::try_from(c).map_err(|_| {
+                                crate::errors::ValidationError::new_err(format!(
+                                    "invalid counts: {c} is negative"
+                                ))
+                            })
                         })
-                    })
-                    .collect::<PyResult<Vec<u64>>>()?;
-                telemetron::model::BinValues::Counts(counts)
-            }
-            (None, Some(d)) => telemetron::model::BinValues::Densities(
-                crate::columns::column(py, d, "densities")?.f64s(),
-            ),
-            _ => {
-                return Err(crate::errors::ValidationError::new_err(
-                    "invalid histogram: give counts or densities (one of them)",
-                ))
-            }
-        };
-        let stats = stats.map(|(a, b, c, d)| [a, b, c, d]);
-        self.maybe_detached(py, || {
-            self.runtime
-                .log_histogram(key, step, edges, bins, stats, timestamp)
+                        .collect::<PyResult<Vec<u64>>>()?;
+                    telemetron::model::BinValues::Counts(counts)
+                }
+                (None, Some(d)) => telemetron::model::BinValues::Densities(
+                    crate::columns::column(py, d, "densities")?.f64s(),
+                ),
+                _ => {
+                    return Err(crate::errors::ValidationError::new_err(
+                        "invalid histogram: give counts or densities (one of them)",
+                    ))
+                }
+            };
+            let stats = stats.map(|(a, b, c, d)| [a, b, c, d]);
+            self.maybe_detached(py, || {
+                self.runtime
+                    .log_histogram(key, step, edges, bins, stats, timestamp)
+            })
         })
-        .map_err(crate::errors::ToPyErr::to_py)
     }
 
     /// A 2-D scatter (`zs=None`) or a 3-D one at `step`.
@@ -203,17 +236,18 @@ impl PyRuntime {
         evaluation: Option<bool>,
         timestamp: Option<i64>,
     ) -> PyResult<()> {
-        let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-        let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
-            Ok(crate::columns::column(py, v, what)?.f64s())
-        };
-        let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
-        let zs = zs.map(|z| col(z, "zs")).transpose()?;
-        let titles = [x_title, y_title, z_title];
-        self.maybe_detached(py, || {
-            self.runtime
-                .log_scatter(key, step, xs, ys, zs, titles, timestamp)
+        crate::errors::guarded(|| {
+            let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
+            let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
+                Ok(crate::columns::column(py, v, what)?.f64s())
+            };
+            let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
+            let zs = zs.map(|z| col(z, "zs")).transpose()?;
+            let titles = [x_title, y_title, z_title];
+            self.maybe_detached(py, || {
+                self.runtime
+                    .log_scatter(key, step, xs, ys, zs, titles, timestamp)
+            })
         })
-        .map_err(crate::errors::ToPyErr::to_py)
     }
 }

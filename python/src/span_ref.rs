@@ -52,9 +52,11 @@ impl SpanRef {
     /// Parses a W3C `traceparent` header value; `ValidationError` when it is not one.
     #[staticmethod]
     fn from_traceparent(value: &str) -> PyResult<SpanRef> {
-        SpanContext::from_traceparent(value)
-            .map(SpanRef::from)
-            .map_err(|e| ValidationError::new_err(e.to_string()))
+        crate::errors::guarded(|| {
+            SpanContext::from_traceparent(value)
+                .map(SpanRef::from)
+                .map_err(|e| ValidationError::new_err(e.to_string()))
+        })
     }
 
     fn __repr__(&self) -> String {

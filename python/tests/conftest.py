@@ -32,6 +32,15 @@ def run_python(code: str, cwd: Path, timeout: float = 60) -> subprocess.Complete
     )
 
 
+@pytest.fixture(autouse=True)
+def no_runtime_left_running() -> Iterator[None]:
+    """A test that fails half-way must not leave its runtime to the next one (whose
+    `configure` would then refuse to start)."""
+    yield
+    if telemetron.is_configured():
+        telemetron.shutdown()
+
+
 @pytest.fixture
 def out(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "run.jsonl"

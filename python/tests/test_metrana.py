@@ -193,7 +193,7 @@ def while_stalled(
 
 
 def metric_counts() -> dict[str, int]:
-    return dict(telemetron.metrics()["exporters"]["metrana"]["metric"])
+    return dict(telemetron.metrics(verbose=True)["exporters"]["metrana"]["metric"])
 
 
 def test_sent_counts_what_the_server_acknowledged(server: MetranaServer) -> None:

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
-use crate::model::RecordKind;
+use crate::model::{Record, RecordKind};
 
 const KINDS: usize = RecordKind::ALL.len();
 
@@ -37,6 +37,10 @@ pub struct MetricsSnapshot {
     pub panics: u64,
     /// Background errors reported through the error strategy.
     pub background_errors: u64,
+    /// Runtime-level data points ([`Record::data_points`](crate::model::Record::data_points))
+    /// of the kinds that carry them, with the same five counters (`failed`: 0, since a call
+    /// refused as invalid has no points to count).
+    pub points: BTreeMap<&'static str, CounterSnapshot>,
 }
 
 impl MetricsSnapshot {
@@ -83,6 +87,10 @@ pub(crate) struct RuntimeCounters {
     refused: [AtomicU64; KINDS],
     sent: [AtomicU64; KINDS],
     recorder_dropped: [AtomicU64; KINDS],
+    points_added: [CachePadded<AtomicU64>; KINDS],
+    points_ingest_dropped: [AtomicU64; KINDS],
+    points_sent: [AtomicU64; KINDS],
+    points_recorder_dropped: [AtomicU64; KINDS],
     pub(crate) panics: AtomicU64,
     pub(crate) background_errors: AtomicU64,
 }
@@ -91,8 +99,21 @@ impl RuntimeCounters {
     pub(crate) fn added(&self, kind: RecordKind) {
         self.added[kind.index()].fetch_add(1, Relaxed);
     }
-    pub(crate) fn ingest_dropped(&self, kind: RecordKind) {
+    /// A record offered to the ingest queue, with its data points.
+    #[inline]
+    pub(crate) fn added_record(&self, record: &Record) {
+        let i = record.kind().index();
+        self.added[i].fetch_add(1, Relaxed);
+        let points = record.data_points();
+        if points > 0 {
+            self.points_added[i].fetch_add(points, Relaxed);
+        }
+    }
+    pub(crate) fn ingest_dropped(&self, kind: RecordKind, points: u64) {
         self.ingest_dropped[kind.index()].fetch_add(1, Relaxed);
+        if points > 0 {
+            self.points_ingest_dropped[kind.index()].fetch_add(points, Relaxed);
+        }
     }
     pub(crate) fn refused(&self, kind: RecordKind) {
         self.refused[kind.index()].fetch_add(1, Relaxed);
@@ -100,16 +121,43 @@ impl RuntimeCounters {
     pub(crate) fn sent(&self, kind: RecordKind, n: u64) {
         self.sent[kind.index()].fetch_add(n, Relaxed);
     }
-    pub(crate) fn recorder_dropped(&self, kind: RecordKind) {
-        self.recorder_dropped[kind.index()].fetch_add(1, Relaxed);
+    pub(crate) fn recorder_dropped(&self, record: &Record) {
+        let i = record.kind().index();
+        self.recorder_dropped[i].fetch_add(1, Relaxed);
+        self.points_recorder_dropped[i].fetch_add(record.data_points(), Relaxed);
     }
     pub(crate) fn sent_tally(&self, tally: &KindTally) {
         tally.each(|kind, n| self.sent(kind, n));
+        tally.each_points(|kind, n| {
+            self.points_sent[kind.index()].fetch_add(n, Relaxed);
+        });
     }
     pub(crate) fn recorder_dropped_tally(&self, tally: &KindTally) {
         tally.each(|kind, n| {
             self.recorder_dropped[kind.index()].fetch_add(n, Relaxed);
         });
+        tally.each_points(|kind, n| {
+            self.points_recorder_dropped[kind.index()].fetch_add(n, Relaxed);
+        });
+    }
+
+    pub(crate) fn points_snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
+        RecordKind::DATA
+            .iter()
+            .map(|kind| {
+                let i = kind.index();
+                let added = self.points_added[i].load(Relaxed);
+                let dropped_at_ingest = self.points_ingest_dropped[i].load(Relaxed);
+                let snap = CounterSnapshot {
+                    added,
+                    enqueued: added.saturating_sub(dropped_at_ingest),
+                    sent: self.points_sent[i].load(Relaxed),
+                    dropped: dropped_at_ingest + self.points_recorder_dropped[i].load(Relaxed),
+                    failed: 0,
+                };
+                (kind.as_str(), snap)
+            })
+            .collect()
     }
 
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
@@ -180,27 +228,42 @@ impl ExporterCounters {
     }
 }
 
-/// Counts of records by kind, for batch-wide counter updates.
+/// Counts of records (and their data points) by kind, for batch-wide counter updates.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct KindTally([u64; KINDS]);
+pub(crate) struct KindTally {
+    records: [u64; KINDS],
+    points: [u64; KINDS],
+}
 
 impl KindTally {
-    pub(crate) fn of<'a>(records: impl Iterator<Item = &'a crate::model::Record>) -> Self {
+    pub(crate) fn of<'a>(records: impl Iterator<Item = &'a Record>) -> Self {
         let mut t = KindTally::default();
         for r in records {
-            t.0[r.kind().index()] += 1;
+            t.add(r);
         }
         t
     }
 
-    pub(crate) fn add(&mut self, kind: RecordKind, n: u64) {
-        self.0[kind.index()] += n;
+    pub(crate) fn add(&mut self, record: &Record) {
+        let i = record.kind().index();
+        self.records[i] += 1;
+        self.points[i] += record.data_points();
+    }
+
+    /// Calls `f` for every kind with data points.
+    pub(crate) fn each_points(&self, mut f: impl FnMut(RecordKind, u64)) {
+        for kind in RecordKind::DATA {
+            let n = self.points[kind.index()];
+            if n > 0 {
+                f(kind, n);
+            }
+        }
     }
 
     /// Calls `f` for every kind with a non-zero count.
     pub(crate) fn each(&self, mut f: impl FnMut(RecordKind, u64)) {
         for kind in RecordKind::ALL {
-            let n = self.0[kind.index()];
+            let n = self.records[kind.index()];
             if n > 0 {
                 f(kind, n);
             }

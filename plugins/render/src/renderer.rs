@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use actix::{Addr, SyncArbiter};
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use telemetron_runtime::{
     Backpressure, Component, RecordSink, Runtime, RuntimeSettings, Undelivered,
 };
@@ -38,11 +38,33 @@ pub(crate) struct RenderShared {
     permits: Receiver<()>,
     pub(crate) skip_drain: AtomicBool,
     drain_deadline: Mutex<Option<Instant>>,
+    /// Signalled when the last queued frame has been encoded (for `flush`).
+    idle: (Mutex<()>, Condvar),
 }
 
 impl RenderShared {
     pub(crate) fn release_permit(&self) {
         let _ = self.permits.try_recv();
+        if self.permits.is_empty() {
+            // Under the lock: a flush between its check and its wait cannot miss this.
+            let _guard = self.idle.0.lock();
+            self.idle.1.notify_all();
+        }
+    }
+
+    /// Waits until every queued frame has been encoded, or `deadline`; `Err` with the number
+    /// still queued.
+    fn wait_idle(&self, deadline: Instant) -> Result<(), usize> {
+        let mut guard = self.idle.0.lock();
+        while !self.permits.is_empty() {
+            if self.idle.1.wait_until(&mut guard, deadline).timed_out() {
+                return match self.permits.len() {
+                    0 => Ok(()),
+                    n => Err(n),
+                };
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn past_drain_deadline(&self) -> bool {
@@ -108,6 +130,7 @@ impl Renderer {
             permits: permits_rx,
             skip_drain: AtomicBool::new(false),
             drain_deadline: Mutex::new(None),
+            idle: (Mutex::new(()), Condvar::new()),
         });
         let shards = start_shards(runtime, &shared, shard_count)?;
         let inner = Arc::new(RendererInner {
@@ -407,5 +430,13 @@ impl Component for RendererCloser {
 
     fn close(&self, deadline: Instant) -> Vec<Undelivered> {
         self.0.close(deadline)
+    }
+
+    /// Every frame queued so far is encoded into its video (the videos stay open: their
+    /// episodes may go on).
+    fn flush(&self, deadline: Instant) -> Result<(), String> {
+        self.0.shared.wait_idle(deadline).map_err(|queued| {
+            format!("{queued} frame(s) still waiting for the encoders at the flush deadline")
+        })
     }
 }

@@ -31,6 +31,7 @@ from telemetron._native import (
     ShutdownError,
     SpanRef,
     TelemetronError,
+    TelemetronWarning,
     ValidationError,
 )
 from telemetron._propagation import ExtractedContext, extract, inject
@@ -87,6 +88,7 @@ __all__ = [
     "ShutdownError",
     "SpanRef",
     "TelemetronError",
+    "TelemetronWarning",
     "ValidationError",
     "configure",
     "current_span",

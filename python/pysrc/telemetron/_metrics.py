@@ -42,8 +42,10 @@ def _log(
         return
     if value is not None:
         raise TypeError("log(mapping, ...) takes its values from the mapping: omit value")
-    for name, v in metric_name.items():
-        runtime.log_metric(name, v, scale, step, labels, evaluation, timestamp, dtype, ordered)
+    # All or nothing: every series is validated before any is recorded.
+    runtime.log_metrics(
+        dict(metric_name), scale, step, labels, evaluation, timestamp, dtype, ordered
+    )
 
 
 def log(

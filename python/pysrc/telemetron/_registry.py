@@ -68,6 +68,55 @@ def resolve_exporter_class(path: str) -> type:
     return obj
 
 
+# What the runtime passes to each method of a Python exporter (besides self).
+_EXPORTER_METHODS = {
+    "initialize": ("context",),
+    "export_start": ("span",),
+    "export_stop": ("span",),
+    "export_event": ("event",),
+    "export_error": ("error",),
+    "export_telemetry_data_error": ("error",),
+    "export_metric": ("points",),
+    "export_rl_metric": ("points",),
+    "export_histogram": ("histogram",),
+    "export_scatter": ("scatter",),
+    "export_attributes": ("attributes",),
+    "export_log": ("log",),
+    "export_rendering": ("rendering",),
+    "close": (),
+}
+
+
+def check_exporter_class(cls: type) -> None:
+    """Refuses a class whose exporter methods cannot take the arguments the runtime passes,
+    e.g. one written for OneLogger (``initialize(self)``, ``export_event(self, event, span)``):
+    such an exporter would fail on every call instead of exporting."""
+    import inspect
+
+    for name, params in _EXPORTER_METHODS.items():
+        method = inspect.getattr_static(cls, name, None)
+        if method is None:
+            continue
+        if isinstance(method, (staticmethod, classmethod)):
+            method = method.__func__
+        if not callable(method):
+            raise TypeError(f"{cls.__qualname__}.{name} is not a method")
+        try:
+            signature = inspect.signature(method)
+        except (TypeError, ValueError):  # a builtin without a signature: trust it
+            continue
+        expected = f"{name}(self{''.join(', ' + p for p in params)})"
+        try:
+            signature.bind(None, *params)
+        except TypeError as exc:
+            have = ", ".join(signature.parameters)
+            raise TypeError(
+                f"{cls.__qualname__}.{name}({have}) does not match telemetron.Exporter."
+                f"{expected} ({exc}); a OneLogger exporter runs under telemetron with "
+                "type: onelogger"
+            ) from None
+
+
 def exporter_entry(entry: Mapping[str, Any] | type) -> dict[str, Any]:
     """A code-layer exporter entry; an Exporter subclass becomes ``type: python``."""
     if isinstance(entry, type):

@@ -15,6 +15,7 @@ use super::exporter_actor::{
 use super::span_table::SpanTable;
 use super::supervision::catch_panic;
 use super::Shared;
+use crate::background::Source;
 use crate::health::HealthCell;
 use crate::metrics::KindTally;
 use crate::model::{Record, RecordKind, SpanId, TelemetryDataError, Timestamp};
@@ -75,8 +76,10 @@ impl Recorder {
                 let started = self.spans.start(start);
                 if !started {
                     let id = start.context.span_id;
-                    self.shared
-                        .report(format!("span {id} started twice; second start dropped"));
+                    self.shared.report(
+                        Source::Misuse,
+                        format!("span {id} started twice; second start dropped"),
+                    );
                 }
                 started
             }
@@ -85,7 +88,7 @@ impl Recorder {
                 let id = stop.context.span_id;
                 // A stop whose start was dropped by backpressure is already counted: quiet.
                 if !stopped && !self.shared.dropped_starts.lock().remove(&id) {
-                    self.shared.report(format!(
+                    self.shared.report(Source::Misuse, format!(
                         "span {id} stopped but it is not active (stopped twice, or never started); stop dropped"
                     ));
                 }
@@ -116,9 +119,12 @@ impl Recorder {
 
     fn check_span_active(&self, span: Option<SpanId>, what: &str, name: &str) {
         if let Some(id) = span.filter(|id| !self.spans.is_active(*id)) {
-            self.shared.report(format!(
-                "{what} {name:?} refers to span {id}, which is not active; delivered anyway"
-            ));
+            self.shared.report(
+                Source::Misuse,
+                format!(
+                    "{what} {name:?} refers to span {id}, which is not active; delivered anyway"
+                ),
+            );
         }
     }
 
@@ -148,9 +154,8 @@ impl Recorder {
         let mut plugin_panicked = false;
         let mut emitted = Vec::new();
         records.retain_mut(|record| {
-            let kind = record.kind();
             if !self.track(record) {
-                dropped.add(kind, 1);
+                dropped.add(record);
                 return false;
             }
             let mut keep = true;
@@ -161,22 +166,22 @@ impl Recorder {
                     Err(panic) => {
                         plugin_panicked = true;
                         self.shared.counters.panics.fetch_add(1, Relaxed);
-                        self.shared.report(format!(
+                        self.shared.report(Source::Panic, format!(
                             "a recorder plugin panicked: {panic}; the Recorder restarts with fresh plugins"
                         ));
                     }
                 }
             }
             if keep {
-                sent.add(kind, 1);
+                sent.add(record);
             } else {
-                dropped.add(kind, 1);
+                dropped.add(record);
             }
             keep
         });
         for e in &emitted {
-            self.shared.counters.added(e.kind());
-            sent.add(e.kind(), 1);
+            self.shared.counters.added_record(e);
+            sent.add(e);
         }
         records.append(&mut emitted);
         self.shared.counters.sent_tally(&sent);
@@ -262,7 +267,7 @@ impl Handler<IngestBatch> for Recorder {
     fn handle(&mut self, msg: IngestBatch, ctx: &mut Context<Self>) -> Self::Result {
         if self.closed {
             for r in &msg.0 {
-                self.shared.counters.recorder_dropped(r.kind());
+                self.shared.counters.recorder_dropped(r);
             }
             return Box::pin(async {});
         }
@@ -363,12 +368,14 @@ impl Handler<CloseRecorder> for Recorder {
         let mut emitted = Vec::new();
         for plugin in &mut self.plugins {
             if let Err(panic) = catch_panic(|| plugin.on_close(&mut emitted)) {
-                self.shared
-                    .report(format!("recorder plugin panicked at close: {panic}"));
+                self.shared.report(
+                    Source::Panic,
+                    format!("recorder plugin panicked at close: {panic}"),
+                );
             }
         }
         for e in &emitted {
-            self.shared.counters.added(e.kind());
+            self.shared.counters.added_record(e);
         }
         last.extend(emitted);
         for r in &last {

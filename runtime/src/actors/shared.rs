@@ -1,11 +1,12 @@
 //! State every actor and every handle of one runtime shares.
 
 use std::collections::HashSet;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 
-use crate::background::BackgroundErrors;
+use crate::background::{BackgroundErrors, Source};
 use crate::metrics::RuntimeCounters;
 use crate::model::SpanId;
 
@@ -19,10 +20,46 @@ pub(crate) struct Shared {
     pub(crate) closing: AtomicBool,
     /// Notified whenever an exporter queue frees room (and when closing begins).
     pub(crate) room: tokio::sync::Notify,
+    /// When the ingest queue's last drop was reported (Unix seconds; 0: never).
+    pub(crate) ingest_drop_reported_at: AtomicU64,
+    /// Ingest drops since that report.
+    pub(crate) ingest_drops_unreported: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn report(&self, message: String) {
-        self.background.report(&self.counters, message);
+    /// A background error from `source`, through the error strategy.
+    pub(crate) fn report(&self, source: Source, message: String) {
+        self.background.report(&self.counters, source, message);
+    }
+
+    /// A record the ingest queue could not take: reported at the first drop, then at most once
+    /// a minute with the count since (drops are on the caller's path: no lock per drop).
+    pub(crate) fn ingest_dropped(&self, kind: crate::model::RecordKind, capacity: usize) {
+        let unreported = self.ingest_drops_unreported.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs().max(1));
+        let last = self.ingest_drop_reported_at.load(Ordering::Relaxed);
+        if last != 0 && now < last + 60 {
+            return;
+        }
+        if self
+            .ingest_drop_reported_at
+            .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        self.ingest_drops_unreported
+            .fetch_sub(unreported, Ordering::Relaxed);
+        self.report(
+            Source::IngestFull,
+            format!(
+                "the ingest queue is full ({capacity} records): {unreported} record(s) dropped \
+                 (latest a {}); see metrics(), or raise queue_capacity / use backpressure \
+                 \"block\"",
+                kind.as_str()
+            ),
+        );
     }
 }

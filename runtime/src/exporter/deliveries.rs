@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::actors::Shared;
+use crate::background::Source;
 use crate::metrics::{ExporterCounter, ExporterCounters};
 use crate::model::RecordKind;
 
@@ -42,10 +43,13 @@ impl Deliveries {
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Dropped, kind, count);
-            shared.report(format!(
-                "exporter {exporter}: the backend rejected {count} {} record(s): {reason}",
-                kind.as_str()
-            ));
+            shared.report(
+                Source::Rejected(exporter.clone()),
+                format!(
+                    "exporter {exporter}: the backend rejected {count} {} record(s): {reason}",
+                    kind.as_str()
+                ),
+            );
         }
     }
 }

@@ -35,12 +35,22 @@ impl Runtime {
             return Err(FlushError::Closed);
         }
         let deadline = Instant::now() + timeout;
+        // Components first: what they finish (encoded frames) is part of "recorded so far".
+        let components = inner.components.lock().clone();
+        let mut failures: Vec<(String, String)> = components
+            .iter()
+            .filter_map(|c| c.flush(deadline).err().map(|e| (c.name().to_string(), e)))
+            .collect();
         match inner.control(deadline, |reply| {
             IngestItem::Flush(FlushRecorder { reply, deadline })
         }) {
-            Ok(failures) if failures.is_empty() => Ok(()),
-            Ok(failures) => Err(FlushError::Incomplete(failures)),
-            Err(why) => Err(FlushError::Incomplete(vec![("runtime".into(), why.into())])),
+            Ok(exporters) => failures.extend(exporters),
+            Err(why) => failures.push(("runtime".into(), why.into())),
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(FlushError::Incomplete(failures))
         }
     }
 

@@ -19,6 +19,13 @@ pub trait Component: Send + Sync + 'static {
     /// Finishes or abandons its queued work by `deadline`, sends its last records through its
     /// [`RecordSink`], and returns what it lost. Called once, from `close`.
     fn close(&self, deadline: Instant) -> Vec<Undelivered>;
+
+    /// Finishes the work queued so far by `deadline` (the renderer encodes its queued frames),
+    /// or says what is left. Called by `Runtime::flush` before the exporters flush.
+    fn flush(&self, deadline: Instant) -> Result<(), String> {
+        let _ = deadline;
+        Ok(())
+    }
 }
 
 /// Where a component's threads send records: the runtime's ingest queue, behind every record
@@ -37,7 +44,8 @@ impl RecordSink {
 
     /// Reports a background error through the runtime's `error_strategy`.
     pub fn report_error(&self, message: String) {
-        self.shared.report(message);
+        self.shared
+            .report(crate::background::Source::Component, message);
     }
 }
 
@@ -49,22 +57,24 @@ pub(super) fn push_counted(
     record: Record,
 ) -> Result<bool, EnqueueError> {
     let kind = record.kind();
+    let points = record.data_points();
     let counters = &shared.counters;
-    counters.added(kind);
+    counters.added_record(&record);
     match queue.push(record) {
         EnqueueOutcome::Enqueued => Ok(true),
         EnqueueOutcome::Dropped => {
-            counters.ingest_dropped(kind);
+            counters.ingest_dropped(kind, points);
+            shared.ingest_dropped(kind, queue.capacity());
             Ok(false)
         }
         EnqueueOutcome::Full => {
-            counters.ingest_dropped(kind);
+            counters.ingest_dropped(kind, points);
             Err(EnqueueError::QueueFull {
                 capacity: queue.capacity(),
             })
         }
         EnqueueOutcome::Closed => {
-            counters.ingest_dropped(kind);
+            counters.ingest_dropped(kind, points);
             Err(EnqueueError::Closed)
         }
     }

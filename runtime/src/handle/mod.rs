@@ -19,7 +19,7 @@ pub use close::FlushError;
 pub use component::{Component, RecordSink};
 pub use recording::ErrorInfo;
 pub use rl::{EnvSteps, RlStepCall};
-pub use series::Steps;
+pub use series::{MetricCall, Steps};
 pub use span_guard::SpanGuard;
 pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
 
@@ -98,12 +98,22 @@ impl Runtime {
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.metrics()
     }
+
+    /// Under `error_strategy: warn`, the background errors not yet shown to the caller: each
+    /// source (an exporter's failures, its disabling, a full queue, ...) at its first
+    /// occurrence, then at most once a minute. Costs one relaxed load when there are none, so
+    /// bindings call it after every recording call and show the result (Python: `warnings`).
+    #[inline]
+    pub fn take_notices(&self) -> Option<Vec<String>> {
+        self.inner.shared.background.take_notices()
+    }
 }
 
 impl Inner {
     fn metrics(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             runtime: self.shared.counters.snapshot(),
+            points: self.shared.counters.points_snapshot(),
             exporters: self
                 .exporters
                 .iter()

@@ -62,6 +62,113 @@ pub(super) fn check_columns(
     Ok(())
 }
 
+/// Resolves a call's steps against its series' cursor and validates them.
+fn prepare(
+    cursors: &HashMap<Arc<SeriesKey>, Cursor>,
+    call: MetricCall,
+) -> Result<Prepared, EnqueueError> {
+    let MetricCall {
+        key,
+        ordering,
+        steps,
+        values,
+        timestamps_ms,
+    } = call;
+    let n = values.len();
+    // A known series' key is shared with its records: no allocation per call.
+    let (key, cursor) = match cursors.get_key_value(&key) {
+        Some((known, cursor)) => (known.clone(), Some(*cursor)),
+        None => (Arc::new(key), None),
+    };
+    if let Some(c) = cursor.filter(|c| c.ordering != ordering) {
+        return Err(EnqueueError::invalid(
+            "metric name",
+            format!(
+                "{key:?} is {}; ordered and distributed logging cannot be mixed for one series",
+                c.ordering.as_str()
+            ),
+        ));
+    }
+    let last = cursor.and_then(|c| c.last_step);
+    let steps = match steps {
+        Steps::Auto if ordering == SeriesOrdering::Unordered => {
+            return Err(EnqueueError::invalid(
+                "step",
+                "distributed logging needs explicit steps",
+            ))
+        }
+        Steps::Auto => {
+            let first = last.map_or(0, |l| l + 1);
+            (first..first + n as u64).collect()
+        }
+        Steps::From(first) => (first..first + n as u64).collect(),
+        Steps::Each(steps) if steps.len() != n => {
+            return Err(EnqueueError::invalid(
+                "step",
+                format!("{} steps for {n} values", steps.len()),
+            ))
+        }
+        Steps::Each(steps) => steps,
+    };
+    if ordering == SeriesOrdering::Ordered {
+        let mut previous = last;
+        for &step in &steps {
+            if previous.is_some_and(|p| step <= p) {
+                return Err(EnqueueError::invalid(
+                    "step",
+                    format!(
+                        "step {step} of ordered series {key:?} is not after step {}",
+                        previous.unwrap_or_default()
+                    ),
+                ));
+            }
+            previous = Some(step);
+        }
+    }
+    let max_step = steps.iter().copied().max();
+    let last_step = match (last, max_step) {
+        (Some(l), Some(m)) => Some(l.max(m)),
+        (l, m) => l.or(m),
+    };
+    Ok(Prepared {
+        record: Record::Metric(MetricPoints {
+            series: key.clone(),
+            ordering,
+            steps,
+            values,
+            timestamps_ms,
+            time: Timestamp::now(),
+        }),
+        key,
+        cursor: Cursor {
+            ordering,
+            last_step,
+        },
+    })
+}
+
+/// One series' part of a [`Runtime::log_metrics`] call.
+#[derive(Clone, Debug)]
+pub struct MetricCall {
+    /// The series.
+    pub key: SeriesKey,
+    /// Single-writer (`log`) or many-writer (`log_distributed`).
+    pub ordering: SeriesOrdering,
+    /// How the points' steps are given.
+    pub steps: Steps,
+    /// The values.
+    pub values: Values,
+    /// Unix-millisecond timestamps (none, one, or one per value).
+    pub timestamps_ms: TimestampsMs,
+}
+
+/// A validated call: its record and the series cursor after it.
+struct Prepared {
+    record: Record,
+    key: Arc<SeriesKey>,
+    cursor: Cursor,
+}
+
 impl Runtime {
     /// Logs points of one series. Steps and timestamps must match the values in length; values
     /// must be finite; an ordered series only moves forward (strictly increasing steps after
@@ -75,91 +182,67 @@ impl Runtime {
         values: Values,
         timestamps_ms: TimestampsMs,
     ) -> Result<(), EnqueueError> {
-        let refuse = |e: EnqueueError| {
-            self.refused(RecordKind::Metric);
-            e
-        };
-        let n = values.len();
-        if n == 0 {
-            return Err(refuse(EnqueueError::invalid("value", "no values")));
-        }
-        check_columns(&key, &values, &timestamps_ms).map_err(refuse)?;
-        self.pin_kind(key.name(), crate::model::ValueKind::Float)
-            .map_err(refuse)?;
-        let mut cursors = self.inner.series.map.lock();
-        // A known series' key is shared with its records: no allocation per call.
-        let (key, cursor) = match cursors.get_key_value(&key) {
-            Some((known, cursor)) => (known.clone(), Some(*cursor)),
-            None => (Arc::new(key), None),
-        };
-        if let Some(c) = cursor.filter(|c| c.ordering != ordering) {
-            return Err(refuse(EnqueueError::invalid(
-                "metric name",
-                format!(
-                    "{key:?} is {}; ordered and distributed logging cannot be mixed for one series",
-                    c.ordering.as_str()
-                ),
-            )));
-        }
-        let last = cursor.and_then(|c| c.last_step);
-        let steps = match steps {
-            Steps::Auto if ordering == SeriesOrdering::Unordered => {
-                return Err(refuse(EnqueueError::invalid(
-                    "step",
-                    "distributed logging needs explicit steps",
-                )))
-            }
-            Steps::Auto => {
-                let first = last.map_or(0, |l| l + 1);
-                (first..first + n as u64).collect()
-            }
-            Steps::From(first) => (first..first + n as u64).collect(),
-            Steps::Each(steps) if steps.len() != n => {
-                return Err(refuse(EnqueueError::invalid(
-                    "step",
-                    format!("{} steps for {n} values", steps.len()),
-                )))
-            }
-            Steps::Each(steps) => steps,
-        };
-        if ordering == SeriesOrdering::Ordered {
-            let mut previous = last;
-            for &step in &steps {
-                if previous.is_some_and(|p| step <= p) {
-                    return Err(refuse(EnqueueError::invalid(
-                        "step",
-                        format!(
-                            "step {step} of ordered series {key:?} is not after step {}",
-                            previous.unwrap_or_default()
-                        ),
-                    )));
-                }
-                previous = Some(step);
-            }
-        }
-        let max_step = steps.iter().copied().max();
-        let record = Record::Metric(MetricPoints {
-            series: key.clone(),
+        let call = MetricCall {
+            key,
             ordering,
             steps,
             values,
             timestamps_ms,
-            time: Timestamp::now(),
-        });
-        // Under the cursor lock: a concurrent call on the same series gets the next steps.
-        self.enqueue(record)?;
-        let last_step = match (last, max_step) {
-            (Some(l), Some(m)) => Some(l.max(m)),
-            (l, m) => l.or(m),
         };
-        cursors.insert(
-            key,
-            Cursor {
-                ordering,
-                last_step,
-            },
-        );
+        let refuse = |e: EnqueueError| {
+            self.refused(RecordKind::Metric);
+            e
+        };
+        self.check_call(&call).map_err(refuse)?;
+        let mut cursors = self.inner.series.map.lock();
+        let prepared = prepare(&cursors, call).map_err(refuse)?;
+        // Under the cursor lock: a concurrent call on the same series gets the next steps.
+        self.enqueue(prepared.record)?;
+        cursors.insert(prepared.key, prepared.cursor);
         Ok(())
+    }
+
+    /// Logs points of several series at once (Metrana's `log({"loss": l, "acc": a})`): every
+    /// call is validated first and one invalid call refuses them all, so nothing is recorded
+    /// unless everything is valid. (Backpressure still applies per record: under `drop_new` a
+    /// full queue drops, and counts, the records that do not fit.)
+    pub fn log_metrics(&self, calls: Vec<MetricCall>) -> Result<(), EnqueueError> {
+        let count = calls.len();
+        let refuse = |e: EnqueueError| {
+            for _ in 0..count {
+                self.refused(RecordKind::Metric);
+            }
+            e
+        };
+        for call in &calls {
+            self.check_call(call).map_err(refuse)?;
+        }
+        let mut cursors = self.inner.series.map.lock();
+        let mut prepared = Vec::with_capacity(count);
+        for call in calls {
+            let p = prepare(&cursors, call).map_err(refuse)?;
+            if prepared.iter().any(|q: &Prepared| q.key == p.key) {
+                return Err(refuse(EnqueueError::invalid(
+                    "metric name",
+                    format!("{:?} appears twice in one call", p.key),
+                )));
+            }
+            prepared.push(p);
+        }
+        for p in prepared {
+            self.enqueue(p.record)?;
+            cursors.insert(p.key, p.cursor);
+        }
+        Ok(())
+    }
+
+    /// What can be checked without the series' cursor; pins the metric name's value kind.
+    fn check_call(&self, call: &MetricCall) -> Result<(), EnqueueError> {
+        if call.values.is_empty() {
+            return Err(EnqueueError::invalid("value", "no values"));
+        }
+        check_columns(&call.key, &call.values, &call.timestamps_ms)?;
+        self.pin_kind(call.key.name(), crate::model::ValueKind::Float)
     }
 
     /// Updates run attributes (`env_id: None`) or an environment's (and episode's). Paths are

@@ -102,6 +102,8 @@ impl Runtime {
             dropped_starts: Mutex::new(HashSet::new()),
             closing: AtomicBool::new(false),
             room: tokio::sync::Notify::new(),
+            ingest_drop_reported_at: Default::default(),
+            ingest_drops_unreported: Default::default(),
         });
         let (queue, rx) = IngestQueue::new(
             settings.queue_capacity,

@@ -218,6 +218,15 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// The kinds that carry data points ([`Record::data_points`]).
+    pub const DATA: [RecordKind; 5] = [
+        RecordKind::Metric,
+        RecordKind::Rl,
+        RecordKind::Histogram,
+        RecordKind::Scatter,
+        RecordKind::Attributes,
+    ];
+
     /// Every kind, in index order.
     pub const ALL: [RecordKind; 12] = [
         RecordKind::SpanStart,
@@ -269,6 +278,18 @@ impl Record {
             Record::Histogram(h) => h.bin_edges.len(),
             Record::Scatter(p) => p.xs.len(),
             _ => 1,
+        }
+    }
+
+    /// Data points as Metrana counts them: a metric or RL call's values, a run-attributes
+    /// record's updates, one per histogram or scatter; 0 for spans, events, logs and the rest.
+    pub fn data_points(&self) -> u64 {
+        match self {
+            Record::Metric(m) => m.values.len() as u64,
+            Record::Rl(r) => r.values.len() as u64,
+            Record::Attributes(a) => a.updates.len() as u64,
+            Record::Histogram(_) | Record::Scatter(_) => 1,
+            _ => 0,
         }
     }
 

@@ -8,6 +8,7 @@ use futures::channel::oneshot;
 
 use super::{ExporterActor, ExporterCloseReport};
 use crate::actors::supervision::catch_panic;
+use crate::background::Source;
 use crate::model::{Record, TelemetryDataError};
 
 /// Records fanned out by the Recorder.
@@ -24,10 +25,10 @@ impl Handler<Deliver> for ExporterActor {
                 .counters
                 .panics
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.shared.report(format!(
-                "exporter actor {} panicked: {panic}; restarting",
-                self.name
-            ));
+            self.shared.report(
+                Source::Panic,
+                format!("exporter actor {} panicked: {panic}; restarting", self.name),
+            );
             ctx.stop();
         }
     }

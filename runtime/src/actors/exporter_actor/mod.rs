@@ -17,6 +17,7 @@ use super::exporter_worker::{
     CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter,
 };
 use super::Shared;
+use crate::background::Source;
 use crate::exporter::{ExportError, RecordBatch};
 use crate::health::{HealthCell, HealthLimits};
 use crate::metrics::{ExporterCounter, ExporterCounters, KindTally};
@@ -144,10 +145,13 @@ impl ExporterActor {
             KindTally::of(chunk[end..].iter()).apply(&self.counters, ExporterCounter::Dropped);
             self.release(chunk.len() - end);
             if !std::mem::replace(&mut self.warned_full, true) {
-                self.shared.report(format!(
+                self.shared.report(
+                    Source::ExporterQueueFull(self.name.clone()),
+                    format!(
                     "exporter {}: queue full ({} records), dropping records (counted in metrics)",
                     self.name, self.opts.capacity
-                ));
+                ),
+                );
             }
             if end == 0 {
                 return;
@@ -276,17 +280,22 @@ impl ExporterActor {
 
     fn on_failure(&mut self, err: &ExportError, records: usize) {
         let outcome = self.health.record_failure(err, self.opts.limits);
-        self.shared.report(format!(
-            "exporter {} failed to export {records} records: {err}",
-            self.name
-        ));
+        self.shared.report(
+            Source::ExportFailed(self.name.clone()),
+            format!(
+                "exporter {} failed to export {records} records: {err}",
+                self.name
+            ),
+        );
         if let Some(kind) = outcome.telemetry_data_error {
             self.worker
                 .do_send(DeliverDataError(data_error_for(&self.name, kind, err)));
         }
         if let Some(reason) = outcome.disable {
-            self.shared
-                .report(format!("exporter {} disabled: {reason}", self.name));
+            self.shared.report(
+                Source::Disabled(self.name.clone()),
+                format!("exporter {} disabled: {reason}", self.name),
+            );
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
             self.pending_points = 0;

@@ -1,6 +1,6 @@
-//! Arrays through `__array_interface__`: NumPy arrays as they are, anything else (a CPU torch
-//! tensor, a list of lists) converted once with `numpy.asarray`. One place for reading the
-//! interface and for the memory contract the raw copies rely on.
+//! Arrays through `__array_interface__`: NumPy arrays as they are, anything else (a torch
+//! tensor on any device, a DLPack producer, a list of lists) converted once by `_tensors.py`.
+//! One place for reading the interface and for the memory contract the raw copies rely on.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -30,7 +30,7 @@ impl<'py> ArrayInterface<'py> {
         let array = if obj.hasattr("__array_interface__")? {
             obj.clone()
         } else {
-            let numpy = py.import("numpy").map_err(|_| {
+            py.import("numpy").map_err(|_| {
                 invalid(
                     what,
                     format!(
@@ -39,12 +39,15 @@ impl<'py> ArrayInterface<'py> {
                     ),
                 )
             })?;
-            numpy.call_method1("asarray", (obj,)).map_err(|e| {
-                invalid(
-                    what,
-                    format!("a {} is not convertible to an array: {e}", type_name()),
-                )
-            })?
+            // Tensors (detached, moved to the host once), DLPack producers, sequences.
+            py.import("telemetron._tensors")?
+                .call_method1("to_array", (obj,))
+                .map_err(|e| {
+                    invalid(
+                        what,
+                        format!("a {} is not convertible to an array: {e}", type_name()),
+                    )
+                })?
         };
         let interface = array.getattr("__array_interface__")?;
         let interface = interface.cast::<PyDict>()?;
@@ -53,14 +56,27 @@ impl<'py> ArrayInterface<'py> {
                 .get_item(key)?
                 .ok_or_else(|| invalid(what, format!("__array_interface__ has no {key:?}")))
         };
-        let typestr: String = item("typestr")?.extract()?;
-        let shape: Vec<usize> = item("shape")?.extract()?;
-        let strides: Option<Vec<isize>> = item("strides")?.extract()?;
+        let claimed = |key: &str, e: PyErr| {
+            invalid(
+                what,
+                format!("__array_interface__[{key:?}] is malformed: {}", e.value(py)),
+            )
+        };
+        let typestr: String = item("typestr")?
+            .extract()
+            .map_err(|e| claimed("typestr", e))?;
+        let shape: Vec<usize> = item("shape")?.extract().map_err(|e| claimed("shape", e))?;
+        let strides: Option<Vec<isize>> = item("strides")?
+            .extract()
+            .map_err(|e| claimed("strides", e))?;
         let data = item("data")?;
         let data = data
             .cast::<PyTuple>()
             .map_err(|_| invalid(what, "its memory is not exposed as (pointer, readonly)"))?;
-        let base = data.get_item(0)?.extract::<usize>()? as *const u8;
+        let base = data
+            .get_item(0)?
+            .extract::<usize>()
+            .map_err(|e| claimed("data", e))? as *const u8;
         Ok(ArrayInterface {
             array,
             typestr,
@@ -68,6 +84,46 @@ impl<'py> ArrayInterface<'py> {
             strides,
             base,
         })
+    }
+
+    /// Checks what the interface claims before its memory is touched: `count` elements of
+    /// `itemsize` bytes along axes of `dims` and byte `strides` must have a non-null base and
+    /// span no more than `isize::MAX` bytes (a forged interface gets an error, not a SIGSEGV or
+    /// a capacity overflow).
+    pub(crate) fn check_extent(
+        &self,
+        dims: &[usize],
+        strides: &[isize],
+        itemsize: usize,
+        what: &str,
+    ) -> PyResult<()> {
+        let bad = |why: &str| invalid(what, format!("its __array_interface__ {why}"));
+        let count = dims
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| bad("claims more elements than memory can hold"))?;
+        if count == 0 {
+            return Ok(());
+        }
+        if self.base.is_null() {
+            return Err(bad("points at address 0"));
+        }
+        count
+            .checked_mul(itemsize)
+            .filter(|&b| b <= isize::MAX as usize)
+            .ok_or_else(|| bad("claims more bytes than memory can hold"))?;
+        let span = dims
+            .iter()
+            .zip(strides)
+            .try_fold(itemsize, |acc, (&d, &s)| {
+                s.unsigned_abs()
+                    .checked_mul(d - 1)
+                    .and_then(|extent| acc.checked_add(extent))
+            });
+        match span {
+            Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
+            _ => Err(bad("has strides that reach past addressable memory")),
+        }
     }
 
     /// The dtype as NumPy names it (the typestr when the object has no `dtype`).

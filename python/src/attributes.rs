@@ -1,42 +1,117 @@
 //! Python attribute dicts → typed `Attributes`. bool/int/float/str and homogeneous lists of one
 //! of them; nested dicts flatten to `/` paths; anything else is a `TypeError` naming the key.
 
-use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use telemetron::model::{AttributeValue, Attributes};
 
-use crate::errors::ToPyErr;
+use crate::errors::{invalid, ToPyErr};
+use telemetron::model::shown;
+
+/// How deep nested dicts may go (the flattening is recursive; a cycle would never end).
+const MAX_DEPTH: usize = 64;
 
 /// `None` and `{}` are no attributes.
 pub(crate) fn to_attributes(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Attributes> {
     let mut attrs = Attributes::new();
     if let Some(dict) = dict {
-        add_dict(&mut attrs, dict, "")?;
+        let mut inserted = 0;
+        add_dict(&mut attrs, dict, "", &mut Vec::new(), &mut inserted)?;
+        if inserted != attrs.len() {
+            // A literal "a/b" key and {"a": {"b": ...}} flatten to one key: refuse, don't overwrite.
+            let mut keys: Vec<String> = Vec::with_capacity(inserted);
+            collect_keys(dict, "", &mut keys)?;
+            keys.sort();
+            let twice = keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].clone());
+            return Err(invalid(
+                "attributes",
+                format!(
+                    "{} is given twice (a key with '/' and a nested dict flatten to it)",
+                    shown(&twice.unwrap_or_default())
+                ),
+            ));
+        }
     }
     Ok(attrs)
 }
 
-fn add_dict(attrs: &mut Attributes, dict: &Bound<'_, PyDict>, prefix: &str) -> PyResult<()> {
+/// Every flattened key of `dict` (already known to be acyclic and well-formed).
+fn collect_keys(dict: &Bound<'_, PyDict>, prefix: &str, keys: &mut Vec<String>) -> PyResult<()> {
+    for (k, v) in dict.iter() {
+        let key = format!(
+            "{prefix}{}{}",
+            if prefix.is_empty() { "" } else { "/" },
+            k.cast::<PyString>()?.to_str()?
+        );
+        match v.cast::<PyDict>() {
+            Ok(nested) => collect_keys(nested, &key, keys)?,
+            Err(_) => keys.push(key),
+        }
+    }
+    Ok(())
+}
+
+/// Flattens `dict` under `prefix`; `open` holds the dicts being flattened (to find cycles).
+fn add_dict(
+    attrs: &mut Attributes,
+    dict: &Bound<'_, PyDict>,
+    prefix: &str,
+    open: &mut Vec<*mut pyo3::ffi::PyObject>,
+    inserted: &mut usize,
+) -> PyResult<()> {
+    let at = |p: &str| {
+        if p.is_empty() {
+            "the top level".to_string()
+        } else {
+            shown(p)
+        }
+    };
+    if open.contains(&dict.as_ptr()) {
+        return Err(invalid(
+            "attributes",
+            format!("the dict at {} contains itself", at(prefix)),
+        ));
+    }
+    if open.len() >= MAX_DEPTH {
+        return Err(invalid(
+            "attributes",
+            format!(
+                "dicts nested deeper than {MAX_DEPTH} levels at {}",
+                at(prefix)
+            ),
+        ));
+    }
+    open.push(dict.as_ptr());
     for (k, v) in dict.iter() {
         let key = k.cast::<PyString>().map_err(|_| {
             PyTypeError::new_err(format!(
-                "attribute keys must be str, got {} ({k:?})",
-                type_name(&k)
+                "attribute keys must be str, got {} ({})",
+                type_name(&k),
+                shown(&k.repr().map(|r| r.to_string()).unwrap_or_default())
             ))
         })?;
+        let key = key.to_str()?;
+        if key.is_empty() {
+            return Err(invalid(
+                "attributes",
+                format!("an empty key at {}", at(prefix)),
+            ));
+        }
         let key = if prefix.is_empty() {
-            key.to_str()?.to_string()
+            key.to_string()
         } else {
-            format!("{prefix}/{}", key.to_str()?)
+            format!("{prefix}/{key}")
         };
         if let Ok(nested) = v.cast::<PyDict>() {
-            add_dict(attrs, nested, &key)?;
+            add_dict(attrs, nested, &key, open, inserted)?;
             continue;
         }
         let value = scalar_or_list(&v, &key)?;
         attrs.insert(key, value).map_err(ToPyErr::to_py)?;
+        *inserted += 1;
     }
+    open.pop();
     Ok(())
 }
 
@@ -65,9 +140,14 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Option<Kind> {
 
 fn int(v: &Bound<'_, PyAny>, key: &str) -> PyResult<i64> {
     v.extract::<i64>().map_err(|_| {
-        PyOverflowError::new_err(format!(
-            "attribute {key:?}: integer {v} does not fit in 64 bits"
-        ))
+        invalid(
+            "attributes",
+            format!(
+                "{}: integer {} does not fit in 64 bits",
+                shown(key),
+                shown(&v.to_string())
+            ),
+        )
     })
 }
 
@@ -82,7 +162,8 @@ fn scalar_or_list(v: &Bound<'_, PyAny>, key: &str) -> PyResult<AttributeValue> {
     }
     if !(v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>()) {
         return Err(PyTypeError::new_err(format!(
-            "attribute {key:?}: unsupported type {} (use bool, int, float, str, a list of one of them, or a dict)",
+            "attribute {}: unsupported type {} (use bool, int, float, str, a list of one of them, or a dict)",
+            shown(key),
             type_name(v)
         )));
     }
@@ -92,7 +173,8 @@ fn scalar_or_list(v: &Bound<'_, PyAny>, key: &str) -> PyResult<AttributeValue> {
     };
     let kind = kind_of(first).ok_or_else(|| {
         PyTypeError::new_err(format!(
-            "attribute {key:?}: unsupported list element type {}",
+            "attribute {}: unsupported list element type {}",
+            shown(key),
             type_name(first)
         ))
     })?;
@@ -102,7 +184,8 @@ fn scalar_or_list(v: &Bound<'_, PyAny>, key: &str) -> PyResult<AttributeValue> {
         .find(|(_, x)| kind_of(x) != Some(kind))
     {
         return Err(PyTypeError::new_err(format!(
-            "attribute {key:?}: lists must be homogeneous; element {i} is {} but element 0 is {}",
+            "attribute {}: lists must be homogeneous; element {i} is {} but element 0 is {}",
+            shown(key),
             type_name(bad),
             type_name(first)
         )));

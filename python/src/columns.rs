@@ -2,11 +2,48 @@
 //! of any float or integer dtype through `__array_interface__` (NumPy, and anything
 //! `numpy.asarray` converts: CPU torch tensors, JAX arrays), with their strides.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
 
 use crate::array::ArrayInterface;
 use crate::errors::invalid;
+
+/// `max_values_per_call` of the runtime configured last: how many values one call may copy
+/// (an array claiming 2**31 elements must not become a 16 GB allocation).
+pub(crate) static MAX_VALUES_PER_CALL: AtomicUsize =
+    AtomicUsize::new(telemetron::RuntimeSettings::DEFAULT_MAX_VALUES_PER_CALL);
+
+/// `max_values_per_call` of the runtime configured last.
+#[pyfunction]
+pub(crate) fn max_values_per_call() -> usize {
+    MAX_VALUES_PER_CALL.load(Ordering::Relaxed)
+}
+
+/// Refuses a call of `n` values over the limit.
+fn check_count(n: usize, what: &str) -> PyResult<()> {
+    let max = MAX_VALUES_PER_CALL.load(Ordering::Relaxed);
+    if n > max {
+        return Err(invalid(
+            what,
+            format!(
+                "{n} values in one call; at most max_values_per_call = {max} (split the call, or \
+                 raise the setting)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An empty vector with room for `n` items, or `MemoryError` instead of an abort.
+pub(crate) fn with_capacity<T>(n: usize, what: &str) -> PyResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} values for {what}")))?;
+    Ok(v)
+}
 
 /// What the numbers were before they became f64: decides the precision they travel in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +114,10 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
-    let mut values = Vec::new();
-    let mut ints = Vec::new();
+    let n = obj.len()?;
+    check_count(n, what)?;
+    let mut values = with_capacity(n, what)?;
+    let mut ints = with_capacity(n, what)?;
     let mut all_ints = true;
     for (i, item) in obj.try_iter()?.enumerate() {
         let item = item?;
@@ -151,6 +190,8 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
         Some([s]) => *s,
         Some(other) => return Err(invalid(what, format!("strides {other:?} do not match"))),
     };
+    check_count(n, what)?;
+    array.check_extent(&[n], &[stride], size, what)?;
     let read = |i: usize, buf: &mut [u8; 8]| {
         // SAFETY: the array is alive and the GIL is held; the interface promises `n`
         // elements of `size` bytes at `base + i * stride`.
@@ -163,7 +204,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
         // SAFETY: as for `read`; the block is `n * size` bytes, copied into fresh capacity.
         return Ok(unsafe {
             if size == 4 {
-                let mut v: Vec<f32> = Vec::with_capacity(n);
+                let mut v: Vec<f32> = with_capacity(n, what)?;
                 std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 4);
                 v.set_len(n);
                 Column {
@@ -174,7 +215,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
                     scalar,
                 }
             } else {
-                let mut v: Vec<f64> = Vec::with_capacity(n);
+                let mut v: Vec<f64> = with_capacity(n, what)?;
                 std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 8);
                 v.set_len(n);
                 Column {
@@ -187,7 +228,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
             }
         });
     }
-    let mut values = Vec::with_capacity(n);
+    let mut values = with_capacity(n, what)?;
     let mut ints = Vec::new();
     let origin = match (kind, size) {
         (b'f', 2 | 4 | 8) => {
@@ -207,7 +248,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
             }
         }
         (b'i' | b'u' | b'b', 1 | 2 | 4 | 8) => {
-            ints.reserve(n);
+            ints = with_capacity(n, what)?;
             for i in 0..n {
                 let mut buf = [0u8; 8];
                 read(i, &mut buf);

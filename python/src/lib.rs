@@ -6,6 +6,7 @@ mod attributes;
 mod columns;
 mod convert;
 mod errors;
+mod indices;
 mod metrics;
 mod python_exporter;
 mod records;
@@ -29,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<span_ref::SpanRef>()?;
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
     m.add_function(wrap_pyfunction!(python_exporter::refuse_from_exporter, m)?)?;
+    m.add_function(wrap_pyfunction!(columns::max_values_per_call, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -2,14 +2,17 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
+use telemetron::model::{shown, Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
 use telemetron::{MetricCall, Steps};
 
 use crate::columns::{column, Origin};
 use crate::errors::{invalid, ValidationError};
 use crate::runtime::PyRuntime;
 
-/// The series key from Python arguments; `evaluation=True` adds the label `evaluation: "true"`.
+/// The series key from Python arguments. Label keys and values are str. `evaluation=True`
+/// adds the label `evaluation: "true"` and `False` adds `"false"` unless the caller's labels
+/// already have an `evaluation` key, which wins (Metrana's rule: both sides of an eval split
+/// carry the key, so a metric keeps one label key set).
 pub(crate) fn series_key(
     name: &str,
     scale: Option<&str>,
@@ -25,19 +28,33 @@ pub(crate) fn series_key(
         for (k, v) in labels.iter() {
             let key: String = k
                 .extract()
-                .map_err(|_| invalid("label key", format!("{k} is not a str")))?;
-            let value: String = match v.extract::<String>() {
-                Ok(s) => s,
-                Err(_) => v.str()?.to_string(),
-            };
+                .map_err(|_| invalid("label key", format!("{} is not a str", type_name_of(&k))))?;
+            let value: String = v.extract().map_err(|_| {
+                invalid(
+                    "label value",
+                    format!(
+                        "the value of {} is a {}, not a str",
+                        shown(&key),
+                        type_name_of(&v)
+                    ),
+                )
+            })?;
             pairs.push((key, value));
         }
     }
-    if evaluation == Some(true) {
-        pairs.retain(|(k, _)| k != "evaluation");
-        pairs.push(("evaluation".into(), "true".into()));
+    if let Some(evaluation) = evaluation {
+        if !pairs.iter().any(|(k, _)| k == "evaluation") {
+            pairs.push(("evaluation".into(), evaluation.to_string()));
+        }
     }
     SeriesKey::new(name, scale, pairs).map_err(|e| ValidationError::new_err(e.to_string()))
+}
+
+fn type_name_of(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "value".into())
 }
 
 /// Values in the precision Metrana ships: floats as f32 (round to nearest even), integers as
@@ -49,9 +66,12 @@ pub(crate) fn values_of(
     dtype: Option<&str>,
 ) -> PyResult<Values> {
     let mut col = column(py, value, "value")?;
-    // float16/float32 arrays stay single precision unless float64 is asked for.
-    if let (Some(f32s), None | Some("float32")) = (col.f32s.take(), dtype) {
-        return Ok(Values::F32(f32s));
+    // float16/float32 arrays stay single precision unless another dtype is asked for (then
+    // `f64s` converts them: the column is only taken when it is used as it is).
+    if matches!(dtype, None | Some("float32")) {
+        if let Some(f32s) = col.f32s.take() {
+            return Ok(Values::F32(f32s));
+        }
     }
     let origin = col.origin;
     let values = col.f64s();
@@ -111,7 +131,7 @@ fn steps_of(py: Python<'_>, step: Option<&Bound<'_, PyAny>>) -> PyResult<Steps> 
         .ok_or_else(|| invalid("step", "steps must be integers"))?;
     let steps = ints
         .into_iter()
-        .map(|s| u64::try_from(s).map_err(|_| invalid("step", format!("{s} is negative"))))
+        .map(|s| crate::indices::index("step", i128::from(s)))
         .collect::<PyResult<Vec<u64>>>()?;
     Ok(match (col.scalar, steps.as_slice()) {
         (true, [first]) => Steps::From(*first),
@@ -130,6 +150,9 @@ pub(crate) fn timestamps_of(
     let ints = col
         .ints
         .ok_or_else(|| invalid("timestamp", "timestamps are integer Unix milliseconds"))?;
+    for &t in &ints {
+        crate::indices::timestamp_ms(i128::from(t))?;
+    }
     Ok(match (col.scalar, ints.as_slice()) {
         (true, [t]) => TimestampsMs::One(*t),
         _ => TimestampsMs::Each(ints),

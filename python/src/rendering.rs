@@ -84,12 +84,15 @@ mod enabled {
             py: Python<'_>,
             runtime: &Runtime,
             frame: &Bound<'_, PyAny>,
-            rl_step: i64,
-            episode: i64,
+            rl_step: i128,
+            episode: i128,
             env_id: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<bool> {
             let renderer = self.get(runtime)?;
             let prepared = super::env_id_of(env_id).and_then(|env_id| {
+                // In [0, 2**63): fits i64.
+                let rl_step = crate::indices::index("rl_step", rl_step)? as i64;
+                let episode = crate::indices::index("episode", episode)? as i64;
                 let (height, width, layout, data) = copy_frame(py, frame, renderer)?;
                 Ok(Frame {
                     env_id,
@@ -149,6 +152,7 @@ mod enabled {
                 ))
             }
         };
+        array.check_extent(&[h, w, channels], &[sy, sx, sc], 1, "frame")?;
         let base = array.base;
         let mut pixels = renderer.frame_buffer(h * w * channels);
         // SAFETY: the array is alive and the GIL is held for the whole copy; the interface
@@ -192,8 +196,8 @@ mod disabled {
             _py: Python<'_>,
             _runtime: &Runtime,
             _frame: &Bound<'_, PyAny>,
-            _rl_step: i64,
-            _episode: i64,
+            _rl_step: i128,
+            _episode: i128,
             env_id: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<bool> {
             super::env_id_of(env_id)?;

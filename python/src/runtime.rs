@@ -95,6 +95,10 @@ impl PyRuntime {
                 }
             }
             let loaded = loader.load().map_err(ToPyErr::to_py)?;
+            crate::columns::MAX_VALUES_PER_CALL.store(
+                loaded.settings.max_values_per_call,
+                std::sync::atomic::Ordering::Relaxed,
+            );
             // Exporters initialized at start (Metrana's handshake) may wait on the network.
             let runtime = py
                 .detach(|| telemetron::start_loaded(&loaded))
@@ -265,8 +269,8 @@ impl PyRuntime {
         &self,
         py: Python<'_>,
         frame: &Bound<'_, PyAny>,
-        rl_step: i64,
-        episode: i64,
+        rl_step: i128,
+        episode: i128,
         env_id: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
         crate::errors::guarded(|| {

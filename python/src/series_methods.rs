@@ -60,9 +60,12 @@ impl PyRuntime {
         py: Python<'_>,
         updates: Vec<(String, Bound<'_, PyAny>)>,
         env_id: Option<String>,
-        episode: Option<u64>,
+        episode: Option<i128>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
+            let episode = episode
+                .map(|e| crate::indices::index("episode", e))
+                .transpose()?;
             crate::run_attributes::log_run_attributes(py, self, updates, env_id, episode)
         })
     }
@@ -76,11 +79,11 @@ impl PyRuntime {
         name: &str,
         values: &Bound<'_, PyAny>,
         per_env: usize,
-        rl_step: u64,
+        rl_step: i128,
         envs: Vec<String>,
-        episodes: Vec<Option<u64>>,
+        episodes: Vec<Option<i128>>,
         env_step_mode: &str,
-        env_steps: Option<Vec<u64>>,
+        env_steps: Option<Vec<i128>>,
         start_from_one: bool,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
@@ -91,13 +94,20 @@ impl PyRuntime {
             let args = crate::rl::RlArgs {
                 name,
                 values,
-                rl_step,
+                rl_step: crate::indices::index("rl_step", rl_step)?,
                 envs,
                 labels,
                 evaluation,
                 timestamp,
                 dtype,
             };
+            let episodes = episodes
+                .into_iter()
+                .map(|e| e.map(|e| crate::indices::index("episode", e)).transpose())
+                .collect::<PyResult<Vec<_>>>()?;
+            let env_steps = env_steps
+                .map(|s| crate::indices::indices("env_step", s))
+                .transpose()?;
             crate::rl::log_env_step(
                 py,
                 self,
@@ -119,9 +129,9 @@ impl PyRuntime {
         py: Python<'_>,
         name: &str,
         values: &Bound<'_, PyAny>,
-        rl_step: u64,
+        rl_step: i128,
         envs: Vec<String>,
-        episodes: Option<Vec<u64>>,
+        episodes: Option<Vec<i128>>,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
         timestamp: Option<&Bound<'_, PyAny>>,
@@ -131,14 +141,34 @@ impl PyRuntime {
             let args = crate::rl::RlArgs {
                 name,
                 values,
-                rl_step,
+                rl_step: crate::indices::index("rl_step", rl_step)?,
                 envs,
                 labels,
                 evaluation,
                 timestamp,
                 dtype,
             };
+            let episodes = episodes
+                .map(|e| crate::indices::indices("episode", e))
+                .transpose()?;
             crate::rl::log_episode(py, self, args, episodes)
+        })
+    }
+
+    /// Episodes for a `log_rl_environment_step` call without `episode=`: None for a series
+    /// pinned non-episodic, else each environment's current episode (0 before its first).
+    #[pyo3(signature = (name, envs, labels=None, evaluation=None))]
+    fn current_episodes(
+        &self,
+        name: &str,
+        envs: Vec<String>,
+        labels: Option<&Bound<'_, PyDict>>,
+        evaluation: Option<bool>,
+    ) -> PyResult<Option<Vec<u64>>> {
+        crate::errors::guarded(|| {
+            let scale = telemetron::model::Scale::EnvironmentStep.as_str();
+            let key = crate::metrics::series_key(name, Some(scale), labels, evaluation)?;
+            Ok(self.runtime.current_episodes(&key, &envs))
         })
     }
 
@@ -169,7 +199,7 @@ impl PyRuntime {
         &self,
         py: Python<'_>,
         name: &str,
-        step: u64,
+        step: i128,
         bin_edges: &Bound<'_, PyAny>,
         counts: Option<&Bound<'_, PyAny>>,
         densities: Option<&Bound<'_, PyAny>>,
@@ -177,9 +207,11 @@ impl PyRuntime {
         scale: Option<&str>,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
-        timestamp: Option<i64>,
+        timestamp: Option<i128>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
+            let step = crate::indices::index("step", step)?;
+            let timestamp = timestamp.map(crate::indices::timestamp_ms).transpose()?;
             let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
             let edges = crate::columns::column(py, bin_edges, "bin_edges")?.f64s();
             let bins = match (counts, densities) {
@@ -224,7 +256,7 @@ impl PyRuntime {
         &self,
         py: Python<'_>,
         name: &str,
-        step: u64,
+        step: i128,
         xs: &Bound<'_, PyAny>,
         ys: &Bound<'_, PyAny>,
         zs: Option<&Bound<'_, PyAny>>,
@@ -234,9 +266,11 @@ impl PyRuntime {
         scale: Option<&str>,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
-        timestamp: Option<i64>,
+        timestamp: Option<i128>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
+            let step = crate::indices::index("step", step)?;
+            let timestamp = timestamp.map(crate::indices::timestamp_ms).transpose()?;
             let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
             let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
                 Ok(crate::columns::column(py, v, what)?.f64s())

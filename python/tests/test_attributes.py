@@ -43,7 +43,7 @@ def test_config_tags_description_and_env_attributes(records: Records) -> None:
     ("call", "error", "message"),
     [
         (lambda: telemetron.log_config({"lr": float("nan")}), telemetron.ValidationError,
-         "config/lr is NaN"),
+         '"config/lr" is NaN'),
         (lambda: telemetron.log_config({"obj": object()}), telemetron.ValidationError,
          "config/obj is a object"),
         (lambda: telemetron.log_config({1: "x"}), TypeError, "keys must be str"),

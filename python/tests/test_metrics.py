@@ -52,7 +52,7 @@ def test_values_steps_labels_and_timestamps_round_trip(records: Records) -> None
     telemetron.log("count", np.arange(3, dtype=np.int64) * (2**40), step=100)
     telemetron.log("count", 7, step=[200])
     telemetron.log("acc", TensorLike(np.array([0.75], dtype=np.float32)), evaluation=True)
-    telemetron.log({"lr": 3e-4, "grad_norm": 1.25}, step=np.int64(9), labels={"layer": 3})
+    telemetron.log({"lr": 3e-4, "grad_norm": 1.25}, step=np.int64(9), labels={"layer": "3"})
     telemetron.log("exact", 0.1, dtype="float64")
     telemetron.log("truncated", [2.9, -2.9], dtype="int32")
     assert telemetron.get_last_step("loss") == 5
@@ -89,7 +89,7 @@ def test_values_steps_labels_and_timestamps_round_trip(records: Records) -> None
         (lambda: telemetron.log("loss", 1.0, step=0), "not after step 0"),
         (lambda: telemetron.log("loss", [1.0], timestamp=[1, 2]), "2 timestamps for 1 values"),
         (lambda: telemetron.log("", 1.0), "invalid metric name"),
-        (lambda: telemetron.log("x", 1.0, labels={"bad key": 1}), "invalid label key"),
+        (lambda: telemetron.log("x", 1.0, labels={"bad key": "v"}), "invalid label key"),
         (lambda: telemetron.log("x", 1.0, scale="EPOCH"), "invalid scale"),
         (lambda: telemetron.log("x", 1e10, dtype="int32"), "does not fit int32"),
         (lambda: telemetron.log("x", 1.0, dtype="int8"), "invalid dtype"),

@@ -37,7 +37,7 @@ def test_environment_steps_continue_and_reset_on_a_new_episode(records: Records)
     )
     assert telemetron.get_env_last_rl_step_and_episode("b") == (3, 2)
     assert telemetron.get_env_last_rl_step_and_episode() == (0, None)
-    assert telemetron.get_env_last_rl_step_and_episode("never") is None
+    assert telemetron.get_env_last_rl_step_and_episode("never") == (None, None)
     assert rl(records()) == [
         ("reward", 0, ["a", "b"], [0, 0], [0, 1, 2, 0, 1, 2], [1, 2, 3, 4, 5, 6]),
         ("reward", 1, ["a", "b"], [0, 1], [3, 0], [7, 8]),
@@ -94,6 +94,20 @@ def test_bad_rl_input_raises_and_loses_nothing(
     assert [r[4] for r in rl(records())] == [[0, 1], [2]]
 
 
-def test_episode_is_a_required_keyword(out: Any) -> None:
-    with pytest.raises(TypeError, match="needs episode="):
-        telemetron.log_rl_environment_step("reward", 1.0, 0)
+def test_without_episode_each_env_continues_its_current_episode(records: Any) -> None:
+    log = telemetron.log_rl_environment_step
+    log("reward", [1.0, 2.0], 0, env_id=["a", "b"])  # no episode yet: 0
+    log("reward", [3.0, 4.0], 1, episode=[0, 5], env_id=["a", "b"])
+    log("reward", [5.0, 6.0], 2, env_id=["a", "b"])  # continues 0 and 5
+    # Metrana 0.2.1's positional order: (name, value, rl_step, evaluation, env_step, episode)
+    log("reward", 7.0, 3, None, None, 6, "b")
+    log("flat", 1.0, 0, episode=None)  # explicitly non-episodic
+    log("flat", 2.0, 1)  # stays non-episodic
+    assert [(r[0], r[1], r[3]) for r in rl(records())] == [
+        ("reward", 0, [0, 0]),
+        ("reward", 1, [0, 5]),
+        ("reward", 2, [0, 5]),
+        ("reward", 3, [6]),
+        ("flat", 0, [None]),
+        ("flat", 1, [None]),
+    ]

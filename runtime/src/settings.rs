@@ -124,6 +124,9 @@ pub struct RuntimeSettings {
     pub skip_drain_render_on_close: bool,
     /// At most this long for the renderer to drain at close (default: the close deadline).
     pub rendering_close_timeout_secs: Option<f64>,
+    /// Values one metric call may copy (an array, or all environments × steps of an RL call);
+    /// a larger call is refused with a `ValidationError` instead of a multi-GB allocation.
+    pub max_values_per_call: usize,
 }
 
 /// x264's presets, fastest first.
@@ -171,11 +174,16 @@ impl Default for RuntimeSettings {
             rendering_buffer_pool_mb: 64,
             skip_drain_render_on_close: false,
             rendering_close_timeout_secs: None,
+            max_values_per_call: Self::DEFAULT_MAX_VALUES_PER_CALL,
         }
     }
 }
 
 impl RuntimeSettings {
+    /// Default of `max_values_per_call`: 2**25 values (256 MB as f64), 20× the largest
+    /// vectorized RL call we have seen (1,024 environments × 1,600 steps).
+    pub const DEFAULT_MAX_VALUES_PER_CALL: usize = 1 << 25;
+
     /// Names of every setting, as they appear in files and (upper-cased, `TELEMETRON_` prefix)
     /// in the environment.
     pub const KEYS: &'static [&'static str] = &[
@@ -207,6 +215,7 @@ impl RuntimeSettings {
         "rendering_buffer_pool_mb",
         "skip_drain_render_on_close",
         "rendering_close_timeout_secs",
+        "max_values_per_call",
     ];
 
     /// The run identity, with `fallback_run_name` when no run name was set, and the
@@ -247,6 +256,7 @@ impl RuntimeSettings {
                 self.rendering_max_concurrent_encoders,
             ),
             ("rendering_queue_max_size", self.rendering_queue_max_size),
+            ("max_values_per_call", self.max_values_per_call),
         ];
         for (name, value) in positive {
             if value == 0 {

@@ -119,22 +119,11 @@ impl Frame {
     }
 }
 
-/// An env id names a directory: 1 to 128 of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
+/// An env id names a directory: the runtime's rule for every env id
+/// ([`telemetron_runtime::model::check_env_id`]).
 pub fn check_env_id(env_id: &str) -> Result<(), RenderError> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if env_id.is_empty() || env_id.len() > 128 {
-        return Err(RenderError::invalid(
-            "env_id",
-            format!("{env_id:?} must have 1 to 128 characters"),
-        ));
-    }
-    if !env_id.chars().all(ok_char) || env_id == "." || env_id == ".." {
-        return Err(RenderError::invalid(
-            "env_id",
-            format!("{env_id:?} may only contain letters, digits, '.', '_' and '-' (it names a directory)"),
-        ));
-    }
-    Ok(())
+    telemetron_runtime::model::check_env_id(env_id)
+        .map_err(|reason| RenderError::invalid("env_id", reason))
 }
 
 #[cfg(test)]

@@ -305,6 +305,27 @@ impl Runtime {
         cursors.env_last[id as usize]
     }
 
+    /// For a call that gives no episode: `None` when the `ENVIRONMENT_STEP` series is pinned
+    /// non-episodic, else each environment's current episode (its last one, 0 before any).
+    pub fn current_episodes(&self, key: &SeriesKey, envs: &[String]) -> Option<Vec<u64>> {
+        let cursors = self.inner.rl.lock();
+        if cursors.episodic.get(key) == Some(&false) {
+            return None;
+        }
+        Some(
+            envs.iter()
+                .map(|env| {
+                    cursors
+                        .env_ids
+                        .get(env.as_str())
+                        .and_then(|&id| cursors.env_last[id as usize])
+                        .and_then(|(_, episode)| episode)
+                        .unwrap_or(0)
+                })
+                .collect(),
+        )
+    }
+
     /// Seeds an environment's cursor from a backend (a resumed run).
     pub fn seed_env(&self, env: &str, last_rl_step: u64, last_episode: Option<u64>) {
         let mut cursors = self.inner.rl.lock();
@@ -338,14 +359,12 @@ fn check_shapes(
     if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
         return Err(EnqueueError::invalid(
             "env_id",
-            format!("{env:?} appears twice in one call"),
+            format!("{} appears twice in one call", crate::model::shown(env)),
         ));
     }
-    if let Some(env) = envs.iter().find(|e| e.is_empty() || e.len() > 256) {
-        return Err(EnqueueError::invalid(
-            "env_id",
-            format!("{env:?} must have 1 to 256 bytes"),
-        ));
+    for env in envs {
+        crate::model::check_env_id(env)
+            .map_err(|reason| EnqueueError::invalid("env_id", reason))?;
     }
     if episodes.len() != m {
         return Err(EnqueueError::invalid(

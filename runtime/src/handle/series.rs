@@ -263,18 +263,21 @@ impl Runtime {
                 "an episode needs an env_id",
             )));
         }
+        if let Some(env) = &env_id {
+            crate::model::check_env_id(env)
+                .map_err(|reason| refuse(EnqueueError::invalid("env_id", reason)))?;
+        }
         for (path, value) in &updates {
-            if path.is_empty() || path.split('/').any(str::is_empty) || path.len() > 1024 {
-                return Err(refuse(EnqueueError::invalid(
-                    "attribute path",
-                    format!("{path:?} must be non-empty '/'-separated segments"),
-                )));
-            }
+            crate::model::check_path(path, 1024)
+                .map_err(|reason| refuse(EnqueueError::invalid("attribute path", reason)))?;
             if let RunAttributeValue::Float(f) = value {
                 if !f.is_finite() {
                     return Err(refuse(EnqueueError::invalid(
                         "attribute value",
-                        format!("{path} is {f}; values must be finite"),
+                        format!(
+                            "{} is {f}; values must be finite",
+                            crate::model::shown(path)
+                        ),
                     )));
                 }
             }

@@ -4,6 +4,7 @@ mod attributes;
 mod distribution;
 mod ids;
 mod log;
+mod names;
 mod record;
 mod rl;
 mod run_attributes;
@@ -16,6 +17,7 @@ pub use distribution::{
 };
 pub use ids::{SpanContext, SpanId, TraceId, TraceparentError};
 pub use log::{LogRecord, Severity};
+pub use names::{check_env_id, check_path, shown, MAX_ENV_ID_LEN};
 pub use record::{
     ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
     TelemetryDataError, TelemetryDataErrorKind,

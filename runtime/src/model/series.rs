@@ -110,7 +110,10 @@ impl SeriesKey {
             {
                 return Err(SeriesError::new(
                     "label key",
-                    format!("{k:?} may only contain letters, digits, '_', '.', '/' and '-'"),
+                    format!(
+                        "{} may only contain letters, digits, '_', '.', '/' and '-'",
+                        super::shown(k)
+                    ),
                 ));
             }
             if v.len() > MAX_NAME_LEN || v.chars().any(char::is_control) {
@@ -172,19 +175,7 @@ impl fmt::Debug for SeriesKey {
 }
 
 fn check_text(what: &'static str, text: &str) -> Result<(), SeriesError> {
-    if text.is_empty() || text.len() > MAX_NAME_LEN {
-        return Err(SeriesError::new(
-            what,
-            format!("{text:?} must have 1 to {MAX_NAME_LEN} bytes"),
-        ));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(SeriesError::new(
-            what,
-            format!("{text:?} contains a control character"),
-        ));
-    }
-    Ok(())
+    super::check_path(text, MAX_NAME_LEN).map_err(|reason| SeriesError::new(what, reason))
 }
 
 /// Point values as one column, in the precision they travel in: float values default to f32

@@ -208,4 +208,6 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 pub mod capture_all;
+#[cfg(feature = "kafka")]
+pub mod kafka_broker;
 pub mod video;

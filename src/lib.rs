@@ -23,6 +23,10 @@ pub use telemetron_plugins as plugins;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;
 
+/// The Kafka exporter and relay (`type: kafka`, feature `kafka`).
+#[cfg(feature = "kafka")]
+pub use telemetron_exporter_kafka as kafka;
+
 /// The H.264 rendering actor (feature `render`).
 #[cfg(feature = "render")]
 pub use telemetron_render as render;

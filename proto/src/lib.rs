@@ -1,5 +1,6 @@
-//! gRPC types generated from `proto/metrana` (Metrana's ingestion service, regenerated from the
-//! `metrana-protobuf` wheel; see `proto/README.md`).
+//! Types generated from `proto/metrana` (Metrana's ingestion service, regenerated from the
+//! `metrana-protobuf` wheel) and `proto/telemetron` (Telemetron's own lossless record schema,
+//! used by `telemetron-codec`); see `proto/README.md`.
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
 /// `metrana_protobuf.*`
@@ -17,6 +18,16 @@ pub mod metrana {
             pub mod svc {
                 tonic::include_proto!("metrana_protobuf.ingestion.v1.svc");
             }
+        }
+    }
+}
+
+/// `telemetron.*`: Telemetron's own schemas.
+pub mod telemetron {
+    pub mod records {
+        /// The lossless record encoding, schema major 1 (`records.proto`).
+        pub mod v1 {
+            tonic::include_proto!("telemetron.records.v1");
         }
     }
 }

@@ -29,7 +29,8 @@ pub use exporter::{
 };
 pub use handle::FlushError;
 pub use handle::{
-    Component, EnvSteps, ErrorInfo, ExporterSlot, MetricCall, PluginSlot, RecordSink, RlStepCall,
+    Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot, RecordSink,
+    RlStepCall,
     Runtime, RuntimeConfig, SpanGuard, Steps,
 };
 pub use health::ExporterHealth;

@@ -207,4 +207,7 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .filter(|v| v["kind"] != "header")
         .collect()
 }
+pub mod capture_all;
+#[cfg(feature = "kafka")]
+pub mod kafka_broker;
 pub mod video;

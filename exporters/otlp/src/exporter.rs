@@ -6,20 +6,16 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
-use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::metrics::v1::{ResourceMetrics, ScopeMetrics};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+use telemetron_otlp_mapping::{
+    logs_request, metrics_request, resource, trace_request, Assembled, Assembler,
+};
 use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError,
 };
-use telemetron_runtime::{
-    Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
-};
+use telemetron_runtime::{Deliveries, ExportError, Exporter, ExporterContext, RecordBatch};
 
 use crate::config::{Signal, SignalTarget};
-use crate::mapping::{kv, string, Assembled, Assembler};
 use crate::transport::{Client, Rejected, TlsFiles};
 
 /// Everything resolved from the config and the environment when the exporter was built.
@@ -83,58 +79,13 @@ impl OtlpExporter {
         for record in batch.iter() {
             self.assembler.add(record, &mut out);
         }
-        let scope = |name: String| InstrumentationScope {
-            name,
-            version: env!("CARGO_PKG_VERSION").into(),
-            ..Default::default()
-        };
         let resource = self.connected.as_ref().map(|c| c.resource.clone());
-        let traces = (self.settings.traces.is_some() && !out.spans.is_empty()).then(|| {
-            ExportTraceServiceRequest {
-                resource_spans: vec![ResourceSpans {
-                    resource: resource.clone(),
-                    scope_spans: vec![ScopeSpans {
-                        scope: Some(scope("telemetron".into())),
-                        spans: std::mem::take(&mut out.spans),
-                        schema_url: String::new(),
-                    }],
-                    schema_url: String::new(),
-                }],
-            }
-        });
-        let logs = (self.settings.logs.is_some() && !out.logs.is_empty()).then(|| {
-            let mut by_scope: BTreeMap<String, Vec<_>> = BTreeMap::new();
-            for (logger, record) in out.logs.drain(..) {
-                by_scope.entry(logger).or_default().push(record);
-            }
-            ExportLogsServiceRequest {
-                resource_logs: vec![ResourceLogs {
-                    resource,
-                    scope_logs: by_scope
-                        .into_iter()
-                        .map(|(name, log_records)| ScopeLogs {
-                            scope: Some(scope(name)),
-                            log_records,
-                            schema_url: String::new(),
-                        })
-                        .collect(),
-                    schema_url: String::new(),
-                }],
-            }
-        });
-        let metrics = (self.settings.metrics.is_some() && !out.metrics.is_empty()).then(|| {
-            ExportMetricsServiceRequest {
-                resource_metrics: vec![ResourceMetrics {
-                    resource: self.connected.as_ref().map(|c| c.resource.clone()),
-                    scope_metrics: vec![ScopeMetrics {
-                        scope: Some(scope("telemetron".into())),
-                        metrics: std::mem::take(&mut out.metrics),
-                        schema_url: String::new(),
-                    }],
-                    schema_url: String::new(),
-                }],
-            }
-        });
+        let traces = (self.settings.traces.is_some() && !out.spans.is_empty())
+            .then(|| trace_request(resource.clone(), std::mem::take(&mut out.spans)));
+        let logs = (self.settings.logs.is_some() && !out.logs.is_empty())
+            .then(|| logs_request(resource.clone(), out.logs.drain(..)));
+        let metrics = (self.settings.metrics.is_some() && !out.metrics.is_empty())
+            .then(|| metrics_request(resource, std::mem::take(&mut out.metrics)));
         Prepared {
             batch: batch.clone(),
             traces,
@@ -259,35 +210,6 @@ impl Exporter for OtlpExporter {
             tracing::warn!(target: "telemetron::otlp", "over {OPEN_SPANS_WARNING} spans are open in the otlp exporter");
         }
         result
-    }
-}
-
-fn resource(attributes: &BTreeMap<String, String>, run: &RunIdentity) -> Resource {
-    let mut kvs: Vec<_> = attributes.iter().map(|(k, v)| kv(k, string(v))).collect();
-    let mut add = |key: &str, value: Option<&str>| {
-        if let Some(v) = value {
-            if !attributes.contains_key(key) {
-                kvs.push(kv(key, string(v)));
-            }
-        }
-    };
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .or_else(|| std::env::var("HOSTNAME").ok());
-    add("host.name", host.as_deref());
-    add("process.pid", Some(&std::process::id().to_string()));
-    add("telemetron.run_name", Some(&run.run_name));
-    add("telemetron.workspace", run.workspace.as_deref());
-    add("telemetron.project", run.project.as_deref());
-    add("telemetron.experiment", run.experiment.as_deref());
-    add("telemetron.orchestration_id", Some(&run.orchestration_id));
-    add("telemetry.sdk.name", Some("telemetron"));
-    add("telemetry.sdk.language", Some("rust"));
-    add("telemetry.sdk.version", Some(env!("CARGO_PKG_VERSION")));
-    Resource {
-        attributes: kvs,
-        ..Default::default()
     }
 }
 

@@ -5,7 +5,6 @@
 
 mod config;
 mod exporter;
-mod mapping;
 mod transport;
 
 pub use config::{Compression, OtlpConfig, OtlpConfigError, Protocol, Signal, SignalTarget};

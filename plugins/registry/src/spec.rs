@@ -74,7 +74,7 @@ const SECRET_HINTS: &[&str] = &[
 
 /// A copy of `options` with every secret value replaced by `***`: keys listed in
 /// `secret_keys`, and keys whose name contains key, password, secret, token, authorization,
-/// headers or credential.
+/// headers or credential, at any depth.
 pub fn redact_secrets(options: &Map<String, Value>, secret_keys: &[&str]) -> Map<String, Value> {
     options
         .iter()
@@ -84,10 +84,11 @@ pub fn redact_secrets(options: &Map<String, Value>, secret_keys: &[&str]) -> Map
                 secret_keys.contains(&k.as_str()) || SECRET_HINTS.iter().any(|h| lower.contains(h));
             (
                 k.clone(),
-                if secret {
-                    Value::String("***".into())
-                } else {
-                    v.clone()
+                match v {
+                    _ if secret => Value::String("***".into()),
+                    // Nested maps (the kafka exporter's `producer: {sasl.password: ...}`).
+                    Value::Object(inner) => Value::Object(redact_secrets(inner, secret_keys)),
+                    _ => v.clone(),
                 },
             )
         })

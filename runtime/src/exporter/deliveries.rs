@@ -55,6 +55,22 @@ impl Deliveries {
 }
 
 impl Deliveries {
+    /// `count` records of `kind` could not be delivered after `export_batch` returned (the
+    /// client library gave up on them: a timeout, a purge at close), for `reason`: counted as
+    /// failed by this exporter and reported through the runtime's `error_strategy`.
+    pub fn failed(&self, kind: RecordKind, count: u64, reason: &str) {
+        if count == 0 {
+            return;
+        }
+        if let Some((exporter, counters, shared)) = &self.inner {
+            counters.add(ExporterCounter::Failed, kind, count);
+            shared.report(Source::ExportFailed(exporter.clone()), format!(
+                "exporter {exporter}: {count} {} record(s) not delivered: {reason}",
+                kind.as_str()
+            ));
+        }
+    }
+
     /// `count` records of `kind` were acknowledged by the backend.
     pub fn acknowledged(&self, kind: RecordKind, count: u64) {
         if let Some((_, counters, _)) = &self.inner {

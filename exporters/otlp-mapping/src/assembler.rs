@@ -1,4 +1,4 @@
-//! Records → OTLP messages (documented in this crate's README).
+//! Records → OTLP spans, log records and metrics (documented in exporters/otlp/README.md).
 //!
 //! A span is sent once, when it stops: its start attributes, the events and errors recorded in
 //! it meanwhile, and its stop become one OTLP span. Events and errors outside any open span,
@@ -15,9 +15,7 @@ use telemetron_runtime::model::{
     AttributeValue, Attributes, Record, Severity, SpanContext, SpanId, SpanStatus, Timestamp,
 };
 
-mod metrics;
-
-use metrics::{gauge, histogram, rl_gauge, run_attribute};
+use crate::metrics::{gauge, histogram, rl_gauge, run_attribute};
 
 /// W3C flag "sampled": every recorded span is sampled.
 const SAMPLED: u32 = 1;
@@ -30,22 +28,25 @@ struct OpenSpan {
 
 /// Turns records into spans and log records, keeping open spans across batches.
 #[derive(Default)]
-pub(crate) struct Assembler {
+pub struct Assembler {
     open: HashMap<SpanId, OpenSpan>,
 }
 
 /// What one batch of records produced.
 #[derive(Default, Debug, Clone, PartialEq)]
-pub(crate) struct Assembled {
-    pub(crate) spans: Vec<Span>,
+pub struct Assembled {
+    /// Spans that stopped.
+    pub spans: Vec<Span>,
     /// Log records with the logger (instrumentation scope) that emitted them.
-    pub(crate) logs: Vec<(String, OtlpLog)>,
-    /// One gauge per metric record.
-    pub(crate) metrics: Vec<Metric>,
+    pub logs: Vec<(String, OtlpLog)>,
+    /// One metric per metric record (none for scatters).
+    pub metrics: Vec<Metric>,
 }
 
 impl Assembler {
-    pub(crate) fn add(&mut self, record: &Record, out: &mut Assembled) {
+    /// Maps one record into `out`: a span start is kept until its stop; everything else maps
+    /// at once.
+    pub fn add(&mut self, record: &Record, out: &mut Assembled) {
         match record {
             Record::SpanStart(s) => {
                 let mut attributes = key_values(&s.attributes);
@@ -195,7 +196,7 @@ impl Assembler {
     }
 
     /// Spans started and not yet stopped.
-    pub(crate) fn open_spans(&self) -> usize {
+    pub fn open_spans(&self) -> usize {
         self.open.len()
     }
 }
@@ -232,11 +233,13 @@ fn log(
     ("telemetron".to_string(), record)
 }
 
-pub(crate) fn key_values(attributes: &Attributes) -> Vec<KeyValue> {
+/// Attributes as OTLP key-values, types kept.
+pub fn key_values(attributes: &Attributes) -> Vec<KeyValue> {
     attributes.iter().map(|(k, v)| kv(k, value(v))).collect()
 }
 
-pub(crate) fn kv(key: &str, value: AnyValue) -> KeyValue {
+/// One OTLP key-value.
+pub fn kv(key: &str, value: AnyValue) -> KeyValue {
     KeyValue {
         key: key.to_string(),
         value: Some(value),
@@ -244,13 +247,15 @@ pub(crate) fn kv(key: &str, value: AnyValue) -> KeyValue {
     }
 }
 
-pub(crate) fn string(s: &str) -> AnyValue {
+/// A string `AnyValue`.
+pub fn string(s: &str) -> AnyValue {
     AnyValue {
         value: Some(any_value::Value::StringValue(s.to_string())),
     }
 }
 
-pub(crate) fn int(i: i64) -> AnyValue {
+/// An int `AnyValue`.
+pub fn int(i: i64) -> AnyValue {
     AnyValue {
         value: Some(any_value::Value::IntValue(i)),
     }
@@ -274,7 +279,8 @@ fn value(v: &AttributeValue) -> AnyValue {
     wrap(inner)
 }
 
-pub(crate) fn wrap(value: any_value::Value) -> AnyValue {
+/// Wraps a value into an `AnyValue`.
+pub fn wrap(value: any_value::Value) -> AnyValue {
     AnyValue { value: Some(value) }
 }
 

@@ -11,12 +11,12 @@ use telemetron_runtime::model::{
     SeriesOrdering, Timestamp, TimestampsMs,
 };
 
-use super::{int, kv, string, wrap};
+use crate::assembler::{int, kv, string, wrap};
 
 /// A series' points as one gauge: each point's attributes are the series labels, `step`,
 /// `scale` and (for distributed series) `ordering`; its time is the point's timestamp, else
 /// the time it was logged.
-pub(super) fn gauge(m: &MetricPoints) -> Metric {
+pub(crate) fn gauge(m: &MetricPoints) -> Metric {
     let mut common = series_attributes(&m.series);
     if m.ordering == SeriesOrdering::Unordered {
         common.push(kv("ordering", string(m.ordering.as_str())));
@@ -63,7 +63,7 @@ fn point_time(timestamps: &TimestampsMs, i: usize, logged: Timestamp) -> u64 {
 
 /// An RL call as one gauge: each value's attributes carry `rl.env_id`, `rl.step` (the major
 /// step), `rl.episode` and `step` (the environment step, or the episode for scale EPISODE).
-pub(super) fn rl_gauge(r: &RlPoints) -> Metric {
+pub(crate) fn rl_gauge(r: &RlPoints) -> Metric {
     let common = series_attributes(&r.series);
     let values = r.values.to_f64();
     let data_points = values
@@ -97,7 +97,7 @@ pub(super) fn rl_gauge(r: &RlPoints) -> Metric {
 /// edges are the explicit bounds, and the two open-ended OTLP buckets are empty. A density
 /// histogram has no OTLP form with counts: it becomes a gauge, one point per bin with
 /// `bin.lower` / `bin.upper` attributes.
-pub(super) fn histogram(h: &HistogramPoint) -> Metric {
+pub(crate) fn histogram(h: &HistogramPoint) -> Metric {
     let mut attributes = series_attributes(&h.series);
     attributes.push(kv("step", int(h.step as i64)));
     let time = (h.timestamp_ms.max(0) as u64).saturating_mul(1_000_000);
@@ -147,7 +147,7 @@ pub(super) fn histogram(h: &HistogramPoint) -> Metric {
     }
 }
 
-pub(super) fn run_attribute(value: &RunAttributeValue) -> AnyValue {
+pub(crate) fn run_attribute(value: &RunAttributeValue) -> AnyValue {
     use any_value::Value as V;
     let strings = |v: &[String]| {
         wrap(V::ArrayValue(ArrayValue {

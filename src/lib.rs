@@ -14,7 +14,7 @@
 //! ```
 
 pub use telemetron_config::{generate_run_name, ConfigError, ConfigLoader, LoadedConfig};
-pub use telemetron_exporter_file::{FileExporter, FileExporterConfig};
+pub use telemetron_exporter_file::{reader, FileExporter, FileExporterConfig};
 /// The Metrana ingestion exporter (`type: metrana`).
 pub use telemetron_exporter_metrana as metrana;
 /// The OpenTelemetry OTLP exporter (`type: otlp`).

@@ -1,5 +1,6 @@
 //! gRPC types generated from `proto/metrana` (Metrana's ingestion service, regenerated from the
-//! `metrana-protobuf` wheel; see `proto/README.md`).
+//! `metrana-protobuf` wheel; see `proto/README.md`), and TensorBoard's event-file messages from
+//! `proto/tensorboard` (regenerated from the `tensorboard` wheel).
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
 /// `metrana_protobuf.*`
@@ -18,5 +19,14 @@ pub mod metrana {
                 tonic::include_proto!("metrana_protobuf.ingestion.v1.svc");
             }
         }
+    }
+}
+
+/// `tensorboard.*`: `Event`, `Summary`, `HistogramProto`, `TensorProto`, and the HParams
+/// plugin's `tensorboard.hparams.*`.
+pub mod tensorboard {
+    tonic::include_proto!("tensorboard");
+    pub mod hparams {
+        tonic::include_proto!("tensorboard.hparams");
     }
 }

@@ -27,6 +27,9 @@ const PUMP_GATHER_WAIT: Duration = Duration::from_micros(100);
 /// What travels through the ingest queue: records, and control messages kept in order with them.
 pub(crate) enum IngestItem {
     Record(Record),
+    /// A record formed elsewhere (`Runtime::forward`): it reaches the exporters without the
+    /// Recorder's span bookkeeping.
+    Forwarded(Record),
     Flush(FlushRecorder),
     Close(CloseRecorder),
 }
@@ -73,10 +76,10 @@ impl IngestQueue {
         self.tx.len()
     }
 
-    /// Enqueues one record according to the backpressure strategy.
+    /// Enqueues one record (`IngestItem::Record` or `Forwarded`) according to the
+    /// backpressure strategy.
     #[inline]
-    pub(crate) fn push(&self, record: Record) -> EnqueueOutcome {
-        let item = IngestItem::Record(record);
+    pub(crate) fn push(&self, item: IngestItem) -> EnqueueOutcome {
         let item = match self.tx.try_send(item) {
             Ok(()) => return EnqueueOutcome::Enqueued,
             Err(TrySendError::Disconnected(_)) => return EnqueueOutcome::Closed,
@@ -112,6 +115,9 @@ impl IngestQueue {
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
 pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
     let mut records: Vec<Record> = Vec::new();
+    // Whether `records` holds forwarded records: a batch is all one or all the other, so a
+    // switch hands the gathered records over first (order is kept).
+    let mut forwarded = false;
     let mut idle_polls = 0u32;
     loop {
         let first = match rx.try_recv() {
@@ -129,45 +135,58 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
             },
         };
         idle_polls = 0;
-        if matches!(first, IngestItem::Record(_)) && rx.len() < PUMP_GATHER {
+        if matches!(first, IngestItem::Record(_) | IngestItem::Forwarded(_))
+            && rx.len() < PUMP_GATHER
+        {
             std::thread::sleep(PUMP_GATHER_WAIT);
         }
         // Sized to the backlog: a fresh maximum-size buffer per batch costs page faults.
         records.reserve((rx.len() + 1).min(PUMP_BATCH));
         let mut next = Some(first);
         while let Some(item) = next.take() {
-            match item {
-                IngestItem::Record(r) => {
-                    records.push(r);
-                    if records.len() < PUMP_BATCH {
-                        next = rx.try_recv().ok();
-                    }
-                }
+            let (record, is_forwarded) = match item {
+                IngestItem::Record(r) => (r, false),
+                IngestItem::Forwarded(r) => (r, true),
                 IngestItem::Flush(msg) => {
-                    if !hand_over(&recorder, &mut records) {
+                    if !hand_over(&recorder, &mut records, forwarded) {
                         return;
                     }
                     recorder.do_send(msg);
+                    continue;
                 }
                 IngestItem::Close(msg) => {
-                    if hand_over(&recorder, &mut records) {
+                    if hand_over(&recorder, &mut records, forwarded) {
                         recorder.do_send(msg);
                     }
                     return;
                 }
+            };
+            if is_forwarded != forwarded {
+                if !hand_over(&recorder, &mut records, forwarded) {
+                    return;
+                }
+                forwarded = is_forwarded;
+            }
+            records.push(record);
+            if records.len() < PUMP_BATCH {
+                next = rx.try_recv().ok();
             }
         }
-        if !hand_over(&recorder, &mut records) {
+        if !hand_over(&recorder, &mut records, forwarded) {
             return;
         }
     }
 }
 
 /// Sends the gathered records and waits until the Recorder has taken them.
-fn hand_over(recorder: &Addr<Recorder>, records: &mut Vec<Record>) -> bool {
+fn hand_over(recorder: &Addr<Recorder>, records: &mut Vec<Record>, forwarded: bool) -> bool {
     if records.is_empty() {
         return true;
     }
     let batch = std::mem::take(records);
-    futures::executor::block_on(recorder.send(IngestBatch(batch))).is_ok()
+    futures::executor::block_on(recorder.send(IngestBatch {
+        records: batch,
+        forwarded,
+    }))
+    .is_ok()
 }

@@ -29,8 +29,8 @@ pub use exporter::{
 };
 pub use handle::FlushError;
 pub use handle::{
-    Component, EnvSteps, ErrorInfo, ExporterSlot, PluginSlot, RecordSink, RlStepCall, Runtime,
-    RuntimeConfig, SpanGuard, Steps,
+    Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, PluginSlot, RecordSink, RlStepCall,
+    Runtime, RuntimeConfig, SpanGuard, Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};

@@ -207,5 +207,6 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .filter(|v| v["kind"] != "header")
         .collect()
 }
+pub mod capture_all;
 pub mod every_kind;
 pub mod video;

@@ -125,21 +125,30 @@ impl Recorder {
     /// Runs the lifecycle and the plugins over a batch, in place. A plugin panic leaves the
     /// record as it is, skips plugins for the rest of the batch and returns true (restart
     /// wanted). Records that plugins emit follow the batch that triggered them.
-    fn process(&mut self, mut records: Vec<Record>) -> (Vec<Outgoing>, bool) {
+    ///
+    /// Forwarded records (formed by another runtime) skip the span table: their stops are
+    /// complete already, their spans were never started here, and `close` must not stop them.
+    /// A forwarded telemetry data error is the producer's report about its own exporters:
+    /// delivered like any record, not claimed as this runtime's.
+    fn process(&mut self, mut records: Vec<Record>, forwarded: bool) -> (Vec<Outgoing>, bool) {
         // A telemetry data error goes to each exporter on its own terms: split the batch at it
         // (rare) so everything keeps its order.
-        let tde_at = records
-            .iter()
-            .position(|r| matches!(r, Record::TelemetryDataError(_)));
+        let tde_at = if forwarded {
+            None
+        } else {
+            records
+                .iter()
+                .position(|r| matches!(r, Record::TelemetryDataError(_)))
+        };
         if let Some(pos) = tde_at {
             let rest = records.split_off(pos + 1);
             let tde = records.pop();
-            let (mut out, restart_before) = self.process(records);
+            let (mut out, restart_before) = self.process(records, forwarded);
             if let Some(Record::TelemetryDataError(tde)) = tde {
                 self.shared.counters.sent(RecordKind::TelemetryDataError, 1);
                 out.push(Outgoing::Offer(tde));
             }
-            let (after, restart_after) = self.process(rest);
+            let (after, restart_after) = self.process(rest, forwarded);
             out.extend(after);
             return (out, restart_before || restart_after);
         }
@@ -149,7 +158,7 @@ impl Recorder {
         let mut emitted = Vec::new();
         records.retain_mut(|record| {
             let kind = record.kind();
-            if !self.track(record) {
+            if !forwarded && !self.track(record) {
                 dropped.add(kind, 1);
                 return false;
             }
@@ -249,7 +258,12 @@ impl actix::Supervised for Recorder {
 }
 
 /// A batch of records from the pump.
-pub(crate) struct IngestBatch(pub Vec<Record>);
+pub(crate) struct IngestBatch {
+    pub records: Vec<Record>,
+    /// Formed elsewhere (`Runtime::forward`): no span bookkeeping, telemetry data errors are
+    /// plain records.
+    pub forwarded: bool,
+}
 
 impl Message for IngestBatch {
     type Result = ();
@@ -261,12 +275,12 @@ impl Handler<IngestBatch> for Recorder {
 
     fn handle(&mut self, msg: IngestBatch, ctx: &mut Context<Self>) -> Self::Result {
         if self.closed {
-            for r in &msg.0 {
+            for r in &msg.records {
                 self.shared.counters.recorder_dropped(r.kind());
             }
             return Box::pin(async {});
         }
-        let (outgoing, restart) = self.process(msg.0);
+        let (outgoing, restart) = self.process(msg.records, msg.forwarded);
         self.fan_out(outgoing);
         if restart {
             ctx.stop();

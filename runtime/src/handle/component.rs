@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::Runtime;
 use crate::actors::Shared;
 use crate::error::EnqueueError;
-use crate::ingest::{EnqueueOutcome, IngestQueue};
+use crate::ingest::{EnqueueOutcome, IngestItem, IngestQueue};
 use crate::model::Record;
 use crate::report::Undelivered;
 
@@ -48,10 +48,21 @@ pub(super) fn push_counted(
     shared: &Shared,
     record: Record,
 ) -> Result<bool, EnqueueError> {
+    push_counted_as(queue, shared, record, IngestItem::Record)
+}
+
+/// [`push_counted`] for a record that travels as `as_item` (recorded here, or forwarded).
+#[inline]
+pub(super) fn push_counted_as(
+    queue: &IngestQueue,
+    shared: &Shared,
+    record: Record,
+    as_item: fn(Record) -> IngestItem,
+) -> Result<bool, EnqueueError> {
     let kind = record.kind();
     let counters = &shared.counters;
     counters.added(kind);
-    match queue.push(record) {
+    match queue.push(as_item(record)) {
         EnqueueOutcome::Enqueued => Ok(true),
         EnqueueOutcome::Dropped => {
             counters.ingest_dropped(kind);

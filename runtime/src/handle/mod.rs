@@ -3,6 +3,7 @@
 mod close;
 mod component;
 mod distribution;
+mod forward;
 mod recording;
 mod rl;
 mod series;
@@ -17,6 +18,7 @@ use parking_lot::Mutex;
 
 pub use close::FlushError;
 pub use component::{Component, RecordSink};
+pub use forward::Forwarded;
 pub use recording::ErrorInfo;
 pub use rl::{EnvSteps, RlStepCall};
 pub use series::Steps;

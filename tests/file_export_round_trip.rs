@@ -7,7 +7,8 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::every_kind::{keep_all, record_every_kind};
+use common::capture_all::capture_all;
+use common::every_kind::record_every_kind;
 use telemetron::model::RecordKind;
 use telemetron::reader::{ExportReader, ReadError, ReadItem};
 use telemetron::{ExporterSlot, FileExporter, FileExporterConfig, RuntimeSettings};
@@ -25,7 +26,7 @@ fn write_every_kind(dir: &std::path::Path) -> (std::path::PathBuf, Vec<telemetro
             ))
         }),
     );
-    let (keep, kept) = keep_all("keep");
+    let (keep, kept) = capture_all("keep");
     let rt = common::start(RuntimeSettings::default(), vec![file_slot, keep]);
     record_every_kind(&rt);
     let report = rt.close(Duration::from_secs(10)).unwrap();

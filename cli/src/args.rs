@@ -129,8 +129,9 @@ pub enum ConfigCommand {
     },
 }
 
-/// A record kind for `tail --kind`; `span` is both span kinds.
+/// A record kind for `tail --kind` (the file's `kind` names); `span` is both span kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
 pub enum KindFilter {
     Span,
     SpanStart,

@@ -3,53 +3,11 @@
 //! attribute type). Shared by the reader's round trip and the CLI's tests (`#[path]`).
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
-use parking_lot::Mutex;
 use telemetron::model::{
     Attributes, BinValues, Record, Rendering, RunAttributeValue, Scale, SeriesKey,
     SeriesOrdering, Severity, SpanStatus, TelemetryDataErrorKind, Timestamp, TimestampsMs, Values,
 };
-use telemetron::{
-    EnvSteps, ErrorInfo, ExportError, Exporter, ExporterFactory, ExporterSlot, RecordBatch,
-    RlStepCall, Runtime, Steps,
-};
-
-/// Keeps every record of every batch, in order.
-pub struct KeepAll(pub Arc<Mutex<Vec<Record>>>);
-
-impl Exporter for KeepAll {
-    fn export_start(&mut self, _: &telemetron::model::SpanStart) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_stop(&mut self, _: &telemetron::model::SpanStop) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_event(&mut self, _: &telemetron::model::Event) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_error(&mut self, _: &telemetron::model::ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_telemetry_data_error(
-        &mut self,
-        _: &telemetron::model::TelemetryDataError,
-    ) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
-        self.0.lock().extend(batch.iter().cloned());
-        Ok(())
-    }
-}
-
-/// An exporter slot keeping every record, and the records.
-pub fn keep_all(name: &str) -> (ExporterSlot, Arc<Mutex<Vec<Record>>>) {
-    let records = Arc::new(Mutex::new(Vec::new()));
-    let r = records.clone();
-    let factory: ExporterFactory = Arc::new(move || Box::new(KeepAll(r.clone())));
-    (ExporterSlot::new(name, "keep_all", factory), records)
-}
+use telemetron::{EnvSteps, ErrorInfo, RlStepCall, Runtime, Steps};
 
 fn key(name: &str, scale: Scale, labels: &[(&str, &str)]) -> SeriesKey {
     let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string()));

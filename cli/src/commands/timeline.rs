@@ -73,7 +73,8 @@ struct Events<W: Write> {
 
 impl<W: Write> Events<W> {
     fn us(&self, ns: u64) -> f64 {
-        (ns as f64 - self.base as f64) / 1000.0
+        // Subtract as integers: an f64 of Unix ns is only good to 256 ns.
+        (i128::from(ns) - i128::from(self.base)) as f64 / 1000.0
     }
 
     fn separator(&mut self) -> std::io::Result<()> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages Telemetron needs beyond Rust and Python: FFmpeg's libraries for the H.264
-# renderer (ffmpeg-next builds against them) and ffprobe for the tests that check its videos.
+# renderer (ffmpeg-next builds against them), ffprobe for the tests that check its videos, and a
+# TrueType font for `telemetron plot`.
 # Idempotent: installs only what is missing. Debian/Ubuntu (apt-get), run as root or with sudo.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null \
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v clang >/dev/null || missing+=(clang libclang-dev)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
+# `telemetron plot` draws chart text with a TrueType font from the system.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -49,7 +49,11 @@ fn every_record_kind_reads_back_equal() {
     let dir = tempfile::tempdir().unwrap();
     let (path, written) = write_every_kind(dir.path());
     let kinds: std::collections::HashSet<RecordKind> = written.iter().map(|r| r.kind()).collect();
-    assert_eq!(kinds.len(), RecordKind::ALL.len(), "the fixture covers every kind");
+    assert_eq!(
+        kinds.len(),
+        RecordKind::ALL.len(),
+        "the fixture covers every kind"
+    );
 
     let (items, stats) = read_all(&path);
     let ReadItem::Header(header) = &items[0] else {
@@ -83,7 +87,11 @@ fn a_torn_last_line_is_skipped_and_counted() {
     let cut = full.len() - 20;
     std::fs::write(&path, &full[..cut]).unwrap();
     let (items, stats) = read_all(&path);
-    assert_eq!(items.len(), written.len(), "header + all but the last record");
+    assert_eq!(
+        items.len(),
+        written.len(),
+        "header + all but the last record"
+    );
     assert_eq!(stats.torn_lines, 1);
     let last_line_len = full[..full.len() - 1]
         .iter()
@@ -93,7 +101,10 @@ fn a_torn_last_line_is_skipped_and_counted() {
     assert_eq!(stats.torn_bytes, (last_line_len - 19) as u64);
 
     // A later writer appended after the torn line (append: true): still only counted.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(b"\n").unwrap();
     f.write_all(&full[..full.iter().position(|&b| b == b'\n').unwrap() + 1])
         .unwrap();
@@ -124,7 +135,11 @@ fn bad_files_are_clear_errors() {
 
     let e = first_error(b"PK\x03\x04 binary stuff\n");
     assert!(matches!(e, ReadError::NotAnExport { .. }), "{e}");
-    assert!(e.to_string().starts_with("in.jsonl: not a Telemetron export"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("in.jsonl: not a Telemetron export"),
+        "{e}"
+    );
     let e = first_error(b"{\"level\":\"info\",\"msg\":\"hi\"}\n");
     assert!(e.to_string().contains("missing field `schema`"), "{e}");
 
@@ -146,7 +161,17 @@ fn bad_files_are_clear_errors() {
     later_newer.extend_from_slice(b"{\"schema\":7,\"kind\":\"span_start\",\"time_ns\":\"x\"}\n");
     later_newer.extend_from_slice(&good[header_end..]);
     let e = first_error(&later_newer);
-    assert!(matches!(e, ReadError::UnsupportedSchema { line: 2, schema: 7, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ReadError::UnsupportedSchema {
+                line: 2,
+                schema: 7,
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     // A broken line with valid records after it is not a torn tail.
     let mut broken = good[..header_end].to_vec();

@@ -20,7 +20,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Summarize a run: spans, metric series, RL series, histograms, logs, errors, renderings.
-    #[command(after_help = "A rotated run (run.jsonl.1 .. .N beside it) is read oldest first.\n\nExamples:\n  telemetron inspect telemetron-out/run.jsonl\n  telemetron inspect run.jsonl --json | jq '.spans[] | select(.errors > 0)'")]
+    #[command(
+        after_help = "A rotated run (run.jsonl.1 .. .N beside it) is read oldest first.\n\nExamples:\n  telemetron inspect telemetron-out/run.jsonl\n  telemetron inspect run.jsonl --json | jq '.spans[] | select(.errors > 0)'"
+    )]
     Inspect {
         /// The export (`.jsonl` written by the file exporter).
         file: PathBuf,
@@ -32,7 +34,9 @@ pub enum Command {
         no_rotated: bool,
     },
     /// Print one readable line per record; follow a growing (and rotated) file with -f.
-    #[command(after_help = "NAME matches span and event names, metric names, a log's logger, an error's exception type.\n\nExamples:\n  telemetron tail run.jsonl -n 20\n  telemetron tail -f run.jsonl --kind span_stop --name 'train*'\n  telemetron tail run.jsonl --kind log --kind error")]
+    #[command(
+        after_help = "NAME matches span and event names, metric names, a log's logger, an error's exception type.\n\nExamples:\n  telemetron tail run.jsonl -n 20\n  telemetron tail -f run.jsonl --kind span_stop --name 'train*'\n  telemetron tail run.jsonl --kind log --kind error"
+    )]
     Tail {
         /// The export.
         file: PathBuf,
@@ -50,7 +54,9 @@ pub enum Command {
         name: Option<String>,
     },
     /// Write a Chrome Trace Event / Perfetto JSON trace: spans, events, errors, metric counters.
-    #[command(after_help = "Open the output in https://ui.perfetto.dev (Open trace file) or chrome://tracing (Load).\n\nExamples:\n  telemetron timeline run.jsonl -o run.trace.json\n  telemetron timeline run.jsonl -o run.trace.json --logs")]
+    #[command(
+        after_help = "Open the output in https://ui.perfetto.dev (Open trace file) or chrome://tracing (Load).\n\nExamples:\n  telemetron timeline run.jsonl -o run.trace.json\n  telemetron timeline run.jsonl -o run.trace.json --logs"
+    )]
     Timeline {
         /// The export.
         file: PathBuf,
@@ -65,7 +71,9 @@ pub enum Command {
         no_rotated: bool,
     },
     /// Draw metric series as line charts (PNG or SVG by the output's extension).
-    #[command(after_help = "Every series of a METRIC is drawn (one line per label set); an RL series draws one line per\nenvironment, or their mean with a min-max band with --rl mean.\n\nExamples:\n  telemetron plot run.jsonl loss -o loss.png\n  telemetron plot run.jsonl loss accuracy -o curves.svg --x time --smooth 50\n  telemetron plot run.jsonl reward -o reward.png --rl mean")]
+    #[command(
+        after_help = "Every series of a METRIC is drawn (one line per label set); an RL series draws one line per\nenvironment, or their mean with a min-max band with --rl mean.\n\nExamples:\n  telemetron plot run.jsonl loss -o loss.png\n  telemetron plot run.jsonl loss accuracy -o curves.svg --x time --smooth 50\n  telemetron plot run.jsonl reward -o reward.png --rl mean"
+    )]
     Plot {
         /// The export.
         file: PathBuf,
@@ -92,7 +100,9 @@ pub enum Command {
         height: u32,
     },
     /// Send a file export through exporters (OTLP, Metrana, TensorBoard, ...) and print the close report.
-    #[command(after_help = "Records are sent unchanged (ids, times, steps), as the job sent them. Without --config or\n--exporter the usual config sources apply (telemetron.yaml, TELEMETRON_CONFIG).\n\nExamples:\n  telemetron replay run.jsonl --exporter '{type: tensorboard, logdir: runs/}'\n  telemetron replay run.jsonl --config cluster.yaml")]
+    #[command(
+        after_help = "Records are sent unchanged (ids, times, steps), as the job sent them. Without --config or\n--exporter the usual config sources apply (telemetron.yaml, TELEMETRON_CONFIG).\n\nExamples:\n  telemetron replay run.jsonl --exporter '{type: tensorboard, logdir: runs/}'\n  telemetron replay run.jsonl --config cluster.yaml"
+    )]
     Replay {
         /// The export.
         file: PathBuf,

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use telemetron::model::{
-    Attributes, BinValues, Record, Rendering, RunAttributeValue, Scale, SeriesKey,
-    SeriesOrdering, Severity, SpanStatus, TelemetryDataErrorKind, Timestamp, TimestampsMs, Values,
+    Attributes, BinValues, Record, Rendering, RunAttributeValue, Scale, SeriesKey, SeriesOrdering,
+    Severity, SpanStatus, TelemetryDataErrorKind, Timestamp, TimestampsMs, Values,
 };
 use telemetron::{EnvSteps, ErrorInfo, RlStepCall, Runtime, Steps};
 
@@ -81,10 +81,20 @@ pub fn record_every_kind(rt: &Runtime) {
         Attributes::new().with("n", 12i64).unwrap(),
     )
     .unwrap();
-    rt.log(Severity::new(24).unwrap(), "", "root", None, Attributes::new())
-        .unwrap();
+    rt.log(
+        Severity::new(24).unwrap(),
+        "",
+        "root",
+        None,
+        Attributes::new(),
+    )
+    .unwrap();
 
-    let loss = key("loss", Scale::MlStep, &[("split", "train"), ("model", "a/b c")]);
+    let loss = key(
+        "loss",
+        Scale::MlStep,
+        &[("split", "train"), ("model", "a/b c")],
+    );
     let ordered = SeriesOrdering::Ordered;
     rt.log_metric(
         loss.clone(),
@@ -119,7 +129,9 @@ pub fn record_every_kind(rt: &Runtime) {
         episodes: vec![Some(0), Some(3)],
         per_env: 3,
         values: Values::F32(vec![1.0, 2.0, 3.0, 0.5, 0.25, 0.125]),
-        env_steps: EnvSteps::Auto { start_from_one: false },
+        env_steps: EnvSteps::Auto {
+            start_from_one: false,
+        },
         timestamps_ms: TimestampsMs::None,
     })
     .unwrap();
@@ -189,7 +201,10 @@ pub fn record_every_kind(rt: &Runtime) {
             ("config/optimizer/lr".into(), RunAttributeValue::Float(3e-4)),
             ("config/layers".into(), RunAttributeValue::Int(12)),
             ("config/amp".into(), RunAttributeValue::Bool(true)),
-            ("description".into(), RunAttributeValue::String("a \"run\"".into())),
+            (
+                "description".into(),
+                RunAttributeValue::String("a \"run\"".into()),
+            ),
             (
                 "tags".into(),
                 RunAttributeValue::StringSet(vec!["rl".into(), "ppo".into()]),
@@ -210,8 +225,11 @@ pub fn record_every_kind(rt: &Runtime) {
         vec![("seed".into(), RunAttributeValue::Int(7))],
     )
     .unwrap();
-    rt.telemetry_data_error(TelemetryDataErrorKind::IncompleteTelemetryData, "lost a shard")
-        .unwrap();
+    rt.telemetry_data_error(
+        TelemetryDataErrorKind::IncompleteTelemetryData,
+        "lost a shard",
+    )
+    .unwrap();
     rt.record_sink()
         .send(Record::Rendering(Rendering {
             env_id: "env-0".into(),

@@ -10,7 +10,11 @@ pub(crate) fn series_label(key: &SeriesKey) -> String {
     if key.labels().is_empty() {
         return key.name().to_string();
     }
-    let labels: Vec<String> = key.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels: Vec<String> = key
+        .labels()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     format!("{}{{{}}}", key.name(), labels.join(","))
 }
 

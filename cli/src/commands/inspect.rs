@@ -23,7 +23,11 @@ pub(super) fn run(path: &Path, json: bool, rotated: bool, host: &Host) -> Result
     while let Some(item) = input.next_item()? {
         match item {
             ReadItem::Header(h) => {
-                if !summary.headers.iter().any(|k| k.run == h.run && k.pid == h.pid) {
+                if !summary
+                    .headers
+                    .iter()
+                    .any(|k| k.run == h.run && k.pid == h.pid)
+                {
                     summary.headers.push(h);
                 }
             }
@@ -32,10 +36,14 @@ pub(super) fn run(path: &Path, json: bool, rotated: bool, host: &Host) -> Result
     }
     let stats = input.stats();
     report_skipped(&stats);
-    let files: Vec<String> = input.files().iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<String> = input
+        .files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let text = if json {
-        let mut text = serde_json::to_string_pretty(&to_json(&summary, &stats, &files))
-            .unwrap_or_default();
+        let mut text =
+            serde_json::to_string_pretty(&to_json(&summary, &stats, &files)).unwrap_or_default();
         text.push('\n');
         text
     } else {
@@ -147,7 +155,8 @@ fn to_json(s: &Summary, stats: &ReadStats, files: &[String]) -> Value {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
     t
 }
 
@@ -202,7 +211,9 @@ fn tables(s: &Summary, stats: &ReadStats, files: &[String]) -> String {
         let _ = writeln!(out, "\n{title}\n{t}");
     };
     if !s.spans.is_empty() {
-        let mut t = table(&["span", "count", "errors", "total", "mean", "p50", "p95", "max", "% wall"]);
+        let mut t = table(&[
+            "span", "count", "errors", "total", "mean", "p50", "p95", "max", "% wall",
+        ]);
         for (name, sp) in &s.spans {
             let d = &sp.durations;
             t.add_row(vec![
@@ -235,7 +246,16 @@ fn tables(s: &Summary, stats: &ReadStats, files: &[String]) -> String {
         section("Metric series", t);
     }
     if !s.rl.is_empty() {
-        let mut t = table(&["RL series", "scale", "envs", "points", "rl_steps", "last", "min", "max"]);
+        let mut t = table(&[
+            "RL series",
+            "scale",
+            "envs",
+            "points",
+            "rl_steps",
+            "last",
+            "min",
+            "max",
+        ]);
         for (key, r) in &s.rl {
             t.add_row(vec![
                 Cell::new(series_label(key)),
@@ -296,7 +316,11 @@ fn tables(s: &Summary, stats: &ReadStats, files: &[String]) -> String {
     if !s.data_errors.is_empty() {
         let mut t = table(&["telemetry data error", "message", "exporter"]);
         for (kind, message, exporter) in &s.data_errors {
-            t.add_row(vec![kind.as_str(), message, exporter.as_deref().unwrap_or("all")]);
+            t.add_row(vec![
+                kind.as_str(),
+                message,
+                exporter.as_deref().unwrap_or("all"),
+            ]);
         }
         section("Telemetry data errors", t);
     }

@@ -75,7 +75,9 @@ pub(super) fn run(path: &Path, req: &PlotRequest, host: &Host) -> Result<(), Cli
         (ms - f) / 1000.0
     };
     while let Some(item) = input.next_item()? {
-        let ReadItem::Record(record) = item else { continue };
+        let ReadItem::Record(record) = item else {
+            continue;
+        };
         match record {
             Record::Metric(m) => {
                 all_names.insert(m.series.name().to_string());
@@ -114,7 +116,9 @@ pub(super) fn run(path: &Path, req: &PlotRequest, host: &Host) -> Result<(), Cli
                     XAxis::Time => {
                         let ms = match &r.timestamps_ms {
                             TimestampsMs::One(t) => *t as f64,
-                            TimestampsMs::Each(t) => t.first().map_or(r.time.0 as f64 / 1e6, |t| *t as f64),
+                            TimestampsMs::Each(t) => {
+                                t.first().map_or(r.time.0 as f64 / 1e6, |t| *t as f64)
+                            }
                             TimestampsMs::None => r.time.0 as f64 / 1e6,
                         };
                         x_time(ms, &mut first_ms)
@@ -157,7 +161,11 @@ pub(super) fn run(path: &Path, req: &PlotRequest, host: &Host) -> Result<(), Cli
         return Err(CliError::Usage(format!(
             "no metric named {missing:?} in {} (its metrics: {})",
             path.display(),
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         )));
     }
     for (label, by_x) in rl_points {
@@ -290,9 +298,9 @@ fn draw<DB: DrawingBackend>(
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(e)?;
             if text {
-                series
-                    .label(label)
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                series.label(label).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
             }
         }
         if text {

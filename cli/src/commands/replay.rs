@@ -39,7 +39,9 @@ pub(super) fn run(
     host: &Host,
 ) -> Result<(), CliError> {
     if !(timeout.is_finite() && timeout >= 0.0) {
-        return Err(CliError::Usage(format!("--timeout {timeout} must be seconds >= 0")));
+        return Err(CliError::Usage(format!(
+            "--timeout {timeout} must be seconds >= 0"
+        )));
     }
     let entries = exporters
         .iter()
@@ -82,7 +84,8 @@ pub(super) fn run(
         .iter()
         .map(|e| e.name.clone())
         .collect();
-    let runtime = telemetron::start_loaded(&loaded).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let runtime =
+        telemetron::start_loaded(&loaded).map_err(|e| CliError::Runtime(e.to_string()))?;
 
     let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK);
     let mut forwarded = 0u64;
@@ -124,7 +127,11 @@ pub(super) fn run(
     Ok(())
 }
 
-fn print_report(report: &CloseReport, forwarded: u64, exporters: &[String]) -> Result<(), CliError> {
+fn print_report(
+    report: &CloseReport,
+    forwarded: u64,
+    exporters: &[String],
+) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let mut text = format!("replayed {forwarded} records\n");
     for name in exporters {
@@ -137,7 +144,10 @@ fn print_report(report: &CloseReport, forwarded: u64, exporters: &[String]) -> R
         text.push_str(&format!("  {name}: {sent} sent\n"));
     }
     for u in &report.undelivered {
-        text.push_str(&format!("  {}: {} undelivered ({})\n", u.exporter, u.records, u.reason));
+        text.push_str(&format!(
+            "  {}: {} undelivered ({})\n",
+            u.exporter, u.records, u.reason
+        ));
     }
     for e in &report.background_errors {
         text.push_str(&format!("  error: {e}\n"));

@@ -96,7 +96,10 @@ impl Follower {
     }
 
     /// Decodes every complete line available now, handing records to `each`.
-    fn drain(&mut self, mut each: impl FnMut(Record) -> Result<(), CliError>) -> Result<(), CliError> {
+    fn drain(
+        &mut self,
+        mut each: impl FnMut(Record) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
         loop {
             let n = self
                 .reader

@@ -93,7 +93,9 @@ impl<W: Write> Events<W> {
     /// An event whose JSON (without `ts`) was spilled as `{...}` with its time in ns.
     fn push_at(&mut self, ns: u64, event_without_ts: &str) -> std::io::Result<()> {
         self.separator()?;
-        let rest = event_without_ts.strip_prefix('{').unwrap_or(event_without_ts);
+        let rest = event_without_ts
+            .strip_prefix('{')
+            .unwrap_or(event_without_ts);
         write!(self.out, "{{\"ts\":{},{rest}", self.us(ns))
     }
 }
@@ -278,7 +280,10 @@ pub(super) fn run(
     // Spans that never stopped (a torn file): drawn up to the last record.
     for (id, (name, start, parent, attrs)) in started {
         let mut args = Map::new();
-        args.insert("span_id".into(), json!(telemetron::model::SpanId(id).to_string()));
+        args.insert(
+            "span_id".into(),
+            json!(telemetron::model::SpanId(id).to_string()),
+        );
         args.insert("unfinished".into(), json!(true));
         attributes_json(&attrs, &mut args);
         stops += 1;
@@ -304,7 +309,10 @@ pub(super) fn run(
         .out
         .write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")
         .map_err(werr)?;
-    let mut spilled = spill.file.into_inner().map_err(|e| spill_err(e.into_error()))?;
+    let mut spilled = spill
+        .file
+        .into_inner()
+        .map_err(|e| spill_err(e.into_error()))?;
     spilled.seek(SeekFrom::Start(0)).map_err(spill_err)?;
     for line in BufReader::with_capacity(1 << 20, spilled).lines() {
         let line = line.map_err(spill_err)?;
@@ -345,7 +353,11 @@ pub(super) fn run(
     events.push(&process).map_err(werr)?;
     for (t, name) in track_names.iter().enumerate() {
         let name = name.clone().unwrap_or_default();
-        let label = if t == 0 { name } else { format!("{name} ({})", t + 1) };
+        let label = if t == 0 {
+            name
+        } else {
+            format!("{name} ({})", t + 1)
+        };
         let meta = json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": t + 1,
             "args": {"name": label}});
         events.push(&meta).map_err(werr)?;
@@ -376,15 +388,18 @@ fn layout(spans: &mut [Span]) -> Vec<usize> {
     let mut tracks = Vec::with_capacity(spans.len());
     for span in spans.iter() {
         let end = span.start.saturating_add(span.dur);
-        let on_parent = span.parent.and_then(|p| placed.get(&p).copied()).filter(|&t| {
-            let stack = &mut stacks[t];
-            while stack.last().is_some_and(|&(e, _)| e <= span.start) {
-                stack.pop();
-            }
-            stack
-                .last()
-                .is_some_and(|&(e, id)| Some(id) == span.parent && end <= e)
-        });
+        let on_parent = span
+            .parent
+            .and_then(|p| placed.get(&p).copied())
+            .filter(|&t| {
+                let stack = &mut stacks[t];
+                while stack.last().is_some_and(|&(e, _)| e <= span.start) {
+                    stack.pop();
+                }
+                stack
+                    .last()
+                    .is_some_and(|&(e, id)| Some(id) == span.parent && end <= e)
+            });
         let track = on_parent.unwrap_or_else(|| {
             let free = stacks.iter_mut().position(|stack| {
                 while stack.last().is_some_and(|&(e, _)| e <= span.start) {

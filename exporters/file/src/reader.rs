@@ -163,7 +163,10 @@ impl ExportReader<BufReader<File>> {
                 error: io::Error::other("is a directory, not an export file"),
             });
         }
-        Ok(ExportReader::new(BufReader::with_capacity(1 << 20, file), name))
+        Ok(ExportReader::new(
+            BufReader::with_capacity(1 << 20, file),
+            name,
+        ))
     }
 }
 
@@ -262,7 +265,9 @@ impl<R: BufRead> ExportReader<R> {
 
     /// The only line is incomplete: cut inside a Telemetron line, or another program's file.
     fn cut_first_line(&self, error: ReadError, bytes: usize) -> ReadError {
-        if self.buf.starts_with(b"{\"schema\":") && !matches!(error, ReadError::UnsupportedSchema { .. }) {
+        if self.buf.starts_with(b"{\"schema\":")
+            && !matches!(error, ReadError::UnsupportedSchema { .. })
+        {
             ReadError::Truncated {
                 source_name: self.decoder.source_name().to_string(),
                 bytes: bytes as u64,

@@ -30,7 +30,13 @@ impl TensorBoardConfig {
     pub fn resolved_logdir(&self, run_name: &str) -> PathBuf {
         let safe: String = run_name
             .chars()
-            .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let template = self.logdir.as_deref().unwrap_or("telemetron-tb/{run_name}");
         PathBuf::from(template.replace("{run_name}", &safe))

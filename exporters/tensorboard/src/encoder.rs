@@ -15,8 +15,8 @@ use telemetron_proto::tensorboard::{
     TensorProto, TensorShapeProto,
 };
 use telemetron_runtime::model::{
-    BinValues, HistogramPoint, MetricPoints, Record, RlPoints, RunAttributeValue,
-    RunAttributes, SeriesKey, TimestampsMs, Values,
+    BinValues, HistogramPoint, MetricPoints, Record, RlPoints, RunAttributeValue, RunAttributes,
+    SeriesKey, TimestampsMs, Values,
 };
 
 use crate::service::tfrecord;
@@ -202,7 +202,13 @@ impl Encoder {
                 Values::F32(v) => v[row].iter().map(|x| f64::from(*x)).sum::<f64>(),
                 Values::F64(v) => v[row].iter().sum::<f64>(),
             } / per_env as f64;
-            self.scalar(out, format!("{base}/env_{env}"), wall, step(r.rl_step), mean);
+            self.scalar(
+                out,
+                format!("{base}/env_{env}"),
+                wall,
+                step(r.rl_step),
+                mean,
+            );
         }
     }
 
@@ -260,26 +266,36 @@ impl Encoder {
                 RunAttributeValue::String(s) => Kind::StringValue(s.clone()),
                 RunAttributeValue::StringSet(set) => Kind::StringValue(set.join(",")),
                 RunAttributeValue::StringSetDelta { added, removed } => {
-                    let mut tags: Vec<String> = match self.hparams.get(path).and_then(|v| v.kind.as_ref()) {
-                        Some(Kind::StringValue(s)) if !s.is_empty() => {
-                            s.split(',').map(String::from).collect()
-                        }
-                        _ => Vec::new(),
-                    };
+                    let mut tags: Vec<String> =
+                        match self.hparams.get(path).and_then(|v| v.kind.as_ref()) {
+                            Some(Kind::StringValue(s)) if !s.is_empty() => {
+                                s.split(',').map(String::from).collect()
+                            }
+                            _ => Vec::new(),
+                        };
                     tags.retain(|t| !removed.contains(t));
-                    tags.extend(added.iter().filter(|t| !tags.contains(t)).cloned().collect::<Vec<_>>());
+                    tags.extend(
+                        added
+                            .iter()
+                            .filter(|t| !tags.contains(t))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
                     Kind::StringValue(tags.join(","))
                 }
             };
-            self.hparams.insert(path.clone(), prost_types::Value { kind: Some(kind) });
+            self.hparams
+                .insert(path.clone(), prost_types::Value { kind: Some(kind) });
         }
         let data = HParamsPluginData {
             version: 0,
-            data: Some(h_params_plugin_data::Data::SessionStartInfo(SessionStartInfo {
-                hparams: self.hparams.clone().into_iter().collect(),
-                start_time_secs: secs(a.time.0),
-                ..Default::default()
-            })),
+            data: Some(h_params_plugin_data::Data::SessionStartInfo(
+                SessionStartInfo {
+                    hparams: self.hparams.clone().into_iter().collect(),
+                    start_time_secs: secs(a.time.0),
+                    ..Default::default()
+                },
+            )),
         };
         let value = summary::Value {
             tag: "_hparams_/session_start_info".into(),

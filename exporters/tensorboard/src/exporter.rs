@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use telemetron_runtime::model::{ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError, Timestamp};
+use telemetron_runtime::model::{
+    ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError, Timestamp,
+};
 use telemetron_runtime::{ExportError, Exporter, ExporterContext, RecordBatch};
 
 use crate::config::TensorBoardConfig;
@@ -33,7 +35,10 @@ impl TensorBoardExporter {
     fn open_next(&mut self) -> Result<(), ExportError> {
         let first = self.encoder.file_version(Timestamp::now().0);
         self.files.open_next(&first).map_err(|e| {
-            ExportError::failed(format!("cannot create an event file in {}: {e}", self.logdir.display()))
+            ExportError::failed(format!(
+                "cannot create an event file in {}: {e}",
+                self.logdir.display()
+            ))
         })
     }
 
@@ -74,7 +79,10 @@ impl Exporter for TensorBoardExporter {
         self.write(std::iter::once(&Record::Error(error.clone())))
     }
 
-    fn export_telemetry_data_error(&mut self, error: &TelemetryDataError) -> Result<(), ExportError> {
+    fn export_telemetry_data_error(
+        &mut self,
+        error: &TelemetryDataError,
+    ) -> Result<(), ExportError> {
         self.write(std::iter::once(&Record::TelemetryDataError(error.clone())))
     }
 

@@ -16,7 +16,11 @@ static CRC_TABLE: [u32; 256] = {
         let mut crc = i as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         table[i] = crc;
@@ -36,7 +40,7 @@ fn crc32c(data: &[u8]) -> u32 {
 /// TFRecord's masked CRC-32C: rotated and offset so a CRC of CRC-bearing data stays strong.
 pub fn masked_crc32c(data: &[u8]) -> u32 {
     let crc = crc32c(data);
-    ((crc >> 15) | (crc << 17)).wrapping_add(0xa282_ead8)
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 /// Appends one TFRecord holding `data` to `out`.
@@ -63,12 +67,26 @@ fn host_name() -> String {
     // truncates, and the last byte stays 0.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
     let end = buf.iter().position(|&b| b == 0).unwrap_or(0);
-    let name = if rc == 0 { String::from_utf8_lossy(&buf[..end]).into_owned() } else { String::new() };
+    let name = if rc == 0 {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
     let safe: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if safe.is_empty() { "localhost".into() } else { safe }
+    if safe.is_empty() {
+        "localhost".into()
+    } else {
+        safe
+    }
 }
 
 impl EventFiles {
@@ -94,7 +112,10 @@ impl EventFiles {
 
     /// Opens a new file; `first_record` (the framed `file_version` event) opens it.
     pub(crate) fn open_next(&mut self, first_record: &[u8]) -> io::Result<()> {
-        fs::DirBuilder::new().recursive(true).mode(0o750).create(&self.dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o750)
+            .create(&self.dir)?;
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())

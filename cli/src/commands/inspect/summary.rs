@@ -4,9 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use telemetron::model::{
-    BinValues, Record, RunAttributeValue, SeriesKey, SpanStatus, Values,
-};
+use telemetron::model::{BinValues, Record, RunAttributeValue, SeriesKey, SpanStatus, Values};
 use telemetron::reader::ExportHeader;
 
 use super::durations::Durations;
@@ -155,11 +153,15 @@ impl Summary {
         *self.records.entry(record.kind().as_str()).or_default() += 1;
         match record {
             Record::SpanStart(s) => {
-                self.open_spans.insert(s.context.span_id.0, Arc::from(&*s.name));
+                self.open_spans
+                    .insert(s.context.span_id.0, Arc::from(&*s.name));
             }
             Record::SpanStop(s) => {
                 self.open_spans.remove(&s.context.span_id.0);
-                self.first_ns = Some(self.first_ns.map_or(s.start_time.0, |f| f.min(s.start_time.0)));
+                self.first_ns = Some(
+                    self.first_ns
+                        .map_or(s.start_time.0, |f| f.min(s.start_time.0)),
+                );
                 let entry = match self.spans.get_mut(&*s.name) {
                     Some(e) => e,
                     None => self.spans.entry(s.name.to_string()).or_default(),
@@ -198,11 +200,9 @@ impl Summary {
                     None => self.errors_not_grouped += 1,
                 }
             }
-            Record::TelemetryDataError(e) => {
-                if self.data_errors.len() < MAX_DATA_ERRORS {
-                    self.data_errors
-                        .push((e.kind.as_str().to_string(), e.message, e.exporter));
-                }
+            Record::TelemetryDataError(e) if self.data_errors.len() < MAX_DATA_ERRORS => {
+                self.data_errors
+                    .push((e.kind.as_str().to_string(), e.message, e.exporter));
             }
             Record::Log(l) => {
                 *self
@@ -222,7 +222,9 @@ impl Summary {
             }
             Record::Rl(r) => {
                 let entry = self.rl.entry(r.series.clone()).or_default();
-                entry.values.add(std::iter::repeat_n(r.rl_step, r.values.len()), &r.values);
+                entry
+                    .values
+                    .add(std::iter::repeat_n(r.rl_step, r.values.len()), &r.values);
                 for env in r.envs.iter() {
                     if !entry.envs.contains(env) {
                         entry.envs.insert(env.clone());
@@ -237,10 +239,11 @@ impl Summary {
                     BinValues::Counts(_) => "counts",
                     BinValues::Densities(_) => "densities",
                 };
-                self.histograms
-                    .entry(h.series.clone())
-                    .or_default()
-                    .add(h.step, h.bin_edges.len().saturating_sub(1), form);
+                self.histograms.entry(h.series.clone()).or_default().add(
+                    h.step,
+                    h.bin_edges.len().saturating_sub(1),
+                    form,
+                );
             }
             Record::Scatter(s) => {
                 let form = if s.zs.is_some() { "3d" } else { "2d" };
@@ -281,7 +284,12 @@ fn run_value(value: &RunAttributeValue, before: Option<&String>) -> String {
         RunAttributeValue::StringSet(set) => set.join(", "),
         RunAttributeValue::StringSetDelta { added, removed } => {
             let mut set: Vec<String> = before
-                .map(|b| b.split(", ").filter(|s| !s.is_empty()).map(String::from).collect())
+                .map(|b| {
+                    b.split(", ")
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default();
             set.retain(|t| !removed.contains(t));
             for a in added {

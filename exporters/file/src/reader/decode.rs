@@ -90,7 +90,11 @@ impl LineDecoder {
                 Ok(Some(record)) => Ok(ReadItem::Record(record)),
                 Ok(None) => {
                     self.stats.lines += 1;
-                    *self.stats.unknown_kinds.entry(kind.to_string()).or_default() += 1;
+                    *self
+                        .stats
+                        .unknown_kinds
+                        .entry(kind.to_string())
+                        .or_default() += 1;
                     return Ok(None);
                 }
                 Err(e) => Err(e),
@@ -259,11 +263,7 @@ impl LineDecoder {
         let steps = number_list::<u64>(need(l.steps, "steps")?.get(), "steps")?;
         let values = values(&l)?;
         if steps.len() != values.len() {
-            return Err(format!(
-                "{} steps for {} values",
-                steps.len(),
-                values.len()
-            ));
+            return Err(format!("{} steps for {} values", steps.len(), values.len()));
         }
         Ok(MetricPoints {
             series,
@@ -332,9 +332,10 @@ impl LineDecoder {
         };
         let stats = match l.stats {
             None => None,
-            Some(s) => Some(<[f64; 4]>::try_from(s).map_err(|s| {
-                format!("`stats` has {} numbers, not 4", s.len())
-            })?),
+            Some(s) => Some(
+                <[f64; 4]>::try_from(s)
+                    .map_err(|s| format!("`stats` has {} numbers, not 4", s.len()))?,
+            ),
         };
         Ok(HistogramPoint {
             series,
@@ -386,9 +387,7 @@ impl LineDecoder {
             SeriesKey::new(
                 name,
                 scale,
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string())),
+                labels.iter().map(|(k, v)| (k.to_string(), v.to_string())),
             )
             .map_err(|e| e.to_string())?,
         );
@@ -480,10 +479,7 @@ fn timestamps(l: &Line<'_>, points: usize) -> Result<TimestampsMs, Fail> {
     } else if raw.starts_with('[') {
         let each = number_list::<i64>(raw, "timestamps_ms")?;
         if each.len() != points {
-            return Err(format!(
-                "{} timestamps for {points} values",
-                each.len()
-            ));
+            return Err(format!("{} timestamps for {points} values", each.len()));
         }
         Ok(TimestampsMs::Each(each))
     } else {

@@ -184,7 +184,9 @@ impl<'de> Deserialize<'de> for RunValue {
         impl<'de> Visitor<'de> for RunVisitor {
             type Value = RunValue;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a boolean, integer, float, string, {\"set\"} or {\"added\", \"removed\"}")
+                f.write_str(
+                    "a boolean, integer, float, string, {\"set\"} or {\"added\", \"removed\"}",
+                )
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<RunValue, E> {
                 Ok(RunValue(RunAttributeValue::Bool(v)))
@@ -221,7 +223,10 @@ impl<'de> Deserialize<'de> for RunValue {
                 match (set, added, removed) {
                     (Some(set), None, None) => Ok(RunValue(RunAttributeValue::StringSet(set))),
                     (None, Some(added), Some(removed)) => {
-                        Ok(RunValue(RunAttributeValue::StringSetDelta { added, removed }))
+                        Ok(RunValue(RunAttributeValue::StringSetDelta {
+                            added,
+                            removed,
+                        }))
                     }
                     _ => Err(de::Error::custom(
                         "a tag set is {\"set\": [...]} or {\"added\": [...], \"removed\": [...]}",

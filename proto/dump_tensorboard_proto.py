@@ -34,9 +34,13 @@ def main(tool: str, out_dir: str, version: str) -> int:
             continue
         fdp = descriptor_pb2.FileDescriptorProto()
         files[name].CopyToProto(fdp)
-        text = dump.Renderer(fdp).render().replace(
-            "in the metrana_protobuf wheel by dump_metrana_proto.py",
-            f"in the tensorboard {version} wheel by proto/dump_tensorboard_proto.py",
+        text = (
+            dump.Renderer(fdp)
+            .render()
+            .replace(
+                "in the metrana_protobuf wheel by dump_metrana_proto.py",
+                f"in the tensorboard {version} wheel by proto/dump_tensorboard_proto.py",
+            )
         )
         target = Path(out_dir) / name
         target.parent.mkdir(parents=True, exist_ok=True)

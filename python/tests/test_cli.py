@@ -128,7 +128,9 @@ def check_trace(trace: dict[str, Any], records: list[dict[str, Any]]) -> None:
             continue
         assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
         if e["ph"] == "X":
-            assert isinstance(e["dur"], (int, float)) and e["dur"] >= 0 and isinstance(e["tid"], int)
+            assert (
+                isinstance(e["dur"], (int, float)) and e["dur"] >= 0 and isinstance(e["tid"], int)
+            )
             stop = stops[e["args"]["span_id"]]
             assert round(e["dur"] * 1000) == stop["duration_ns"]  # µs
             start_us = (stop["start_time_ns"] - trace["otherData"]["start_time_unix_ns"]) / 1000
@@ -176,13 +178,17 @@ def test_timeline_is_valid_trace_event_format(run_file: Path, tmp_path: Path) ->
     validate = next(e for e in events if e.get("name") == "validate")
     assert error["tid"] == validate["tid"] and error["args"]["exception_type"] == "ValueError"
     loss = [e["args"]["value"] for e in events if e.get("name") == "loss{split=train}"]
-    assert loss == [float(np.float32(v)) for r in records if r["kind"] == "metric" for v in r["values"]]
+    assert loss == [
+        float(np.float32(v)) for r in records if r["kind"] == "metric" for v in r["values"]
+    ]
     names = {e["args"]["name"] for e in events if e["ph"] == "M"}
     assert "telemetron run cli-run" in names and "epoch" in names
 
 
 @pytest.mark.parametrize("suffix", ["png", "svg"])
-def test_plot_writes_an_image_of_the_requested_size(run_file: Path, tmp_path: Path, suffix: str) -> None:
+def test_plot_writes_an_image_of_the_requested_size(
+    run_file: Path, tmp_path: Path, suffix: str
+) -> None:
     out = tmp_path / f"chart.{suffix}"
     result = cli("plot", str(run_file), "loss", "reward", "-o", str(out), "--width", "800",
                  "--height", "500", "--smooth", "3", "--rl", "mean")  # fmt: skip
@@ -212,7 +218,10 @@ def test_bad_input_is_one_line_and_exit_code_2(run_file: Path, tmp_path: Path) -
         (["inspect", str(truncated)], "truncated"),
         (["inspect", str(foreign)], "not a Telemetron export"),
         (["timeline", str(newer), "-o", str(tmp_path / "t.json")], "schema 9 is newer"),
-        (["plot", str(run_file), "accuracy", "-o", str(tmp_path / "p.png")], 'no metric named "accuracy"'),
+        (
+            ["plot", str(run_file), "accuracy", "-o", str(tmp_path / "p.png")],
+            'no metric named "accuracy"',
+        ),
         (["tail", str(tmp_path / "missing.jsonl")], "No such file"),
         (["inspect", str(tmp_path)], "is a directory"),
         (["plot", str(run_file), "loss", "-o", str(tmp_path / "p.gif")], ".png or .svg"),
@@ -275,9 +284,8 @@ def test_config_show_connects_nowhere_and_a_bad_exporter_is_one_line(tmp_path: P
     metrana = MetranaServer(tmp_path / "state.json").start()
     try:
         config = tmp_path / "telemetron.yaml"
-        config.write_text(
-            f"run_name: shown\nexporters:\n  - {{type: metrana, endpoint: {metrana.endpoint}, api_key: secret-key}}\n"
-        )
+        entry = f"{{type: metrana, endpoint: {metrana.endpoint}, api_key: secret-key}}"
+        config.write_text(f"run_name: shown\nexporters:\n  - {entry}\n")
         for command in ([TELEMETRON], [sys.executable, "-m", "telemetron"]):
             result = subprocess.run([*command, "config", "show", "--file", str(config)],
                                     capture_output=True, text=True, timeout=60)  # fmt: skip
@@ -288,8 +296,63 @@ def test_config_show_connects_nowhere_and_a_bad_exporter_is_one_line(tmp_path: P
         metrana.stop()
     bad = tmp_path / "bad.yaml"
     bad.write_text("exporters:\n  - {type: python, class: 'nowhere.module:Missing'}\n")
-    result = subprocess.run([sys.executable, "-m", "telemetron", "config", "show", "--file", str(bad)],
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    command = [sys.executable, "-m", "telemetron", "config", "show", "--file", str(bad)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     assert "nowhere.module" in result.stderr
+
+
+def test_tail_follows_a_growing_and_rotated_file(tmp_path: Path) -> None:
+    import queue
+    import threading
+    import time
+
+    header = (
+        '{"schema":1,"kind":"header","time_ns":1,"run":{"run_name":"r","workspace":null,'
+        '"project":null,"experiment":null,"orchestration_id":"o","logger_id":1},'
+        '"exporter":"file","pid":1,"producer":"telemetron"}\n'
+    )
+
+    def event(name: str) -> str:
+        return (
+            f'{{"schema":1,"kind":"event","time_ns":2,"trace_id":null,"span_id":null,'
+            f'"name":"{name}","attributes":{{}}}}\n'
+        )
+
+    path = tmp_path / "run.jsonl"
+    path.write_text(header + event("first"))
+    proc = subprocess.Popen(
+        [TELEMETRON, "tail", "-f", str(path)], stdout=subprocess.PIPE, text=True
+    )
+    seen: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    threading.Thread(target=lambda: [seen.put(line) for line in stdout], daemon=True).start()
+
+    def expect(name: str) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                line = seen.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            assert f"event      {name}" in line, line
+            return
+        raise AssertionError(f"tail -f never printed {name}")
+
+    try:
+        expect("first")
+        with path.open("a") as f:  # half a line, then the rest: printed once whole
+            text = event("second")
+            f.write(text[:30])
+            f.flush()
+            time.sleep(0.3)
+            f.write(text[30:])
+        expect("second")
+        path.rename(tmp_path / "run.jsonl.1")  # the exporter rotates
+        path.write_text(header + event("third"))
+        expect("third")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

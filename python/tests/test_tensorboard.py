@@ -53,7 +53,9 @@ def record_run(logdir: Path) -> None:
 
 
 def accumulate(logdir: Path) -> ea.EventAccumulator:
-    acc = ea.EventAccumulator(str(logdir), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.TENSORS: 0})
+    acc = ea.EventAccumulator(
+        str(logdir), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.TENSORS: 0}
+    )
     acc.Reload()
     return acc
 
@@ -62,7 +64,9 @@ def test_every_mapping_reads_back_in_tensorboard(tmp_path: Path) -> None:
     logdir = tmp_path / "tb"
     record_run(logdir)
     files = sorted(p.name for p in logdir.iterdir())
-    assert len(files) == 1 and re.fullmatch(r"events\.out\.tfevents\.\d{10}\.[\w-]+\.\d+\.0000", files[0]), files
+    assert len(files) == 1 and re.fullmatch(
+        r"events\.out\.tfevents\.\d{10}\.[\w-]+\.\d+\.0000", files[0]
+    ), files
     assert (logdir / files[0]).stat().st_mode & 0o777 == 0o640
     acc = accumulate(logdir)
     tags = acc.Tags()
@@ -83,7 +87,11 @@ def test_every_mapping_reads_back_in_tensorboard(tmp_path: Path) -> None:
     assert list(h.bucket) == [0.0, 3.0, 0.0, 7.0]
     assert h.num == 10
 
-    texts = {tag: [(e.step, e.tensor_proto.string_val[0].decode()) for e in acc.Tensors(tag)] for tag in tags["tensors"] if tag != "_hparams_/session_start_info"}
+    texts = {
+        tag: [(e.step, e.tensor_proto.string_val[0].decode()) for e in acc.Tensors(tag)]
+        for tag in tags["tensors"]
+        if tag != "_hparams_/session_start_info"
+    }
     assert texts["logs/trainer.data"] == [(0, "**WARN** shard 3 is slow")]
     ((step, error),) = texts["errors"]
     assert step == 0 and error.startswith("Error in validate: bad batch (ValueError)")
@@ -106,7 +114,11 @@ def test_a_torn_tail_keeps_the_rest_readable(tmp_path: Path) -> None:
     data = event_file.read_bytes()
     event_file.write_bytes(data[:-7])  # cut inside the last record (validate's duration)
     acc = accumulate(logdir)
-    assert [(e.step, e.value) for e in acc.Scalars("loss/split=train")] == [(0, 0.5), (1, 0.25), (2, 0.125)]
+    assert [(e.step, e.value) for e in acc.Scalars("loss/split=train")] == [
+        (0, 0.5),
+        (1, 0.25),
+        (2, 0.125),
+    ]
     assert "errors" in acc.Tags()["tensors"]
     assert "spans/validate/duration_ms" not in acc.Tags()["scalars"]
 
@@ -116,7 +128,17 @@ def test_the_tensorboard_server_answers_its_scalars_endpoint(tmp_path: Path) -> 
     record_run(logdir / "tb-run")
     tb = Path(sys.executable).with_name("tensorboard")
     proc = subprocess.Popen(
-        [str(tb), "--logdir", str(logdir), "--port", "0", "--host", "127.0.0.1", "--load_fast", "false"],
+        [
+            str(tb),
+            "--logdir",
+            str(logdir),
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--load_fast",
+            "false",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

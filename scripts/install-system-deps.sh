@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages Telemetron needs beyond Rust and Python: FFmpeg's libraries for the H.264
-# renderer (ffmpeg-next builds against them), ffprobe for the tests that check its videos, and
+# renderer (ffmpeg-next builds against them), ffprobe for the tests that check its videos,
 # cmake + libcurl's headers for the librdkafka source build of the Kafka exporter (rdkafka's
-# `cmake-build`; with `ssl` it includes curl/curl.h even with OIDC off, librdkafka#5135).
+# `cmake-build`; with `ssl` it includes curl/curl.h even with OIDC off, librdkafka#5135), and a
+# TrueType font for `telemetron plot`.
 # Idempotent: installs only what is missing. Debian/Ubuntu (apt-get), run as root or with sudo.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ command -v cmake >/dev/null || missing+=(cmake)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] \
   || missing+=(libcurl4-openssl-dev)
+# `telemetron plot` draws chart text with a TrueType font from the system.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

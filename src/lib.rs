@@ -14,11 +14,13 @@
 //! ```
 
 pub use telemetron_config::{generate_run_name, ConfigError, ConfigLoader, LoadedConfig};
-pub use telemetron_exporter_file::{FileExporter, FileExporterConfig};
+pub use telemetron_exporter_file::{reader, FileExporter, FileExporterConfig};
 /// The Metrana ingestion exporter (`type: metrana`).
 pub use telemetron_exporter_metrana as metrana;
 /// The OpenTelemetry OTLP exporter (`type: otlp`).
 pub use telemetron_exporter_otlp as otlp;
+/// The TensorBoard exporter (`type: tensorboard`).
+pub use telemetron_exporter_tensorboard as tensorboard;
 pub use telemetron_plugins as plugins;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;

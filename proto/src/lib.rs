@@ -1,6 +1,7 @@
 //! Types generated from `proto/metrana` (Metrana's ingestion service, regenerated from the
-//! `metrana-protobuf` wheel) and `proto/telemetron` (Telemetron's own lossless record schema,
-//! used by `telemetron-codec`); see `proto/README.md`.
+//! `metrana-protobuf` wheel), `proto/telemetron` (Telemetron's own lossless record schema, used
+//! by `telemetron-codec`) and `proto/tensorboard` (TensorBoard's event-file messages,
+//! regenerated from the `tensorboard` wheel); see `proto/README.md`.
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
 /// `metrana_protobuf.*`
@@ -29,5 +30,14 @@ pub mod telemetron {
         pub mod v1 {
             tonic::include_proto!("telemetron.records.v1");
         }
+    }
+}
+
+/// `tensorboard.*`: `Event`, `Summary`, `HistogramProto`, `TensorProto`, and the HParams
+/// plugin's `tensorboard.hparams.*`.
+pub mod tensorboard {
+    tonic::include_proto!("tensorboard");
+    pub mod hparams {
+        tonic::include_proto!("tensorboard.hparams");
     }
 }

@@ -3,6 +3,7 @@
 
 mod array;
 mod attributes;
+mod cli;
 mod columns;
 mod convert;
 mod errors;
@@ -31,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
     m.add_function(wrap_pyfunction!(python_exporter::refuse_from_exporter, m)?)?;
     m.add_function(wrap_pyfunction!(columns::max_values_per_call, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -210,4 +210,5 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
 pub mod capture_all;
 #[cfg(feature = "kafka")]
 pub mod kafka_broker;
+pub mod every_kind;
 pub mod video;

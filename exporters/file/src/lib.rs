@@ -1,9 +1,11 @@
 //! The file exporter: JSON Lines, one record a line, schema-versioned, rotated by size.
-//! The embedded default (`{type: file}`); its format is documented in this crate's README.
+//! The embedded default (`{type: file}`); its format is documented in this crate's README,
+//! and [`reader`] reads it back into records.
 
 mod config;
 mod encoder;
 mod exporter;
+pub mod reader;
 mod service;
 
 pub use config::FileExporterConfig;

@@ -1,42 +1,28 @@
-"""``python -m telemetron config show [--file PATH]``: the effective configuration, with the
-source of every value (secrets redacted). ``python -m telemetron exporters``: registered types."""
+"""The ``telemetron`` command: ``telemetron --help`` or ``python -m telemetron --help``.
+
+``inspect``, ``tail``, ``timeline``, ``plot`` and ``replay`` read a file export;
+``config show`` prints the effective configuration (with this environment's entry-point
+config layers) without starting anything; ``exporters`` lists the registered types. The
+command is native code (the same as the Rust ``telemetron`` binary).
+"""
 
 from __future__ import annotations
 
 import sys
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     from telemetron import _native
 
-    if argv[:2] == ["config", "show"] and len(argv) in (2, 4):
-        config_file = None
-        if len(argv) == 4:
-            if argv[2] != "--file":
-                return usage()
-            config_file = argv[3]
+    args = sys.argv[1:] if argv is None else list(argv)
+    layers = None
+    if args[:2] == ["config", "show"]:
         from telemetron import _registry
 
-        try:
-            runtime = _native.Runtime(
-                config_file=config_file, registry_layers=_registry.config_layers() or None
-            )
-        except _native.ConfigError as exc:
-            print(f"telemetron: {exc}", file=sys.stderr)
-            return 2
-        print(runtime.describe_config(), end="")
-        runtime.close(5.0)
-        return 0
-    if argv == ["exporters"]:
-        print("exporters: " + ", ".join(_native.exporter_types()))
-        return 0
-    return usage()
-
-
-def usage() -> int:
-    print("usage: python -m telemetron config show [--file PATH] | exporters", file=sys.stderr)
-    return 2
+        layers = _registry.config_layers() or None
+    return _native.cli_main(["telemetron", *args], layers)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

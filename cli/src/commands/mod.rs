@@ -1,0 +1,76 @@
+//! One module per subcommand; shared naming and formatting in `format.rs`.
+
+mod config;
+mod format;
+mod inspect;
+mod plot;
+mod plot_font;
+mod replay;
+mod tail;
+mod timeline;
+
+use crate::args::{Cli, Command, ConfigCommand};
+use crate::error::CliError;
+use crate::Host;
+
+pub(crate) fn run(cli: Cli, host: &Host) -> Result<(), CliError> {
+    match cli.command {
+        Command::Inspect {
+            file,
+            json,
+            no_rotated,
+        } => inspect::run(&file, json, !no_rotated, host),
+        Command::Tail {
+            file,
+            follow,
+            lines,
+            kinds,
+            name,
+        } => tail::run(&file, follow, lines, &kinds, name.as_deref(), host),
+        Command::Timeline {
+            file,
+            output,
+            logs,
+            no_rotated,
+        } => timeline::run(&file, &output, logs, !no_rotated, host),
+        Command::Plot {
+            file,
+            metrics,
+            output,
+            x,
+            smooth,
+            rl,
+            width,
+            height,
+        } => plot::run(
+            &file,
+            &plot::PlotRequest {
+                metrics,
+                output,
+                x,
+                smooth: smooth as usize,
+                rl,
+                size: (width, height),
+            },
+            host,
+        ),
+        Command::Replay {
+            file,
+            config,
+            exporter,
+            timeout,
+            no_rotated,
+        } => replay::run(
+            &file,
+            config.as_deref(),
+            &exporter,
+            timeout,
+            !no_rotated,
+            host,
+        ),
+        Command::Config {
+            command: ConfigCommand::Show { file },
+        } => config::show(file.as_deref(), host),
+        Command::Exporters => config::exporters(),
+    }
+}

@@ -182,6 +182,10 @@ impl ConfigLoader {
         let run = settings.run_identity(&generate_run_name(), orchestration_id, logger_id);
         let exporters = components(&figment, "exporters")?;
         let plugins = components(&figment, "plugins")?;
+        // From here on, any message that quotes a secret value shows `***`.
+        for entry in exporters.iter().chain(&plugins) {
+            entry.spec.register_secrets();
+        }
         let provenance = RuntimeSettings::KEYS
             .iter()
             .filter_map(|key| {

@@ -17,6 +17,7 @@ mod metrics;
 pub mod model;
 mod plugin;
 mod priority;
+pub mod redact;
 mod report;
 mod secret;
 mod settings;

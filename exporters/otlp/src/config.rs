@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use telemetron_runtime::redact::redact_text;
+use url::Url;
 
 /// Options of the OTLP exporter. Every option left out falls back to the standard
 /// `OTEL_EXPORTER_OTLP_*` variable (per-signal variants first), then to the OTLP default.
@@ -180,23 +182,18 @@ impl OtlpConfig {
                 Protocol::Grpc => "http://localhost:4317".into(),
                 Protocol::HttpProtobuf => "http://localhost:4318".into(),
             });
-        let url = signal_url
-            .or(if self.endpoint.is_none() {
-                per_signal_env
-            } else {
-                None
-            })
-            .unwrap_or_else(|| match protocol {
-                Protocol::Grpc => base.clone(),
-                Protocol::HttpProtobuf => {
-                    format!("{}/{}", base.trim_end_matches('/'), signal.path())
-                }
-            });
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(OtlpConfigError::Invalid(format!(
-                "endpoint {url:?} must start with http:// or https://"
-            )));
-        }
+        let url = match signal_url.or(if self.endpoint.is_none() {
+            per_signal_env
+        } else {
+            None
+        }) {
+            // Full URLs (and gRPC's server URL) are used as written, once validated.
+            Some(full) => parse_endpoint(&full).map(|_| full.trim().to_string())?,
+            None => match protocol {
+                Protocol::Grpc => parse_endpoint(&base).map(|_| base.trim().to_string())?,
+                Protocol::HttpProtobuf => with_signal_path(parse_endpoint(&base)?, signal),
+            },
+        };
         let mut headers = parse_pairs(&env("OTEL_EXPORTER_OTLP_HEADERS").unwrap_or_default())?;
         let signal_headers = env(&format!("OTEL_EXPORTER_OTLP_{}_HEADERS", signal.env_name()));
         headers.extend(parse_pairs(&signal_headers.unwrap_or_default())?);
@@ -255,6 +252,27 @@ impl OtlpConfig {
         attrs.insert("service.name".into(), service);
         Ok(attrs)
     }
+}
+
+/// An endpoint URL: http or https, with a host. Errors show it with its credentials redacted.
+fn parse_endpoint(text: &str) -> Result<Url, OtlpConfigError> {
+    let shown = || redact_text(text.trim());
+    let url = Url::parse(text.trim())
+        .map_err(|e| OtlpConfigError::Invalid(format!("endpoint {:?}: {e}", shown())))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(OtlpConfigError::Invalid(format!(
+            "endpoint {:?} must start with http:// or https:// and name a host",
+            shown()
+        )));
+    }
+    Ok(url)
+}
+
+/// `base` + `/v1/<signal>` on its path; a query string or fragment stays where it belongs.
+fn with_signal_path(mut base: Url, signal: Signal) -> String {
+    let path = format!("{}/{}", base.path().trim_end_matches('/'), signal.path());
+    base.set_path(&path);
+    base.to_string()
 }
 
 /// `k1=v1,k2=v2` with percent-encoded values (the W3C Baggage form the OTel variables use).
@@ -402,5 +420,33 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.target(Signal::Traces, &env_of(&[])).is_err());
+        let leaky = OtlpConfig {
+            endpoint: Some("ftp://user:pw-0xdeadbeef@host".into()),
+            ..Default::default()
+        };
+        let err = leaky.target(Signal::Traces, &env_of(&[])).unwrap_err();
+        assert!(!err.to_string().contains("pw-0xdeadbeef"), "{err}");
+    }
+
+    #[test]
+    fn http_paths_go_before_the_query_string() {
+        let c = OtlpConfig {
+            endpoint: Some("https://gw.example/otlp/?tenant=rl&token=t0k#frag".into()),
+            protocol: Some(Protocol::HttpProtobuf),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.target(Signal::Traces, &env_of(&[])).unwrap().url,
+            "https://gw.example/otlp/v1/traces?tenant=rl&token=t0k#frag"
+        );
+        let bare = OtlpConfig {
+            endpoint: Some("http://collector:4318?x=1".into()),
+            protocol: Some(Protocol::HttpProtobuf),
+            ..Default::default()
+        };
+        assert_eq!(
+            bare.target(Signal::Logs, &env_of(&[])).unwrap().url,
+            "http://collector:4318/v1/logs?x=1"
+        );
     }
 }

@@ -7,7 +7,7 @@ mod seeds;
 
 pub use batch::RecordBatch;
 pub use deliveries::Deliveries;
-pub use error::ExportError;
+pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use super::{Inner, Runtime};
 use crate::actors::recorder::{CloseRecorder, FlushRecorder};
 use crate::error::ShutdownError;
 use crate::ingest::IngestItem;
+use crate::redact::redact_text;
 use crate::report::{CloseReport, Undelivered};
 use crate::settings::ErrorStrategy;
 
@@ -39,7 +40,12 @@ impl Runtime {
             IngestItem::Flush(FlushRecorder { reply, deadline })
         }) {
             Ok(failures) if failures.is_empty() => Ok(()),
-            Ok(failures) => Err(FlushError::Incomplete(failures)),
+            Ok(failures) => Err(FlushError::Incomplete(
+                failures
+                    .into_iter()
+                    .map(|(name, why)| (name, redact_text(&why)))
+                    .collect(),
+            )),
             Err(why) => Err(FlushError::Incomplete(vec![("runtime".into(), why.into())])),
         }
     }

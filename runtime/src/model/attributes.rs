@@ -114,8 +114,8 @@ impl Attributes {
             }
             None if entries.len() >= INDEXED_FROM => {
                 let mut index = HashTable::with_capacity(entries.len());
-                for i in 0..entries.len() {
-                    index.insert_unique(hash_key(&entries[i].0), i, rehash);
+                for (i, (key, _)) in entries.iter().enumerate() {
+                    index.insert_unique(hash_key(key), i, rehash);
                 }
                 self.index = Some(Box::new(index));
             }

@@ -1,0 +1,190 @@
+//! A TLS failure over HTTP or gRPC names its cause (an untrusted certificate), not only "error
+//! sending request"; credentials configured for a plain `http://` endpoint on another host log
+//! one warning (never the credential), and none for loopback or https.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use telemetron::model::Attributes;
+use telemetron::ConfigLoader;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged in this test binary (one global subscriber).
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        captured
+    })
+}
+
+fn logged() -> String {
+    String::from_utf8(logs().0.lock().unwrap().clone()).unwrap()
+}
+
+/// `openssl s_server` with a self-signed certificate nobody trusts.
+struct UntrustedTlsServer {
+    child: Child,
+    port: u16,
+}
+
+impl UntrustedTlsServer {
+    fn start(dir: &Path) -> UntrustedTlsServer {
+        let status = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+            ])
+            .current_dir(dir)
+            .stderr(Stdio::null())
+            .status()
+            .expect("the openssl CLI (Debian's openssl package) makes the test certificate");
+        assert!(status.success());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("openssl")
+            .args([
+                "s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem",
+            ])
+            .args(["-accept", &port.to_string()])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        UntrustedTlsServer { child, port }
+    }
+}
+
+impl Drop for UntrustedTlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The last error of an OTLP exporter that sent one span to `endpoint`.
+fn otlp_error(protocol: &str, endpoint: &str) -> String {
+    let loader = ConfigLoader::new()
+        .without_discovery()
+        .set("max_retries", 0)
+        .set("batch_max_size", 1)
+        .exporters(vec![json!({
+            "type": "otlp", "protocol": protocol, "endpoint": endpoint, "timeout_secs": 5,
+            "signals": ["traces"],
+        })]);
+    let runtime = telemetron::start(loader).unwrap();
+    let span = runtime.start_span("x", None, Attributes::new()).unwrap();
+    runtime.stop_span(span, Attributes::new()).unwrap();
+    let _ = runtime.flush(Duration::from_secs(20));
+    let health = runtime.exporter_health();
+    runtime.close(Duration::from_secs(5)).unwrap();
+    health[0].last_error.clone().expect("the export failed")
+}
+
+#[test]
+fn tls_failures_name_the_untrusted_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = UntrustedTlsServer::start(dir.path());
+    let endpoint = format!("https://127.0.0.1:{}", server.port);
+    for protocol in ["http/protobuf", "grpc"] {
+        let error = otlp_error(protocol, &endpoint);
+        assert!(
+            error.to_ascii_lowercase().contains("certificate"),
+            "{protocol}: the cause is named: {error}"
+        );
+    }
+}
+
+fn build(exporter: serde_json::Value) {
+    let loaded = ConfigLoader::new()
+        .without_discovery()
+        .exporters(vec![exporter])
+        .load()
+        .unwrap();
+    loaded.runtime_config().unwrap();
+}
+
+#[test]
+fn credentials_over_cleartext_to_another_host_warn_once() {
+    logs();
+    let token = "tok-cleartext-7d1e";
+    let warnings = || {
+        logged()
+            .lines()
+            .filter(|l| l.contains("unencrypted"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Loopback and https: no warning.
+    build(json!({"type": "otlp", "protocol": "http/protobuf",
+        "endpoint": "http://127.0.0.1:4318", "headers": {"authorization": format!("Bearer {token}")}}));
+    build(
+        json!({"type": "otlp", "endpoint": "https://collector.example:4317",
+        "headers": {"authorization": format!("Bearer {token}")}}),
+    );
+    build(json!({"type": "otlp", "endpoint": "http://collector.example:4317"}));
+    assert_eq!(warnings(), Vec::<String>::new());
+
+    // Every signal goes there; one warning for the exporter.
+    build(json!({"type": "otlp", "protocol": "http/protobuf",
+        "endpoint": "http://192.0.2.10:4318", "headers": {"authorization": format!("Bearer {token}")}}));
+    let after_otlp = warnings();
+    assert_eq!(after_otlp.len(), 1, "{after_otlp:?}");
+    assert!(after_otlp[0].contains("authorization header") && after_otlp[0].contains("192.0.2.10"));
+
+    build(
+        json!({"type": "metrana", "endpoint": "http://metrana.internal:50051", "api_key": token}),
+    );
+    let all = warnings();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all[1].contains("metrana") && all[1].contains("api_key"),
+        "{all:?}"
+    );
+    assert!(!logged().contains(token), "the token is never logged");
+}

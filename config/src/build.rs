@@ -26,6 +26,7 @@ impl LoadedConfig {
         for entry in self.exporters.iter().filter(|e| e.spec.enabled) {
             let spec = &entry.spec;
             let fail = |error| ConfigError::Component {
+                location: entry.location.clone(),
                 list: "exporters",
                 position: entry.position,
                 source_name: entry.source.clone(),
@@ -62,6 +63,7 @@ impl LoadedConfig {
         let mut plugins = Vec::new();
         for entry in self.plugins.iter().filter(|e| e.spec.enabled) {
             let fail = |error| ConfigError::Component {
+                location: entry.location.clone(),
                 list: "plugins",
                 position: entry.position,
                 source_name: entry.source.clone(),

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
             }
             match loader.load().and_then(|l| l.runtime_config().map(|_| l)) {
                 Ok(loaded) => {
+                    for warning in &loaded.warnings {
+                        eprintln!("telemetron: warning: {warning}");
+                    }
                     print!("{}", loaded.describe());
                     ExitCode::SUCCESS
                 }

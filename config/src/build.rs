@@ -30,7 +30,7 @@ impl LoadedConfig {
                 list: "exporters",
                 position: entry.position,
                 source_name: entry.source.clone(),
-                error,
+                error: Box::new(error),
             };
             let registration = find_exporter(&spec.type_name).map_err(fail)?;
             let factory = (registration.build)(&spec.options, &ctx).map_err(fail)?;
@@ -67,7 +67,7 @@ impl LoadedConfig {
                 list: "plugins",
                 position: entry.position,
                 source_name: entry.source.clone(),
-                error,
+                error: Box::new(error),
             };
             let registration = find_plugin(&entry.spec.type_name).map_err(fail)?;
             let factory = (registration.build)(&entry.spec.options, &ctx).map_err(fail)?;

@@ -108,7 +108,7 @@ pub enum ConfigError {
         /// Where the list came from.
         source_name: String,
         /// What is wrong.
-        error: RegistryError,
+        error: Box<RegistryError>,
     },
     /// Two exporters have the same explicit `name:`.
     #[error("two exporters are named {0:?}; give each a unique `name:`")]

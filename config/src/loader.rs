@@ -346,7 +346,7 @@ impl Sources<'_> {
                         list,
                         position: i + 1,
                         source_name: source.clone(),
-                        error,
+                        error: Box::new(error),
                     })
             })
             .collect()

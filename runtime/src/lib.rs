@@ -10,6 +10,7 @@ mod actors;
 mod background;
 mod error;
 pub mod exporter;
+pub mod files;
 mod handle;
 mod health;
 mod ingest;

@@ -8,6 +8,7 @@
 
 mod actors;
 mod background;
+mod drop_reasons;
 mod error;
 pub mod exporter;
 pub mod files;

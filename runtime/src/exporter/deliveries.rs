@@ -42,6 +42,7 @@ impl Deliveries {
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Dropped, kind, count);
+            counters.drop_reasons.add(reason, count);
             shared.report(format!(
                 "exporter {exporter}: the backend rejected {count} {} record(s): {reason}",
                 kind.as_str()

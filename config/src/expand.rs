@@ -216,4 +216,110 @@ mod tests {
             Err(ExpandError::Malformed("${}".into()))
         );
     }
+
+    fn cases() -> u32 {
+        std::env::var("TELEMETRON_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    /// Variables the property tests may reference: values with YAML-special characters too.
+    fn fuzz_env(name: &str) -> Option<String> {
+        match name {
+            "A" => Some("alpha".into()),
+            "N" => Some("42".into()),
+            "Q" => Some("a: \"b\" # c".into()),
+            "E" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(cases()))]
+
+        #[test]
+        fn fuzz_expand_any_text_expands_or_names_the_problem(text in ".{0,80}") {
+            match expand_str(&text, &fuzz_env) {
+                Ok(out) => {
+                    if !text.contains('$') {
+                        proptest::prop_assert_eq!(out, text);
+                    }
+                }
+                Err(ExpandError::Missing(name)) => {
+                    proptest::prop_assert!(fuzz_env(&name).is_none());
+                    let reference = format!("${{{name}");
+                    proptest::prop_assert!(text.contains(&reference));
+                }
+                Err(ExpandError::Malformed(fragment)) => {
+                    proptest::prop_assert!(fragment.starts_with("${"), "{:?}", fragment);
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_expand_references_are_replaced_by_their_values(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z /:.]{0,6}",
+                    proptest::strategy::Just("${A}".to_string()),
+                    proptest::strategy::Just("${N}".to_string()),
+                    proptest::strategy::Just("${Q}".to_string()),
+                    proptest::strategy::Just("${E}".to_string()),
+                    proptest::strategy::Just("${UNSET:-dflt}".to_string()),
+                    proptest::strategy::Just("$${A}".to_string()),
+                ],
+                0..6,
+            ),
+        ) {
+            let text: String = parts.concat();
+            let want: String = parts
+                .iter()
+                .map(|p| match p.as_str() {
+                    "${A}" => "alpha".to_string(),
+                    "${N}" => "42".to_string(),
+                    "${Q}" => "a: \"b\" # c".to_string(),
+                    "${E}" => String::new(),
+                    "${UNSET:-dflt}" => "dflt".to_string(),
+                    "$${A}" => "${A}".to_string(),
+                    other => other.to_string(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(expand_str(&text, &fuzz_env), Ok(want));
+        }
+
+        #[test]
+        fn fuzz_expand_yaml_documents_keep_the_quotes_type(
+            key in "[a-z_]{1,8}",
+            quote in proptest::prop_oneof![
+                proptest::strategy::Just(""),
+                proptest::strategy::Just("\""),
+                proptest::strategy::Just("'"),
+            ],
+            name in proptest::prop_oneof![
+                proptest::strategy::Just("A"),
+                proptest::strategy::Just("N"),
+                proptest::strategy::Just("Q"),
+                proptest::strategy::Just("E"),
+            ],
+            noise in "[ -~\n]{0,40}",
+        ) {
+            let document = format!("{key}: {quote}${{{name}}}{quote}\n");
+            let mut value: Value = serde_yaml::from_str(&mark_quoted_references(&document)).unwrap();
+            expand_value(&mut value, &fuzz_env).unwrap();
+            let got = &value[key.as_str()];
+            let raw = fuzz_env(name).unwrap();
+            let typed = quote.is_empty() && name == "N" && !is_secret_name(&key);
+            if typed {
+                proptest::prop_assert_eq!(got, &json!(42));
+            } else {
+                proptest::prop_assert_eq!(got, &Value::String(raw));
+            }
+            // Any text around it: parsing and expanding never panic.
+            let noisy = format!("{document}{noise}");
+            if let Ok(mut v) = serde_yaml::from_str::<Value>(&mark_quoted_references(&noisy)) {
+                let _ = expand_value(&mut v, &fuzz_env);
+            }
+        }
+    }
 }

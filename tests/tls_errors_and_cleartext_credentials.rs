@@ -126,6 +126,24 @@ fn otlp_error(protocol: &str, endpoint: &str) -> String {
     health[0].last_error.clone().expect("the export failed")
 }
 
+/// Why a Metrana exporter (handshake at start) could not start.
+fn metrana_start_error(options: serde_json::Value) -> String {
+    let mut exporter = json!({"type": "metrana", "init_timeout_secs": 2});
+    exporter
+        .as_object_mut()
+        .unwrap()
+        .extend(options.as_object().unwrap().clone());
+    let loader = ConfigLoader::new()
+        .without_discovery()
+        .set("workspace", "w")
+        .set("project", "p")
+        .exporters(vec![exporter]);
+    match telemetron::start(loader) {
+        Ok(_) => panic!("the handshake cannot succeed against an untrusted certificate"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn tls_failures_name_the_untrusted_certificate() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,6 +156,36 @@ fn tls_failures_name_the_untrusted_certificate() {
             "{protocol}: the cause is named: {error}"
         );
     }
+    // Metrana: the gRPC handshake, and the HTTP exchange of an `ey...` key.
+    let handshake = metrana_start_error(json!({"endpoint": endpoint}));
+    assert!(
+        handshake.to_ascii_lowercase().contains("certificate"),
+        "the handshake's cause is named: {handshake}"
+    );
+    let key = base64_json(&format!(r#"{{"url":"{endpoint}"}}"#));
+    let exchange = metrana_start_error(json!({"endpoint": endpoint, "api_key": key}));
+    assert!(
+        exchange.contains("token exchange") && exchange.to_ascii_lowercase().contains("certificate"),
+        "the key exchange's cause is named: {exchange}"
+    );
+    assert!(!exchange.contains(&key), "the key is never shown: {exchange}");
+}
+
+/// Standard base64 (a Metrana key is base64 JSON with the auth root's `url`).
+fn base64_json(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
 }
 
 fn build(exporter: serde_json::Value) {

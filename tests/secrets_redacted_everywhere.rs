@@ -3,8 +3,9 @@
 //! redacted in the config description (`config show`), exporter health, close reports,
 //! background errors, flush errors and logs — even when a backend's error quotes them.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -90,30 +91,9 @@ inventory::submit! {
     SecretOptionsRegistration { type_name: "leaky", secret_options: leaky_secret_options }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn secrets_never_reach_descriptions_health_reports_or_logs() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || sink.clone())
-            .finish(),
-    )
-    .unwrap();
+    let captured = common::logs::capture_logs();
 
     let loader = ConfigLoader::new()
         .without_discovery()
@@ -157,7 +137,7 @@ fn secrets_never_reach_descriptions_health_reports_or_logs() {
     assert!(health.contains("backend refused"), "{health}");
     let report = runtime.close(Duration::from_secs(10)).unwrap();
     assert!(!report.background_errors.is_empty());
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("backend refused"), "{logs}");
     for (what, text) in [
         ("description", description),

@@ -2,48 +2,23 @@
 //! sending request"; credentials configured for a plain `http://` endpoint on another host log
 //! one warning (never the credential), and none for loopback or https.
 
-use std::io::Write;
+mod common;
+
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use telemetron::model::Attributes;
 use telemetron::ConfigLoader;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Everything logged in this test binary (one global subscriber).
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let sink = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || sink.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        captured
-    })
+fn logs() -> &'static common::logs::Captured {
+    common::logs::capture_logs()
 }
 
 fn logged() -> String {
-    String::from_utf8(logs().0.lock().unwrap().clone()).unwrap()
+    logs().text()
 }
 
 /// `openssl s_server` with a self-signed certificate nobody trusts.
@@ -165,10 +140,14 @@ fn tls_failures_name_the_untrusted_certificate() {
     let key = base64_json(&format!(r#"{{"url":"{endpoint}"}}"#));
     let exchange = metrana_start_error(json!({"endpoint": endpoint, "api_key": key}));
     assert!(
-        exchange.contains("token exchange") && exchange.to_ascii_lowercase().contains("certificate"),
+        exchange.contains("token exchange")
+            && exchange.to_ascii_lowercase().contains("certificate"),
         "the key exchange's cause is named: {exchange}"
     );
-    assert!(!exchange.contains(&key), "the key is never shown: {exchange}");
+    assert!(
+        !exchange.contains(&key),
+        "the key is never shown: {exchange}"
+    );
 }
 
 /// Standard base64 (a Metrana key is base64 JSON with the auth root's `url`).
@@ -176,7 +155,11 @@ fn base64_json(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in text.as_bytes().chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);

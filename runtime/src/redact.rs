@@ -58,7 +58,9 @@ pub fn is_secret_name(name: &str) -> bool {
 }
 
 fn is_secret_param(name: &str) -> bool {
-    let name = percent_decoded(name).to_ascii_lowercase();
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
     is_secret_name(&name) || SECRET_QUERY_PARAMS.contains(&name.as_str())
 }
 
@@ -165,25 +167,6 @@ fn redact_params(params: &str, out: &mut String) {
             None => return,
         }
     }
-}
-
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

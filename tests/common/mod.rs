@@ -207,4 +207,5 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .filter(|v| v["kind"] != "header")
         .collect()
 }
+pub mod logs;
 pub mod video;

@@ -7,6 +7,7 @@ mod config;
 mod exporter;
 mod handshake;
 mod mapping;
+mod outgoing;
 mod rl_wire;
 mod sender;
 mod transport;

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::{UpdateRunRequest, UpdateRunResponse};
-use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
-use telemetron_runtime::model::RecordKind;
 use telemetron_runtime::{Deliveries, ExportError};
 use tokio::sync::mpsc;
 use tonic::codec::CompressionEncoding;
@@ -19,36 +17,8 @@ use crate::auth::Auth;
 use crate::codec::update_run_stream;
 use crate::config::{Compression, MetranaConfig};
 use crate::mapping::Declarations;
+pub(crate) use crate::outgoing::Outgoing;
 use crate::transport::{authorize, status_error};
-
-/// An encoded request, the declarations it introduces, the records it carries by kind
-/// (acknowledged together), and the batch it was built from.
-pub(crate) struct Outgoing {
-    pub encoded: Bytes,
-    pub declarations: Vec<SeriesDeclaration>,
-    pub records: Vec<(RecordKind, u64)>,
-    pub batch: u64,
-}
-
-impl Outgoing {
-    /// Encodes `request` once, after `encoded` (fields encoded already, e.g. RL points; field
-    /// order does not matter in protobuf, and appending there copies nothing else).
-    pub(crate) fn new(
-        request: &UpdateRunRequest,
-        mut encoded: Vec<u8>,
-        records: Vec<(RecordKind, u64)>,
-        batch: u64,
-    ) -> Self {
-        encoded.reserve(request.encoded_len());
-        request.encode_raw(&mut encoded);
-        Outgoing {
-            encoded: Bytes::from(encoded),
-            declarations: request.series_declarations.clone(),
-            records,
-            batch,
-        }
-    }
-}
 
 struct Stream {
     tx: mpsc::UnboundedSender<Bytes>,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use telemetron_runtime::redact::redact_text;
-use url::Url;
+
+use crate::endpoint::{parse_endpoint, with_signal_path};
 
 /// Options of the OTLP exporter. Every option left out falls back to the standard
 /// `OTEL_EXPORTER_OTLP_*` variable (per-signal variants first), then to the OTLP default.
@@ -92,7 +92,7 @@ impl Signal {
         }
     }
 
-    fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Signal::Traces => "v1/traces",
             Signal::Logs => "v1/logs",
@@ -254,27 +254,6 @@ impl OtlpConfig {
     }
 }
 
-/// An endpoint URL: http or https, with a host. Errors show it with its credentials redacted.
-fn parse_endpoint(text: &str) -> Result<Url, OtlpConfigError> {
-    let shown = || redact_text(text.trim());
-    let url = Url::parse(text.trim())
-        .map_err(|e| OtlpConfigError::Invalid(format!("endpoint {:?}: {e}", shown())))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(OtlpConfigError::Invalid(format!(
-            "endpoint {:?} must start with http:// or https:// and name a host",
-            shown()
-        )));
-    }
-    Ok(url)
-}
-
-/// `base` + `/v1/<signal>` on its path; a query string or fragment stays where it belongs.
-fn with_signal_path(mut base: Url, signal: Signal) -> String {
-    let path = format!("{}/{}", base.path().trim_end_matches('/'), signal.path());
-    base.set_path(&path);
-    base.to_string()
-}
-
 /// `k1=v1,k2=v2` with percent-encoded values (the W3C Baggage form the OTel variables use).
 fn parse_pairs(text: &str) -> Result<BTreeMap<String, String>, OtlpConfigError> {
     let mut out = BTreeMap::new();
@@ -412,27 +391,5 @@ mod tests {
         };
         let err = leaky.target(Signal::Traces, &env_of(&[])).unwrap_err();
         assert!(!err.to_string().contains("pw-0xdeadbeef"), "{err}");
-    }
-
-    #[test]
-    fn http_paths_go_before_the_query_string() {
-        let c = OtlpConfig {
-            endpoint: Some("https://gw.example/otlp/?tenant=rl&token=t0k#frag".into()),
-            protocol: Some(Protocol::HttpProtobuf),
-            ..Default::default()
-        };
-        assert_eq!(
-            c.target(Signal::Traces, &env_of(&[])).unwrap().url,
-            "https://gw.example/otlp/v1/traces?tenant=rl&token=t0k#frag"
-        );
-        let bare = OtlpConfig {
-            endpoint: Some("http://collector:4318?x=1".into()),
-            protocol: Some(Protocol::HttpProtobuf),
-            ..Default::default()
-        };
-        assert_eq!(
-            bare.target(Signal::Logs, &env_of(&[])).unwrap().url,
-            "http://collector:4318/v1/logs?x=1"
-        );
     }
 }

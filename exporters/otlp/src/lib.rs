@@ -4,6 +4,7 @@
 //! documented in this crate's README.
 
 mod config;
+mod endpoint;
 mod exporter;
 mod mapping;
 mod transport;

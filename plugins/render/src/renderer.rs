@@ -367,14 +367,8 @@ fn check_writable(dir: &Path) -> Result<(), RenderError> {
     };
     create_private_dir(dir).map_err(error)?;
     let probe = dir.join(format!(".telemetron-write-check-{}", std::process::id()));
-    telemetron_runtime::files::create_new_private_file(&probe)
-        .or_else(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                std::fs::OpenOptions::new().append(true).open(&probe)
-            }
-            _ => Err(e),
-        })
-        .map_err(|e| error(e.to_string()))?;
+    let _ = std::fs::remove_file(&probe);
+    telemetron_runtime::files::create_new_private_file(&probe).map_err(|e| error(e.to_string()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }

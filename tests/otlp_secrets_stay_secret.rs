@@ -1,8 +1,8 @@
 //! Header tokens of the OTLP exporter never reach logs, background errors, close reports or
 //! the config description, even when every export fails.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -11,29 +11,10 @@ use telemetron::ConfigLoader;
 
 const TOKEN: &str = "tok-3f9a2c-secret";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn tokens_in_headers_stay_out_of_every_output() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
     // Global: the failures are logged on the runtime's own threads.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let captured = common::logs::capture_logs();
 
     let loader = ConfigLoader::new()
         .without_discovery()
@@ -55,7 +36,7 @@ fn tokens_in_headers_stay_out_of_every_output() {
         !report.background_errors.is_empty(),
         "the export must have failed"
     );
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("failed to export") && logs.contains(r#""headers":"***""#),
         "the failure and the (redacted) config are logged: {logs}"

@@ -26,10 +26,11 @@ impl LoadedConfig {
         for entry in self.exporters.iter().filter(|e| e.spec.enabled) {
             let spec = &entry.spec;
             let fail = |error| ConfigError::Component {
+                location: entry.location.clone(),
                 list: "exporters",
                 position: entry.position,
                 source_name: entry.source.clone(),
-                error,
+                error: Box::new(error),
             };
             let registration = find_exporter(&spec.type_name).map_err(fail)?;
             let factory = (registration.build)(&spec.options, &ctx).map_err(fail)?;
@@ -62,10 +63,11 @@ impl LoadedConfig {
         let mut plugins = Vec::new();
         for entry in self.plugins.iter().filter(|e| e.spec.enabled) {
             let fail = |error| ConfigError::Component {
+                location: entry.location.clone(),
                 list: "plugins",
                 position: entry.position,
                 source_name: entry.source.clone(),
-                error,
+                error: Box::new(error),
             };
             let registration = find_plugin(&entry.spec.type_name).map_err(fail)?;
             let factory = (registration.build)(&entry.spec.options, &ctx).map_err(fail)?;

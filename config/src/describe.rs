@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use serde_json::Value;
-use telemetron_plugins::{find_exporter, redact_secrets};
+use telemetron_runtime::redact::redact_text;
 
 use crate::{LoadedConfig, SourcedSpec};
 
@@ -12,7 +12,7 @@ impl LoadedConfig {
     pub fn describe(&self) -> String {
         let mut out = String::from("settings:\n");
         for (key, value, source) in &self.provenance {
-            let _ = writeln!(out, "  {key} = {value}  ({source})");
+            let _ = writeln!(out, "  {key} = {}  ({source})", redact_text(value));
         }
         let _ = writeln!(out, "  (run_name in use: {:?})", self.run.run_name);
         describe_list(&mut out, "exporters", &self.exporters);
@@ -30,10 +30,7 @@ fn describe_list(out: &mut String, list: &str, entries: &[SourcedSpec]) {
             let _ = writeln!(out, "{list}:  ({})", first.source);
             for entry in entries {
                 let spec = &entry.spec;
-                let secrets = find_exporter(&spec.type_name)
-                    .map(|r| r.secret_keys)
-                    .unwrap_or(&[]);
-                let options = Value::Object(redact_secrets(&spec.options, secrets));
+                let options = Value::Object(spec.redacted_options());
                 let _ = writeln!(
                     out,
                     "  - type: {}{}{} {}",
@@ -54,6 +51,7 @@ fn describe_list(out: &mut String, list: &str, entries: &[SourcedSpec]) {
 mod tests {
     use super::*;
     use serde_json::json;
+    use telemetron_plugins::redact_secrets;
 
     #[test]
     fn redacts_secret_looking_options() {

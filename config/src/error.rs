@@ -16,6 +16,14 @@ pub enum ConfigError {
         /// `the code` or `TELEMETRON_CONFIG`.
         named_by: &'static str,
     },
+    /// A config file (named, or found under a default name) is a directory.
+    #[error("config file {path} is a directory, not a file (named by {named_by})")]
+    IsADirectory {
+        /// The path.
+        path: PathBuf,
+        /// `the code`, `TELEMETRON_CONFIG` or `its default name`.
+        named_by: &'static str,
+    },
     /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Io {
@@ -49,20 +57,39 @@ pub enum ConfigError {
         path: PathBuf,
     },
     /// `${VAR}` names a variable that is not set and has no `:-default`.
-    #[error("{path}: environment variable {name} is not set (referenced as ${{{name}}})")]
+    #[error("{path}:{line}: environment variable {name} is not set (referenced as ${{{name}}}; give a default with ${{{name}:-default}})")]
     MissingEnvVar {
         /// The variable.
         name: String,
         /// The file that references it.
         path: PathBuf,
+        /// 1-based line of the first reference (0 when it cannot be found).
+        line: usize,
+    },
+    /// A `${` without its closing `}`, or `${}`.
+    #[error("{path}:{line}: malformed variable reference {reference:?}: write ${{NAME}} or ${{NAME:-default}} (and $${{ for a literal ${{)")]
+    MalformedReference {
+        /// The reference as written (at most 40 characters).
+        reference: String,
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when it cannot be found).
+        line: usize,
     },
     /// A top-level key is neither a setting nor `exporters`/`plugins`.
-    #[error("unknown setting {key:?} from {source_name} (known: {})", known.join(", "))]
+    #[error("{}unknown setting {key:?} from {source_name}{} (known: {})",
+        location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default(),
+        suggestion.map(|s| format!("; did you mean {s:?}?")).unwrap_or_default(),
+        known.join(", "))]
     UnknownSetting {
         /// The key.
         key: String,
         /// Where it came from.
         source_name: String,
+        /// `file:line` when it came from a file.
+        location: Option<String>,
+        /// The known key closest to it, when it looks like a typo.
+        suggestion: Option<&'static str>,
         /// Every known key.
         known: Vec<&'static str>,
     },
@@ -70,8 +97,10 @@ pub enum ConfigError {
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
     /// An exporter or plugin entry is wrong.
-    #[error("{list} entry #{position} (from {source_name}): {error}")]
+    #[error("{}{list} entry #{position} (from {source_name}): {error}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
     Component {
+        /// `file:line` of the entry when it came from a file.
+        location: Option<String>,
         /// `exporters` or `plugins`.
         list: &'static str,
         /// 1-based position in its list.
@@ -79,7 +108,7 @@ pub enum ConfigError {
         /// Where the list came from.
         source_name: String,
         /// What is wrong.
-        error: RegistryError,
+        error: Box<RegistryError>,
     },
     /// Two exporters have the same explicit `name:`.
     #[error("two exporters are named {0:?}; give each a unique `name:`")]

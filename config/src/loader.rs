@@ -1,6 +1,6 @@
 //! Merging the sources into one configuration.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use figment::providers::Env;
 use figment::{Figment, Profile, Provider as _};
@@ -8,9 +8,10 @@ use serde_json::{json, Map, Value};
 use telemetron_plugins::{ComponentSpec, ConfigProviderRegistration};
 use telemetron_runtime::{RunIdentity, RuntimeSettings};
 
-use crate::file;
+use crate::file::{self, ConfigFile};
 use crate::layer::Layer;
 use crate::run_name::generate_run_name;
+use crate::suggest::{closest, unknown_env_vars};
 use crate::ConfigError;
 
 /// The environment variable naming the config file.
@@ -51,6 +52,8 @@ pub struct SourcedSpec {
     pub source: String,
     /// 1-based position in its list.
     pub position: usize,
+    /// `file:line` of the entry when its list came from a file.
+    pub location: Option<String>,
 }
 
 /// The merged configuration, before exporters are built.
@@ -66,6 +69,9 @@ pub struct LoadedConfig {
     pub plugins: Vec<SourcedSpec>,
     /// Every setting as `(key, value as JSON, source)`.
     pub provenance: Vec<(String, String, String)>,
+    /// Things accepted but probably wrong (a `TELEMETRON_*` variable that is not a setting,
+    /// with the closest known name), also logged as warnings. Bindings show them to the user.
+    pub warnings: Vec<String>,
 }
 
 impl ConfigLoader {
@@ -150,9 +156,15 @@ impl ConfigLoader {
         } else {
             &[]
         };
-        if let Some(path) = file::discover(self.file.as_deref(), env_path, &dir, names)? {
-            let values = file::read(&path, &lookup)?;
-            figment = figment.merge(Layer::new(format!("file {}", path.display()), values));
+        let config_file = match file::discover(self.file.as_deref(), env_path, &dir, names)? {
+            Some(path) => Some(file::read(&path, &lookup)?),
+            None => None,
+        };
+        if let Some(file) = &config_file {
+            figment = figment.merge(Layer::new(
+                file_source_name(&file.path),
+                file.values.clone(),
+            ));
         }
         if !self.code.is_empty() {
             figment = figment.merge(Layer::new("code", self.code));
@@ -165,12 +177,18 @@ impl ConfigLoader {
             .filter(|k| *k != "orchestration_id")
             .collect();
         figment = figment.merge(Env::prefixed("TELEMETRON_").only(&env_keys));
+        let sources = Sources {
+            figment: &figment,
+            file: config_file.as_ref(),
+        };
 
-        check_keys(&figment)?;
+        sources.check_keys()?;
         let settings: RuntimeSettings = figment
             .extract()
-            .map_err(|e| ConfigError::InvalidSetting(describe_figment_error(&figment, e)))?;
-        settings.validate().map_err(ConfigError::InvalidSetting)?;
+            .map_err(|e| ConfigError::InvalidSetting(sources.describe_error(e)))?;
+        settings
+            .validate()
+            .map_err(|message| ConfigError::InvalidSetting(sources.locate_message(message)))?;
         let orchestration_id = crate::orchestration::resolve_orchestration_id(
             settings.orchestration_id.as_deref(),
             &lookup,
@@ -180,22 +198,34 @@ impl ConfigLoader {
         // TELEMETRON_ORCHESTRATION_ID; the Python package does it through os.environ.
         let logger_id = crate::orchestration::resolve_logger_id(settings.logger_id);
         let run = settings.run_identity(&generate_run_name(), orchestration_id, logger_id);
-        let exporters = components(&figment, "exporters")?;
-        let plugins = components(&figment, "plugins")?;
+        let exporters = sources.components("exporters")?;
+        let plugins = sources.components("plugins")?;
+        // From here on, any message that quotes a secret value shows `***`.
+        for entry in exporters.iter().chain(&plugins) {
+            entry.spec.register_secrets();
+        }
         let provenance = RuntimeSettings::KEYS
             .iter()
             .filter_map(|key| {
                 let value = figment.find_value(key).ok()?;
                 let json = serde_json::to_string(&value).unwrap_or_default();
-                Some((key.to_string(), json, source_of(&figment, key)))
+                Some((key.to_string(), json, sources.source_of(key)))
             })
             .collect();
+        let env_names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect();
+        let warnings = unknown_env_vars(env_names.iter().map(String::as_str));
+        for warning in &warnings {
+            tracing::warn!(target: "telemetron", "{warning}");
+        }
         Ok(LoadedConfig {
             settings,
             run,
             exporters,
             plugins,
             provenance,
+            warnings,
         })
     }
 }
@@ -212,71 +242,113 @@ fn default_layer() -> Map<String, Value> {
     map
 }
 
-fn source_of(figment: &Figment, key: &str) -> String {
-    figment
-        .find_metadata(key)
-        .map_or_else(|| "unknown".to_string(), |m| m.name.to_string())
+fn file_source_name(path: &Path) -> String {
+    format!("file {}", path.display())
 }
 
-fn check_keys(figment: &Figment) -> Result<(), ConfigError> {
-    let data = figment
-        .data()
-        .map_err(|e| ConfigError::InvalidSetting(e.to_string()))?;
-    let Some(dict) = data.get(&Profile::Default) else {
-        return Ok(());
-    };
-    for key in dict.keys() {
-        if !RuntimeSettings::KEYS.contains(&key.as_str()) && !LISTS.contains(&key.as_str()) {
-            let mut known: Vec<&'static str> = RuntimeSettings::KEYS.to_vec();
-            known.extend(LISTS);
-            return Err(ConfigError::UnknownSetting {
-                key: key.clone(),
-                source_name: source_of(figment, key),
-                known,
-            });
+/// The merged sources, and the file (when there is one) to name lines in errors.
+struct Sources<'a> {
+    figment: &'a Figment,
+    file: Option<&'a ConfigFile>,
+}
+
+impl Sources<'_> {
+    fn source_of(&self, key: &str) -> String {
+        self.figment
+            .find_metadata(key)
+            .map_or_else(|| "unknown".to_string(), |m| m.name.to_string())
+    }
+
+    /// The file this key's value came from, if it came from the file.
+    fn file_of(&self, key: &str) -> Option<&ConfigFile> {
+        self.file
+            .filter(|f| self.source_of(key) == file_source_name(&f.path))
+    }
+
+    /// `file:line` of a top-level key whose value came from the file.
+    fn key_location(&self, key: &str) -> Option<String> {
+        self.file_of(key)?.key_location(key)
+    }
+
+    /// `message` (which starts with a setting's name) after the `file:line` of that setting
+    /// when it came from the file.
+    fn locate_message(&self, message: String) -> String {
+        let key = message.split([' ', ':']).next().unwrap_or_default();
+        match self.key_location(key) {
+            Some(at) => format!("{at}: {message}"),
+            None => message,
         }
     }
-    Ok(())
-}
 
-fn describe_figment_error(figment: &Figment, error: figment::Error) -> String {
-    let key = error.path.join(".");
-    let source = if key.is_empty() {
-        String::new()
-    } else {
-        format!(" (from {})", source_of(figment, &key))
-    };
-    format!(
-        "{}: {}{source}",
-        if key.is_empty() { "settings" } else { &key },
-        error.kind
-    )
-}
+    fn check_keys(&self) -> Result<(), ConfigError> {
+        let data = self
+            .figment
+            .data()
+            .map_err(|e| ConfigError::InvalidSetting(e.to_string()))?;
+        let Some(dict) = data.get(&Profile::Default) else {
+            return Ok(());
+        };
+        let mut known: Vec<&'static str> = RuntimeSettings::KEYS.to_vec();
+        known.extend(LISTS);
+        for key in dict.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(ConfigError::UnknownSetting {
+                    key: key.clone(),
+                    source_name: self.source_of(key),
+                    location: self.key_location(key),
+                    suggestion: closest(key, known.iter().copied()),
+                    known,
+                });
+            }
+        }
+        Ok(())
+    }
 
-fn components(figment: &Figment, list: &'static str) -> Result<Vec<SourcedSpec>, ConfigError> {
-    let source = source_of(figment, list);
-    let values: Vec<Value> = figment.extract_inner(list).map_err(|e| {
-        ConfigError::InvalidSetting(format!(
-            "`{list}` (from {source}) must be a list of mappings: {}",
-            e.kind
-        ))
-    })?;
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            ComponentSpec::from_value(v, i)
-                .map(|spec| SourcedSpec {
-                    spec,
-                    source: source.clone(),
-                    position: i + 1,
-                })
-                .map_err(|error| ConfigError::Component {
-                    list,
-                    position: i + 1,
-                    source_name: source.clone(),
-                    error,
-                })
-        })
-        .collect()
+    fn describe_error(&self, error: figment::Error) -> String {
+        let key = error.path.join(".");
+        if key.is_empty() {
+            return format!("settings: {}", error.kind);
+        }
+        let top = error.path.first().map(String::as_str).unwrap_or_default();
+        match self.key_location(top) {
+            Some(at) => format!("{at}: {key}: {}", error.kind),
+            None => format!("{key}: {} (from {})", error.kind, self.source_of(top)),
+        }
+    }
+
+    fn components(&self, list: &'static str) -> Result<Vec<SourcedSpec>, ConfigError> {
+        let source = self.source_of(list);
+        let file = self.file_of(list);
+        let values: Vec<Value> = self.figment.extract_inner(list).map_err(|e| {
+            let at = file
+                .and_then(|f| f.key_location(list))
+                .map(|l| format!("{l}: "))
+                .unwrap_or_default();
+            ConfigError::InvalidSetting(format!(
+                "{at}`{list}` (from {source}) must be a list of mappings: {}",
+                e.kind
+            ))
+        })?;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let location = file.and_then(|f| f.entry_location(list, i + 1));
+                ComponentSpec::from_value(v, i)
+                    .map(|spec| SourcedSpec {
+                        spec,
+                        source: source.clone(),
+                        position: i + 1,
+                        location: location.clone(),
+                    })
+                    .map_err(|error| ConfigError::Component {
+                        location,
+                        list,
+                        position: i + 1,
+                        source_name: source.clone(),
+                        error: Box::new(error),
+                    })
+            })
+            .collect()
+    }
 }

@@ -71,6 +71,8 @@ impl BackgroundErrors {
     }
 
     pub(crate) fn report(&self, counters: &RuntimeCounters, source: Source, message: String) {
+        // Messages carry backend errors, which may quote URLs with credentials.
+        let message = crate::redact::redact_text(&message);
         counters
             .background_errors
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

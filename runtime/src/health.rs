@@ -114,7 +114,9 @@ impl HealthCell {
         let mut s = self.state.lock();
         s.consecutive_failures += 1;
         s.total_failures += 1;
-        s.last_error = Some(err.to_string());
+        // Backend errors may quote URLs with credentials or a declared secret.
+        let err = crate::redact::redact_text(&err.to_string());
+        s.last_error = Some(err.clone());
         let mut outcome = FailureOutcome::default();
         if !s.telemetry_data_error_sent {
             s.telemetry_data_error_sent = true;

@@ -8,8 +8,10 @@
 
 mod actors;
 mod background;
+mod drop_reasons;
 mod error;
 pub mod exporter;
+pub mod files;
 mod handle;
 mod health;
 mod ingest;
@@ -17,6 +19,7 @@ mod metrics;
 pub mod model;
 mod plugin;
 mod priority;
+pub mod redact;
 mod report;
 mod secret;
 mod settings;

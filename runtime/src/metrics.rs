@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
+use crate::drop_reasons::DropReasons;
 use crate::model::{Record, RecordKind};
 
 const KINDS: usize = RecordKind::ALL.len();
@@ -181,10 +182,12 @@ impl RuntimeCounters {
     }
 }
 
-/// Counters of one exporter, written only by its exporter actor.
+/// Counters of one exporter, written by its exporter actor (and by `Deliveries` for what the
+/// backend rejected or acknowledged), with why records were dropped.
 #[derive(Default)]
 pub(crate) struct ExporterCounters {
     kinds: [KindCounters; KINDS],
+    pub(crate) drop_reasons: DropReasons,
 }
 
 /// Which counter of an exporter to bump.
@@ -272,5 +275,15 @@ impl KindTally {
 
     pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
         self.each(|kind, n| counters.add(counter, kind, n));
+    }
+
+    /// Counts these records dropped by the exporter, for `reason`.
+    pub(crate) fn drop_because(&self, counters: &ExporterCounters, reason: &str) {
+        self.apply(counters, ExporterCounter::Dropped);
+        counters.drop_reasons.add(reason, self.total());
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.records.iter().sum()
     }
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::actors::exporter_actor::ExporterCloseReport;
 use crate::metrics::MetricsSnapshot;
+use crate::redact::redact_text;
 
 /// Records one exporter did not deliver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -22,7 +23,9 @@ pub struct Undelivered {
 pub struct CloseReport {
     /// What was not delivered, per exporter (empty when everything arrived).
     pub undelivered: Vec<Undelivered>,
-    /// Whether the deadline passed before every exporter finished.
+    /// Whether close gave up on anything at its deadline: an exporter that had not finished (or
+    /// stopped waiting for its backend), records left in the ingest queue, or a component
+    /// (the renderer) that used up the time.
     pub timed_out: bool,
     /// Background errors seen during the run (the first 100).
     pub background_errors: Vec<String>,
@@ -36,9 +39,12 @@ impl CloseReport {
         self.undelivered.iter().map(|u| u.records).sum()
     }
 
+    /// One entry per exporter that lost anything: queued or in flight at close, failed after
+    /// retries, dropped (by reason), with every cause in `reason`.
     pub(crate) fn from_exporters(
         reports: Vec<ExporterCloseReport>,
         metrics: &MetricsSnapshot,
+        causes: &dyn Fn(&str) -> ExporterLosses,
     ) -> Vec<Undelivered> {
         reports
             .into_iter()
@@ -46,14 +52,48 @@ impl CloseReport {
                 // Records an exporter dropped or failed during the run are undelivered too.
                 let total = metrics.exporter_total(&r.name);
                 let lost = r.undelivered + total.dropped + total.failed;
-                (lost > 0 || r.error.is_some()).then(|| Undelivered {
+                if lost == 0 && r.error.is_none() {
+                    return None;
+                }
+                let losses = causes(&r.name);
+                let mut parts = Vec::new();
+                match (&r.error, r.undelivered) {
+                    (Some(error), 0) => parts.push(error.clone()),
+                    (Some(error), n) => parts.push(format!("{n} not delivered at close: {error}")),
+                    (None, 0) => {}
+                    (None, n) => parts.push(format!("{n} not delivered at close")),
+                }
+                if total.failed > 0 {
+                    parts.push(match &losses.last_error {
+                        Some(e) => {
+                            format!("{} failed after retries (last error: {e})", total.failed)
+                        }
+                        None => format!("{} failed after retries", total.failed),
+                    });
+                }
+                let mut explained = 0;
+                for (reason, n) in &losses.drop_reasons {
+                    parts.push(format!("{n} dropped: {reason}"));
+                    explained += n;
+                }
+                if total.dropped > explained {
+                    parts.push(format!("{} dropped", total.dropped - explained));
+                }
+                Some(Undelivered {
                     exporter: r.name,
                     records: lost,
-                    reason: r
-                        .error
-                        .unwrap_or_else(|| "dropped or failed during the run (see metrics)".into()),
+                    reason: redact_text(&parts.join("; ")),
                 })
             })
             .collect()
     }
+}
+
+/// Why one exporter lost records, besides its counters.
+#[derive(Default)]
+pub(crate) struct ExporterLosses {
+    /// Its most recent failure.
+    pub last_error: Option<String>,
+    /// Records it dropped, by reason.
+    pub drop_reasons: Vec<(String, u64)>,
 }

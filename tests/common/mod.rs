@@ -211,4 +211,5 @@ pub mod capture_all;
 #[cfg(feature = "kafka")]
 pub mod kafka_broker;
 pub mod every_kind;
+pub mod logs;
 pub mod video;

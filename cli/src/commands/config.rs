@@ -20,6 +20,9 @@ pub(super) fn show(file: Option<&Path>, host: &Host) -> Result<(), CliError> {
     let loaded = loader.load()?;
     // Building the exporter list validates every entry; building is not starting.
     loaded.runtime_config()?;
+    for warning in &loaded.warnings {
+        eprintln!("telemetron: warning: {warning}");
+    }
     std::io::stdout()
         .write_all(loaded.describe().as_bytes())
         .map_err(CliError::stdout)

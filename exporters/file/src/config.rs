@@ -1,4 +1,4 @@
-//! `{type: file, path: ..., max_bytes: ..., max_files: ...}`
+//! `{type: file, path: ..., max_bytes: ..., max_files: ..., append: ..., follow_symlinks: ...}`
 
 use std::path::PathBuf;
 
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 ///     path: telemetron-out/run-42.jsonl   # default: telemetron-out/<run_name>.jsonl
 ///     max_bytes: 104857600                # rotate past 100 MiB (default: never)
 ///     max_files: 5                        # rotated files kept: .1 (newest) .. .5
+///     append: false                       # an existing file: write run-42.1.jsonl beside it
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,9 +23,15 @@ pub struct FileExporterConfig {
     pub max_bytes: Option<u64>,
     /// How many rotated files to keep (`<path>.1` newest .. `<path>.N`). Default 5.
     pub max_files: Option<usize>,
-    /// Append to an existing file instead of truncating it at start. Default false.
+    /// What to do when the file exists already (this exporter never truncates one): `false`
+    /// (default) writes to a fresh name beside it (`run.jsonl` → `run.1.jsonl`, then
+    /// `run.2.jsonl`, ...); `true` appends to it, after a header line of its own.
     #[serde(default)]
     pub append: bool,
+    /// Write through a symbolic link at `path` (with `append: true`). Default false: a link
+    /// there is refused, so a link planted at a predictable path cannot redirect the writes.
+    #[serde(default)]
+    pub follow_symlinks: bool,
 }
 
 impl FileExporterConfig {

@@ -22,8 +22,15 @@ fn build(
 ) -> Result<telemetron_runtime::ExporterFactory, RegistryError> {
     let config: FileExporterConfig = parse_options("exporter", "file", options)?;
     let path = config.resolved_path(&ctx.run.run_name);
+    // Shared by every instance the factory builds: a rebuilt exporter appends to the file its
+    // predecessor chose.
+    let chosen = Arc::default();
     Ok(Arc::new(move || {
-        Box::new(FileExporter::new(config.clone(), path.clone()))
+        Box::new(FileExporter::sharing(
+            config.clone(),
+            path.clone(),
+            Arc::clone(&chosen),
+        ))
     }))
 }
 

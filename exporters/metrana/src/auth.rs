@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use serde::Deserialize;
+use telemetron_runtime::exporter::error_chain;
+use telemetron_runtime::redact::redact_text;
 use telemetron_runtime::ExportError;
 
 const EXCHANGE_PATH: &str = "/api/management/v1/tokens/exchange";
@@ -124,8 +126,9 @@ impl Exchange {
                 Err(e) if attempt < 2 && e.is_connect() => attempt += 1,
                 Err(e) => {
                     return Err(ExportError::retryable(format!(
-                        "token exchange at {url}: {}",
-                        e.without_url()
+                        "token exchange at {}: {}",
+                        redact_text(&url),
+                        error_chain(&e.without_url())
                     )))
                 }
             }
@@ -149,8 +152,9 @@ impl Exchange {
         let outcome = match sent {
             Ok(response) => self.take(response, "the token refresh").await,
             Err(e) => Err(ExportError::retryable(format!(
-                "token refresh at {url}: {}",
-                e.without_url()
+                "token refresh at {}: {}",
+                redact_text(&url),
+                error_chain(&e.without_url())
             ))),
         };
         match outcome {
@@ -174,10 +178,9 @@ impl Exchange {
                 ExportError::failed(format!("{message}: the api_key was refused"))
             });
         }
-        let tokens: Tokens = response
-            .json()
-            .await
-            .map_err(|e| ExportError::failed(format!("{what}: unreadable answer: {e}")))?;
+        let tokens: Tokens = response.json().await.map_err(|e| {
+            ExportError::failed(format!("{what}: unreadable answer: {}", error_chain(&e)))
+        })?;
         self.expires = jwt_expiry(&tokens.access_token);
         self.access = tokens.access_token;
         if tokens.refresh_token.is_some() {

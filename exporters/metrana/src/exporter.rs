@@ -1,6 +1,8 @@
 //! The `metrana` exporter: the handshake at start (its cursors seed the runtime's), then
 //! batches cut into `UpdateRunRequest`s of at most `max_msg_size` bytes, handed to the sender.
 
+use std::time::{Duration, Instant};
+
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::CloseRun;
@@ -16,6 +18,10 @@ use crate::config::MetranaConfig;
 use crate::handshake::initialize_run;
 use crate::mapping::{add, approximate_size};
 use crate::sender::{Outgoing, Sender};
+
+/// How long `close()` without a deadline waits for acknowledgements (the default
+/// `close_timeout_secs`); the runtime calls `close_by` with its own.
+const DEFAULT_CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// The Metrana exporter.
 pub struct MetranaExporter {
@@ -230,6 +236,13 @@ impl Exporter for MetranaExporter {
     }
 
     fn close(&mut self) -> Result<(), ExportError> {
+        self.close_by(Instant::now() + DEFAULT_CLOSE_WAIT)
+    }
+
+    /// Sends `CloseRun` and waits for every acknowledgement, reconnecting while the server
+    /// refuses, until `deadline` (the one `close(timeout)` gave). What is still unacknowledged
+    /// then is counted as dropped and the error says the deadline passed.
+    fn close_by(&mut self, deadline: Instant) -> Result<(), ExportError> {
         if self.sender.is_none() {
             return Ok(());
         }
@@ -239,15 +252,21 @@ impl Exporter for MetranaExporter {
         });
         let sender = self.sender()?;
         sender.queue(Outgoing::new(&request, Vec::new(), Vec::new(), 0));
-        let drained = sender.drain_retrying();
+        let drained = sender.drain_by(deadline);
         let reason = match &drained {
             Ok(()) => String::new(),
+            Err(ExportError::DeadlinePassed(last)) => {
+                format!("never acknowledged before the close deadline (last error: {last})")
+            }
             Err(e) => format!("never acknowledged before close: {e}"),
         };
         // Counted as dropped: the close report lists them as undelivered.
         let left = sender.discard(None, &reason);
         self.sender = None;
         match drained {
+            Err(ExportError::DeadlinePassed(last)) => Err(ExportError::deadline_passed(format!(
+                "{left} records were never acknowledged (last error: {last})"
+            ))),
             Err(e) if left > 0 => Err(ExportError::failed(format!(
                 "{left} records were never acknowledged: {e}"
             ))),

@@ -62,8 +62,9 @@ pub(crate) fn initialize_run(
             tokio::time::timeout(left, async {
                 let channel = endpoint.connect().await.map_err(|e| {
                     ExportError::retryable(format!(
-                        "cannot reach Metrana at {}: {e}",
-                        config.endpoint
+                        "cannot reach Metrana at {}: {}",
+                        telemetron_runtime::redact::redact_text(&config.endpoint),
+                        telemetron_runtime::exporter::error_chain(&e)
                     ))
                 })?;
                 let mut client = IngestServiceClient::new(channel.clone());

@@ -7,6 +7,7 @@ mod config;
 mod exporter;
 mod handshake;
 mod mapping;
+mod outgoing;
 mod rl_wire;
 mod sender;
 mod transport;
@@ -23,6 +24,13 @@ fn build(
     _ctx: &BuildContext<'_>,
 ) -> Result<telemetron_runtime::ExporterFactory, RegistryError> {
     let config: MetranaConfig = parse_options("exporter", "metrana", options)?;
+    if config.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
+        telemetron_plugins::warn_if_cleartext_credentials(
+            "metrana",
+            &config.endpoint,
+            "the api_key",
+        );
+    }
     Ok(Arc::new(move || {
         Box::new(MetranaExporter::new(config.clone()))
     }))

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::{UpdateRunRequest, UpdateRunResponse};
-use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
-use telemetron_runtime::model::RecordKind;
 use telemetron_runtime::{Deliveries, ExportError};
 use tokio::sync::mpsc;
 use tonic::codec::CompressionEncoding;
@@ -19,36 +17,8 @@ use crate::auth::Auth;
 use crate::codec::update_run_stream;
 use crate::config::{Compression, MetranaConfig};
 use crate::mapping::Declarations;
+pub(crate) use crate::outgoing::Outgoing;
 use crate::transport::{authorize, status_error};
-
-/// An encoded request, the declarations it introduces, the records it carries by kind
-/// (acknowledged together), and the batch it was built from.
-pub(crate) struct Outgoing {
-    pub encoded: Bytes,
-    pub declarations: Vec<SeriesDeclaration>,
-    pub records: Vec<(RecordKind, u64)>,
-    pub batch: u64,
-}
-
-impl Outgoing {
-    /// Encodes `request` once, after `encoded` (fields encoded already, e.g. RL points; field
-    /// order does not matter in protobuf, and appending there copies nothing else).
-    pub(crate) fn new(
-        request: &UpdateRunRequest,
-        mut encoded: Vec<u8>,
-        records: Vec<(RecordKind, u64)>,
-        batch: u64,
-    ) -> Self {
-        encoded.reserve(request.encoded_len());
-        request.encode_raw(&mut encoded);
-        Outgoing {
-            encoded: Bytes::from(encoded),
-            declarations: request.series_declarations.clone(),
-            records,
-            batch,
-        }
-    }
-}
 
 struct Stream {
     tx: mpsc::UnboundedSender<Bytes>,
@@ -76,6 +46,8 @@ pub(crate) struct Sender {
     write_limit: Option<u64>,
     /// When the write limit lets the next request go.
     next_send: Instant,
+    /// While closing: no wait (acks, a new stream) goes past this.
+    deadline: Option<Instant>,
 }
 
 impl Sender {
@@ -110,6 +82,7 @@ impl Sender {
             pacing: Duration::ZERO,
             write_limit: None,
             next_send: Instant::now(),
+            deadline: None,
         }
     }
 
@@ -172,6 +145,45 @@ impl Sender {
         }
     }
 
+    /// `drain`, reconnecting after transient failures until `deadline` (close's: the wait is the
+    /// one the caller gave, not a fixed number of attempts). When the deadline comes first the
+    /// error is [`ExportError::deadline_passed`] with the last failure.
+    pub(crate) fn drain_by(&mut self, deadline: Instant) -> Result<(), ExportError> {
+        self.deadline = Some(deadline);
+        let mut backoff = Duration::from_millis(50);
+        let result = loop {
+            match self.drain() {
+                Err(e) if e.is_retryable() => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break Err(ExportError::deadline_passed(e.to_string()));
+                    }
+                    std::thread::sleep(backoff.min(left));
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                done => break done,
+            }
+        };
+        self.deadline = None;
+        result
+    }
+
+    /// How long a wait for the server may last: the ack-stall watchdog, and no later than the
+    /// close deadline. `Err` when the deadline has passed.
+    fn wait_limit(&self) -> Result<Option<Duration>, ExportError> {
+        let Some(deadline) = self.deadline else {
+            return Ok(self.ack_stall);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ExportError::deadline_passed(format!(
+                "Metrana stream: {} requests not acknowledged",
+                self.unacked.len()
+            )));
+        }
+        Ok(Some(self.ack_stall.map_or(left, |stall| stall.min(left))))
+    }
+
     /// Requests built and not acknowledged yet.
     pub(crate) fn backlog(&self) -> usize {
         self.queued.len() + self.unacked.len()
@@ -206,13 +218,18 @@ impl Sender {
 
     /// Waits as the server asked: its pacing delay, and its write limit in bytes per second.
     fn pace(&mut self, bytes: usize) {
+        // Never past the close deadline.
+        let cap = |wait: Duration| match self.deadline {
+            Some(deadline) => wait.min(deadline.saturating_duration_since(Instant::now())),
+            None => wait,
+        };
         if !self.pacing.is_zero() {
-            std::thread::sleep(self.pacing);
+            std::thread::sleep(cap(self.pacing));
         }
         if let Some(limit) = self.write_limit.filter(|l| *l > 0) {
             let now = Instant::now();
             if self.next_send > now {
-                std::thread::sleep(self.next_send - now);
+                std::thread::sleep(cap(self.next_send - now));
             }
             let cost = Duration::from_secs_f64(bytes as f64 / limit as f64);
             self.next_send = self.next_send.max(now) + cost;
@@ -250,14 +267,16 @@ impl Sender {
         )?;
         let mut grpc = self.grpc.clone();
         let call = update_run_stream(&mut grpc, requests);
-        let answered = match self.ack_stall {
+        let limit = self.wait_limit()?;
+        let answered = match limit {
             // A server may answer the call only with its first ack: the watchdog bounds it.
-            Some(stall) => self
+            Some(limit) => self
                 .runtime
-                .block_on(async { tokio::time::timeout(stall, call).await }),
+                .block_on(async { tokio::time::timeout(limit, call).await }),
             None => Ok(self.runtime.block_on(call)),
         };
         let Ok(answered) = answered else {
+            self.wait_limit()?;
             return Err(self.broken(&format!(
                 "the stream was not answered within {:?} (ack_stall_timeout_secs)",
                 self.ack_stall.unwrap_or_default()
@@ -295,23 +314,32 @@ impl Sender {
 
     /// Waits for the next ack; the watchdog breaks a stream whose acks stall.
     fn await_ack(&mut self) -> Result<(), ExportError> {
+        if self.stream.is_none() {
+            return Ok(());
+        }
+        let limit = self.wait_limit()?;
         let Some(stream) = self.stream.as_mut() else {
             return Ok(());
         };
         let next = stream.acks.message();
-        let outcome = match self.ack_stall {
-            Some(stall) => self
+        let outcome = match limit {
+            Some(limit) => self
                 .runtime
-                .block_on(async { tokio::time::timeout(stall, next).await }),
+                .block_on(async { tokio::time::timeout(limit, next).await }),
             None => Ok(self.runtime.block_on(next)),
         };
         match outcome {
             Ok(outcome) => self.on_ack(outcome),
-            Err(_) => Err(self.broken(&format!(
-                "no acknowledgement for {:?} with {} requests in flight (ack_stall_timeout_secs)",
-                self.ack_stall.unwrap_or_default(),
-                self.in_flight()
-            ))),
+            Err(_) => {
+                // The close deadline, not a stalled stream.
+                self.wait_limit()?;
+                Err(self.broken(&format!(
+                    "no acknowledgement for {:?} with {} requests in flight \
+                     (ack_stall_timeout_secs)",
+                    self.ack_stall.unwrap_or_default(),
+                    self.in_flight()
+                )))
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use telemetron_runtime::exporter::with_causes;
 use telemetron_runtime::ExportError;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
@@ -70,7 +71,11 @@ pub(crate) fn authorize<T>(
 /// Transient statuses are retried; the rest (invalid, unauthenticated, ...) are final.
 pub(crate) fn status_error(rpc: &str, status: &tonic::Status) -> ExportError {
     use tonic::Code;
-    let message = format!("Metrana {rpc}: {:?}: {}", status.code(), status.message());
+    // A transport failure (TLS, connection) says only "transport error" without its causes.
+    let message = with_causes(
+        format!("Metrana {rpc}: {:?}: {}", status.code(), status.message()),
+        std::error::Error::source(status),
+    );
     match status.code() {
         Code::Unavailable
         | Code::DeadlineExceeded

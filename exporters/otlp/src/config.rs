@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::endpoint::{parse_endpoint, with_signal_path};
+
 /// Options of the OTLP exporter. Every option left out falls back to the standard
 /// `OTEL_EXPORTER_OTLP_*` variable (per-signal variants first), then to the OTLP default.
 ///
@@ -90,7 +92,7 @@ impl Signal {
         }
     }
 
-    fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Signal::Traces => "v1/traces",
             Signal::Logs => "v1/logs",
@@ -180,23 +182,18 @@ impl OtlpConfig {
                 Protocol::Grpc => "http://localhost:4317".into(),
                 Protocol::HttpProtobuf => "http://localhost:4318".into(),
             });
-        let url = signal_url
-            .or(if self.endpoint.is_none() {
-                per_signal_env
-            } else {
-                None
-            })
-            .unwrap_or_else(|| match protocol {
-                Protocol::Grpc => base.clone(),
-                Protocol::HttpProtobuf => {
-                    format!("{}/{}", base.trim_end_matches('/'), signal.path())
-                }
-            });
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(OtlpConfigError::Invalid(format!(
-                "endpoint {url:?} must start with http:// or https://"
-            )));
-        }
+        let url = match signal_url.or(if self.endpoint.is_none() {
+            per_signal_env
+        } else {
+            None
+        }) {
+            // Full URLs (and gRPC's server URL) are used as written, once validated.
+            Some(full) => parse_endpoint(&full).map(|_| full.trim().to_string())?,
+            None => match protocol {
+                Protocol::Grpc => parse_endpoint(&base).map(|_| base.trim().to_string())?,
+                Protocol::HttpProtobuf => with_signal_path(parse_endpoint(&base)?, signal),
+            },
+        };
         let mut headers = parse_pairs(&env("OTEL_EXPORTER_OTLP_HEADERS").unwrap_or_default())?;
         let signal_headers = env(&format!("OTEL_EXPORTER_OTLP_{}_HEADERS", signal.env_name()));
         headers.extend(parse_pairs(&signal_headers.unwrap_or_default())?);
@@ -273,28 +270,14 @@ fn parse_pairs(text: &str) -> Result<BTreeMap<String, String>, OtlpConfigError> 
                 n + 1
             )));
         };
-        out.insert(percent_decode(k.trim()), percent_decode(v.trim()));
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s.trim())
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        out.insert(decode(k), decode(v));
     }
     Ok(out)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -402,5 +385,11 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.target(Signal::Traces, &env_of(&[])).is_err());
+        let leaky = OtlpConfig {
+            endpoint: Some("ftp://user:pw-0xdeadbeef@host".into()),
+            ..Default::default()
+        };
+        let err = leaky.target(Signal::Traces, &env_of(&[])).unwrap_err();
+        assert!(!err.to_string().contains("pw-0xdeadbeef"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 //! documented in this crate's README.
 
 mod config;
+mod endpoint;
 mod exporter;
 mod transport;
 
@@ -45,13 +46,27 @@ pub fn resolve(
         (None, None) => None,
         _ => return Err("client_cert_file and client_key_file go together".into()),
     };
-    Ok(OtlpSettings {
+    let settings = OtlpSettings {
         traces: target(Signal::Traces)?,
         logs: target(Signal::Logs)?,
         metrics: target(Signal::Metrics)?,
         resource: config.resource(project, env).map_err(|e| e.to_string())?,
         tls: TlsFiles { ca, client },
-    })
+    };
+    // Header values (from the config or OTEL_EXPORTER_OTLP_*HEADERS) are secrets: scrubbed from
+    // every message, the token of `Bearer <token>` too.
+    for target in [&settings.traces, &settings.metrics, &settings.logs]
+        .into_iter()
+        .flatten()
+    {
+        for (_, value) in &target.headers {
+            telemetron_runtime::redact::register_secret(value);
+            if let Some((_, token)) = value.trim().rsplit_once(' ') {
+                telemetron_runtime::redact::register_secret(token);
+            }
+        }
+    }
+    Ok(settings)
 }
 
 fn build(
@@ -67,9 +82,33 @@ fn build(
             reason,
         }
     })?;
+    warn_if_credentials_in_clear(&settings);
     Ok(Arc::new(move || {
         Box::new(OtlpExporter::new(settings.clone()))
     }))
+}
+
+/// One warning when a signal's headers or URL carry credentials (an `authorization` or API-key
+/// header, a URL password or token) to a plain `http://` endpoint on another host.
+fn warn_if_credentials_in_clear(settings: &OtlpSettings) {
+    for target in [&settings.traces, &settings.metrics, &settings.logs]
+        .into_iter()
+        .flatten()
+    {
+        let secret_header = target
+            .headers
+            .iter()
+            .find(|(name, _)| telemetron_runtime::redact::is_secret_name(name));
+        let in_url = telemetron_runtime::redact::redact_text(&target.url) != target.url;
+        let what = match (secret_header, in_url) {
+            (Some((name, _)), _) => format!("the {name} header"),
+            (None, true) => "a credential in the endpoint URL".to_string(),
+            (None, false) => continue,
+        };
+        if telemetron_plugins::warn_if_cleartext_credentials("otlp", &target.url, &what) {
+            return;
+        }
+    }
 }
 
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` (or a per-signal endpoint) in the environment adds an `otlp`

@@ -15,6 +15,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     trace_service_client::TraceServiceClient, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use telemetron_runtime::exporter::{error_chain, with_causes};
+use telemetron_runtime::redact::redact_text;
 use telemetron_runtime::ExportError;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataValue};
@@ -57,7 +59,9 @@ impl Client {
         match target.protocol {
             Protocol::Grpc => {
                 let mut endpoint = Endpoint::from_shared(target.url.clone())
-                    .map_err(|e| ExportError::failed(format!("endpoint {}: {e}", target.url)))?
+                    .map_err(|e| {
+                        ExportError::failed(format!("endpoint {}: {e}", redact_text(&target.url)))
+                    })?
                     .timeout(target.timeout)
                     .connect_timeout(target.timeout);
                 if https {
@@ -178,7 +182,11 @@ fn grpc_request<T>(message: T, target: &SignalTarget) -> Result<tonic::Request<T
 /// answer (tonic reports `Unknown` with a transport error as its source) is a network failure,
 /// not a server verdict: transient too.
 fn grpc_error(status: &tonic::Status) -> ExportError {
-    let message = format!("OTLP gRPC {:?}: {}", status.code(), status.message());
+    // A transport failure (TLS, connection) is only "transport error" without its causes.
+    let message = with_causes(
+        format!("OTLP gRPC {:?}: {}", status.code(), status.message()),
+        std::error::Error::source(status),
+    );
     let transport = std::error::Error::source(status)
         .is_some_and(|e| e.is::<tonic::transport::Error>() || e.is::<hyper::Error>());
     if status.code() == Code::Unknown && transport {
@@ -215,20 +223,23 @@ async fn post(
     for (key, value) in &target.headers {
         request = request.header(key.as_str(), value.as_str());
     }
-    let response = request.body(body).send().await.map_err(|e| {
-        // Connection refused, DNS, timeout: transient. `without_url` keeps query strings
-        // (which may carry tokens) out of the message.
-        ExportError::retryable(format!("OTLP HTTP {}: {}", target.url, e.without_url()))
-    })?;
+    // Connection refused, DNS, timeout, TLS: transient. The message names every cause (a TLS
+    // failure is otherwise only "error sending request"), and the URL without credentials.
+    let failed = |e: reqwest::Error| {
+        ExportError::retryable(format!(
+            "OTLP HTTP {}: {}",
+            redact_text(&target.url),
+            error_chain(&e.without_url())
+        ))
+    };
+    let response = request.body(body).send().await.map_err(failed)?;
     let status = response.status();
     let retry_after = response
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let bytes = response.bytes().await.map_err(|e| {
-        ExportError::retryable(format!("OTLP HTTP {}: {}", target.url, e.without_url()))
-    })?;
+    let bytes = response.bytes().await.map_err(failed)?;
     if status.is_success() {
         return Ok(bytes.to_vec());
     }

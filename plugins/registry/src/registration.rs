@@ -21,7 +21,10 @@ pub struct ExporterRegistration {
     pub type_name: &'static str,
     /// One line for listings.
     pub description: &'static str,
-    /// Option keys whose values are secrets: redacted in config descriptions and logs.
+    /// Option keys whose values are secrets: redacted in config descriptions and logs, and
+    /// scrubbed from every message once the config is built. Names that look secret (`key`,
+    /// `password`, `token`, `dsn`, ...) need not be listed; options that depend on the entry
+    /// are declared with a `SecretOptionsRegistration`.
     pub secret_keys: &'static [&'static str],
     /// Validates the options and returns a factory. I/O belongs in the exporter's
     /// `initialize`, not here, so an unreachable backend is an exporter failure, not a start

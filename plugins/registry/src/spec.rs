@@ -3,6 +3,8 @@
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use crate::secrets::{declared_secret_options, redact_secrets, register_secret_values};
+
 /// Keys every exporter entry may carry besides its own options.
 const COMMON_KEYS: &[&str] = &[
     "type",
@@ -42,7 +44,7 @@ pub enum RegistryError {
 }
 
 /// An exporter or plugin entry, split into its common keys and its type's own options.
-/// `Debug` redacts secret options (see [`redact_secrets`]).
+/// `Debug` redacts secret options (see [`ComponentSpec::redacted_options`]).
 #[derive(Clone, PartialEq)]
 pub struct ComponentSpec {
     /// The `type:`.
@@ -61,45 +63,8 @@ pub struct ComponentSpec {
     pub options: Map<String, Value>,
 }
 
-/// Option names treated as secrets for every type, besides each type's own `secret_keys`.
-const SECRET_HINTS: &[&str] = &[
-    "key",
-    "password",
-    "secret",
-    "token",
-    "authorization",
-    "headers",
-    "credential",
-];
-
-/// A copy of `options` with every secret value replaced by `***`: keys listed in
-/// `secret_keys`, and keys whose name contains key, password, secret, token, authorization,
-/// headers or credential, at any depth.
-pub fn redact_secrets(options: &Map<String, Value>, secret_keys: &[&str]) -> Map<String, Value> {
-    options
-        .iter()
-        .map(|(k, v)| {
-            let lower = k.to_ascii_lowercase();
-            let secret =
-                secret_keys.contains(&k.as_str()) || SECRET_HINTS.iter().any(|h| lower.contains(h));
-            (
-                k.clone(),
-                match v {
-                    _ if secret => Value::String("***".into()),
-                    // Nested maps (the kafka exporter's `producer: {sasl.password: ...}`).
-                    Value::Object(inner) => Value::Object(redact_secrets(inner, secret_keys)),
-                    _ => v.clone(),
-                },
-            )
-        })
-        .collect()
-}
-
 impl std::fmt::Debug for ComponentSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secret_keys = crate::find_exporter(&self.type_name)
-            .map(|r| r.secret_keys)
-            .unwrap_or(&[]);
         f.debug_struct("ComponentSpec")
             .field("type_name", &self.type_name)
             .field("name", &self.name)
@@ -107,12 +72,28 @@ impl std::fmt::Debug for ComponentSpec {
             .field("queue_capacity", &self.queue_capacity)
             .field("batch_max_size", &self.batch_max_size)
             .field("batch_max_age_secs", &self.batch_max_age_secs)
-            .field("options", &redact_secrets(&self.options, secret_keys))
+            .field("options", &self.redacted_options())
             .finish()
     }
 }
 
 impl ComponentSpec {
+    /// The entry's own options with every secret (declared by its type, or looking secret, or
+    /// a URL's credentials) replaced by `***`: what descriptions and logs show.
+    pub fn redacted_options(&self) -> Map<String, Value> {
+        redact_secrets(&self.options, &self.secret_options())
+    }
+
+    /// Names of the options its type declares secret (see [`declared_secret_options`]).
+    pub fn secret_options(&self) -> Vec<String> {
+        declared_secret_options(&self.type_name, &self.options)
+    }
+
+    /// Registers its secret values with the runtime, so messages that quote one show `***`.
+    pub fn register_secrets(&self) {
+        register_secret_values(&self.options, &self.secret_options());
+    }
+
     /// Parses one entry. `position` (0-based) names it in errors.
     pub fn from_value(value: &Value, position: usize) -> Result<Self, RegistryError> {
         let Value::Object(map) = value else {

@@ -390,7 +390,8 @@ fn check_writable(dir: &Path) -> Result<(), RenderError> {
     };
     create_private_dir(dir).map_err(error)?;
     let probe = dir.join(format!(".telemetron-write-check-{}", std::process::id()));
-    std::fs::File::create(&probe).map_err(|e| error(e.to_string()))?;
+    let _ = std::fs::remove_file(&probe);
+    telemetron_runtime::files::create_new_private_file(&probe).map_err(|e| error(e.to_string()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }

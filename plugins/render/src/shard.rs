@@ -128,7 +128,7 @@ impl EncoderShard {
     fn open(&self, frame: &Frame) -> OpenVideo {
         let dir = self.shared.run_dir.join(&frame.env_id);
         let opened = create_private_dir(&dir).and_then(|()| {
-            let path = unused_path(&dir, frame.episode);
+            let path = create_unused_file(&dir, frame.episode)?;
             VideoEncoder::create(
                 &path,
                 frame.width,
@@ -136,7 +136,10 @@ impl EncoderShard {
                 frame.layout,
                 &self.shared.encoder,
             )
-            .map(|e| (path, e))
+            .map(|e| (path.clone(), e))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&path);
+            })
         });
         let (path, encoder) = match opened {
             Ok((path, encoder)) => (path, Some(encoder)),
@@ -239,25 +242,26 @@ impl Drop for EncoderShard {
     }
 }
 
-/// `episode_<n>.mp4`, or `episode_<n>.<k>.mp4` when a file from an earlier process exists.
-fn unused_path(dir: &Path, episode: i64) -> PathBuf {
-    let first = dir.join(format!("episode_{episode}.mp4"));
-    if !first.exists() {
-        return first;
+/// Creates `episode_<n>.mp4`, or `episode_<n>.<k>.mp4` when a file from an earlier process
+/// exists, with the mode of every file Telemetron writes (FFmpeg then opens it as it is).
+fn create_unused_file(dir: &Path, episode: i64) -> Result<PathBuf, String> {
+    let names = std::iter::once(dir.join(format!("episode_{episode}.mp4")))
+        .chain((1..10_000).map(|k| dir.join(format!("episode_{episode}.{k}.mp4"))));
+    for path in names {
+        match telemetron_runtime::files::create_new_private_file(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+        }
     }
-    (1..)
-        .map(|k| dir.join(format!("episode_{episode}.{k}.mp4")))
-        .find(|p| !p.exists())
-        .unwrap_or(first)
+    Err(format!(
+        "no unused name for episode {episode} in {}",
+        dir.display()
+    ))
 }
 
 /// Creates `dir` (and parents) readable by the owner and group only.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), String> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o750);
-    builder
-        .create(dir)
+    telemetron_runtime::files::create_private_dir(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }

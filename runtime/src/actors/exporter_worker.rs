@@ -143,9 +143,11 @@ impl Handler<FlushExporter> for ExporterWorker {
     }
 }
 
-/// Close the exporter (idempotent). An exporter never built or never initialized is closed
-/// without being opened.
-pub(crate) struct CloseExporter;
+/// Close the exporter (idempotent) by the deadline. An exporter never built or never
+/// initialized is closed without being opened.
+pub(crate) struct CloseExporter {
+    pub deadline: std::time::Instant,
+}
 
 impl Message for CloseExporter {
     type Result = Result<(), ExportError>;
@@ -154,12 +156,12 @@ impl Message for CloseExporter {
 impl Handler<CloseExporter> for ExporterWorker {
     type Result = Result<(), ExportError>;
 
-    fn handle(&mut self, _: CloseExporter, ctx: &mut SyncContext<Self>) -> Self::Result {
+    fn handle(&mut self, msg: CloseExporter, ctx: &mut SyncContext<Self>) -> Self::Result {
         if self.closed {
             return Ok(());
         }
         let result = match (&mut self.exporter, self.initialized) {
-            (Some(_), true) => self.call(ctx, |e| e.close()),
+            (Some(_), true) => self.call(ctx, |e| e.close_by(msg.deadline)),
             _ => Ok(()),
         };
         self.closed = true;

@@ -207,7 +207,9 @@ impl Recorder {
         for item in outgoing {
             match item {
                 Outgoing::All(chunk) => {
-                    for link in self.exporters.iter().filter(|l| !l.health.is_disabled()) {
+                    // Disabled exporters too: each counts what it no longer exports as dropped,
+                    // with the reason (the chunk is shared, so this costs a message).
+                    for link in &self.exporters {
                         link.health.add_queued(chunk.len());
                         link.addr.do_send(Deliver(chunk.clone()));
                     }
@@ -403,20 +405,21 @@ impl Handler<CloseRecorder> for Recorder {
             .iter()
             .map(|link| {
                 let (tx, rx) = oneshot::channel();
-                link.addr.do_send(CloseQueue(tx));
+                link.addr.do_send(CloseQueue(tx, msg.deadline));
                 let name = link.name.clone();
                 let health = link.health.clone();
                 let left = msg.deadline.saturating_duration_since(Instant::now());
                 async move {
-                    let missing = |error: &str| ExporterCloseReport {
+                    let missing = |error: &str, timed_out| ExporterCloseReport {
                         name: name.clone(),
                         undelivered: health.queued(),
                         error: Some(error.to_string()),
+                        timed_out,
                     };
                     match actix_rt::time::timeout(left, rx).await {
                         Ok(Ok(report)) => report,
-                        Ok(Err(_)) => missing("exporter actor went away"),
-                        Err(_) => missing("close did not finish before the deadline"),
+                        Ok(Err(_)) => missing("exporter actor went away", false),
+                        Err(_) => missing("close did not finish before the deadline", true),
                     }
                 }
             })

@@ -43,6 +43,7 @@ impl Deliveries {
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Dropped, kind, count);
+            counters.drop_reasons.add(reason, count);
             shared.report(
                 Source::Rejected(exporter.clone()),
                 format!(

@@ -7,7 +7,7 @@ mod seeds;
 
 pub use batch::RecordBatch;
 pub use deliveries::Deliveries;
-pub use error::ExportError;
+pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
 
 use std::sync::Arc;
@@ -156,6 +156,17 @@ pub trait Exporter: Send + 'static {
     /// Flushes and releases resources. Idempotent.
     fn close(&mut self) -> Result<(), ExportError> {
         Ok(())
+    }
+
+    /// `close`, bounded by `deadline`: what `Runtime::close(timeout)` calls (the deadline is a
+    /// little before the runtime's, so the report arrives in time). An exporter that waits on
+    /// its backend at close (acknowledgements, reconnects) overrides this, uses the time it is
+    /// given rather than a fixed budget, and when the deadline comes first returns
+    /// [`ExportError::deadline_passed`] after reporting what it could not deliver. The default
+    /// calls `close`.
+    fn close_by(&mut self, deadline: std::time::Instant) -> Result<(), ExportError> {
+        let _ = deadline;
+        self.close()
     }
 }
 

@@ -7,7 +7,8 @@ use super::{Inner, Runtime};
 use crate::actors::recorder::{CloseRecorder, FlushRecorder};
 use crate::error::ShutdownError;
 use crate::ingest::IngestItem;
-use crate::report::{CloseReport, Undelivered};
+use crate::redact::redact_text;
+use crate::report::{CloseReport, ExporterLosses, Undelivered};
 use crate::settings::ErrorStrategy;
 
 /// Extra time for the runtime's threads to wind down after the deadline before they are left.
@@ -50,7 +51,12 @@ impl Runtime {
         if failures.is_empty() {
             Ok(())
         } else {
-            Err(FlushError::Incomplete(failures))
+            Err(FlushError::Incomplete(
+                failures
+                    .into_iter()
+                    .map(|(name, why)| (name, redact_text(&why)))
+                    .collect(),
+            ))
         }
     }
 
@@ -83,6 +89,8 @@ impl Inner {
         let components = std::mem::take(&mut *self.components.lock());
         let component_losses: Vec<Undelivered> =
             components.iter().flat_map(|c| c.close(deadline)).collect();
+        // A component that took the whole time gave up on what was left.
+        let components_timed_out = !components.is_empty() && Instant::now() >= deadline;
         let reports = self
             .control(deadline, |reply| {
                 IngestItem::Close(CloseRecorder { reply, deadline })
@@ -91,9 +99,22 @@ impl Inner {
         self.shared.closing.store(true, Ordering::Release);
         self.shared.room.notify_waiters();
         let metrics = self.metrics();
-        let timed_out = reports.is_none();
+        let mut timed_out = components_timed_out
+            || reports
+                .as_ref()
+                .is_none_or(|reports| reports.iter().any(|r| r.timed_out));
+        let causes = |name: &str| {
+            self.exporters
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| ExporterLosses {
+                    last_error: e.health.snapshot().last_error,
+                    drop_reasons: e.counters.drop_reasons.snapshot(),
+                })
+                .unwrap_or_default()
+        };
         let mut undelivered = match reports {
-            Some(reports) => CloseReport::from_exporters(reports, &metrics),
+            Some(reports) => CloseReport::from_exporters(reports, &metrics, &causes),
             None => self
                 .exporters
                 .iter()
@@ -107,6 +128,7 @@ impl Inner {
         undelivered.extend(component_losses);
         let ingest_left = self.queue.len() as u64;
         if ingest_left > 0 {
+            timed_out = true;
             undelivered.push(Undelivered {
                 exporter: "ingest".into(),
                 records: ingest_left,

@@ -214,7 +214,7 @@ fn prepare_exporter(
     };
     let exporter_error = |message: String| StartError::Exporter {
         name: slot.name.clone(),
-        message,
+        message: crate::redact::redact_text(&message),
     };
     // A factory that panics is left to the worker, which counts and reports it.
     let first = match catch_panic(|| (slot.factory)()) {

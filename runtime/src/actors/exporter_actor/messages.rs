@@ -65,16 +65,19 @@ impl Handler<FlushQueue> for ExporterActor {
     }
 }
 
-/// Export everything queued, then close the exporter (disabled ones too).
+/// Export everything queued, then close the exporter (disabled ones too) by the deadline.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct CloseQueue(pub oneshot::Sender<ExporterCloseReport>);
+pub(crate) struct CloseQueue(
+    pub oneshot::Sender<ExporterCloseReport>,
+    pub std::time::Instant,
+);
 
 impl Handler<CloseQueue> for ExporterActor {
     type Result = ();
 
     fn handle(&mut self, msg: CloseQueue, ctx: &mut Context<Self>) {
-        self.close_waiter = Some(msg.0);
+        self.close_waiter = Some((msg.0, msg.1));
         self.dispatch(ctx);
     }
 }

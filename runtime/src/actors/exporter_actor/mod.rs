@@ -53,7 +53,13 @@ pub struct ExporterCloseReport {
     pub undelivered: u64,
     /// Why, if anything went wrong.
     pub error: Option<String>,
+    /// Whether it gave up at the close deadline (or did not answer by then).
+    pub timed_out: bool,
 }
+
+/// The exporter's own close ends this much before the runtime's deadline, so that what it
+/// reports still arrives in time.
+const CLOSE_REPORT_MARGIN: Duration = Duration::from_millis(100);
 
 struct Pending {
     chunk: Arc<Vec<Record>>,
@@ -83,7 +89,7 @@ pub(crate) struct ExporterActor {
     timer_armed: bool,
     warned_full: bool,
     flush_waiters: Vec<oneshot::Sender<Result<(), String>>>,
-    close_waiter: Option<oneshot::Sender<ExporterCloseReport>>,
+    close_waiter: Option<(oneshot::Sender<ExporterCloseReport>, Instant)>,
     closed: bool,
 }
 
@@ -129,8 +135,15 @@ impl ExporterActor {
     fn accept(&mut self, chunk: Arc<Vec<Record>>, ctx: &mut Context<Self>) {
         let tally = KindTally::of(chunk.iter());
         tally.apply(&self.counters, ExporterCounter::Added);
-        if self.health.is_disabled() || self.closed {
-            tally.apply(&self.counters, ExporterCounter::Dropped);
+        // Every record a disabled exporter does not get is counted, with why.
+        if self.health.is_disabled() {
+            let reason = self.health.snapshot().disabled.unwrap_or_default();
+            tally.drop_because(&self.counters, &format!("disabled: {reason}"));
+            self.release(chunk.len());
+            return;
+        }
+        if self.closed {
+            tally.drop_because(&self.counters, "arrived after the exporter was closed");
             self.release(chunk.len());
             return;
         }
@@ -142,7 +155,10 @@ impl ExporterActor {
         };
         let end = chunk.len().min(room);
         if end < chunk.len() {
-            KindTally::of(chunk[end..].iter()).apply(&self.counters, ExporterCounter::Dropped);
+            KindTally::of(chunk[end..].iter()).drop_because(
+                &self.counters,
+                &format!("queue full ({} records)", self.opts.capacity),
+            );
             self.release(chunk.len() - end);
             if !std::mem::replace(&mut self.warned_full, true) {
                 self.shared.report(
@@ -299,9 +315,9 @@ impl ExporterActor {
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
             self.pending_points = 0;
+            let why = format!("disabled: {reason}");
             for p in dropped {
-                KindTally::of(p.chunk[p.offset..p.end].iter())
-                    .apply(&self.counters, ExporterCounter::Dropped);
+                KindTally::of(p.chunk[p.offset..p.end].iter()).drop_because(&self.counters, &why);
                 self.release(p.end - p.offset);
             }
         }
@@ -328,20 +344,25 @@ impl ExporterActor {
                 }
             }));
         }
-        if let Some(waiter) = self.close_waiter.take() {
+        if let Some((waiter, deadline)) = self.close_waiter.take() {
             self.closed = true;
             let name = self.name.clone();
-            let request = self.worker.send(CloseExporter);
+            let request = self.worker.send(CloseExporter {
+                deadline: deadline
+                    .checked_sub(CLOSE_REPORT_MARGIN)
+                    .unwrap_or(deadline),
+            });
             ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
-                let error = match result {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(e) => Some(e.to_string()),
+                let (error, timed_out) = match result {
+                    Ok(Ok(())) => (None, false),
+                    Ok(Err(e)) => (Some(e.to_string()), e.is_timeout()),
+                    Err(e) => (Some(e.to_string()), false),
                 };
                 let _ = waiter.send(ExporterCloseReport {
                     name,
                     undelivered: 0,
                     error,
+                    timed_out,
                 });
             }));
         }

@@ -33,8 +33,7 @@ pub use exporter::{
 pub use handle::FlushError;
 pub use handle::{
     Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot, RecordSink,
-    RlStepCall,
-    Runtime, RuntimeConfig, SpanGuard, Steps,
+    RlStepCall, Runtime, RuntimeConfig, SpanGuard, Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};

@@ -247,6 +247,28 @@ fn build(
     }))
 }
 
+/// The options a Python exporter class names in its `secret_options` attribute: redacted in
+/// `config show`, reports and messages like the built-in exporters' secrets.
+fn secret_options(options: &Map<String, Value>) -> Vec<String> {
+    let Some(Value::String(path)) = options.get("class") else {
+        return Vec::new();
+    };
+    Python::attach(|py| -> PyResult<Vec<String>> {
+        py.import("telemetron._registry")?
+            .call_method1("resolve_exporter_class", (path.as_str(),))?
+            .getattr("secret_options")?
+            .extract()
+    })
+    .unwrap_or_default()
+}
+
+telemetron::plugins::inventory::submit! {
+    telemetron::plugins::SecretOptionsRegistration {
+        type_name: "python",
+        secret_options,
+    }
+}
+
 telemetron::plugins::inventory::submit! {
     ExporterRegistration {
         type_name: "python",

@@ -26,6 +26,8 @@ pub(crate) struct PyRuntime {
     description: String,
     /// Where each enabled exporter sends its records ("file telemetron-out/x.jsonl").
     destinations: Vec<String>,
+    /// What the config loader noticed (a misspelled `TELEMETRON_*` variable, ...).
+    config_warnings: Vec<String>,
     renderer: crate::rendering::RendererSlot,
 }
 
@@ -108,6 +110,7 @@ impl PyRuntime {
                     || loaded.settings.enqueue_timeout_secs > 0.0,
                 description: loaded.describe(),
                 destinations: destinations(&loaded),
+                config_warnings: loaded.warnings.clone(),
                 runtime: ManuallyDrop::new(runtime),
                 abandoned: AtomicBool::new(false),
                 renderer: Default::default(),
@@ -301,6 +304,13 @@ impl PyRuntime {
     #[getter]
     fn destinations(&self) -> Vec<String> {
         self.destinations.clone()
+    }
+
+    /// What the config loader noticed but did not refuse (a misspelled `TELEMETRON_*`
+    /// variable, with the closest known name).
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.config_warnings.clone()
     }
 
     #[getter]

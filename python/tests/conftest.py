@@ -33,11 +33,11 @@ def run_python(code: str, cwd: Path, timeout: float = 60) -> subprocess.Complete
 
 
 @pytest.fixture(autouse=True)
-def no_runtime_left_running() -> Iterator[None]:
+def no_runtime_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that fails half-way must not leave its runtime to the next one (whose
-    `configure` would then refuse to start)."""
+    `configure` would then refuse to start); module-scoped runtimes (`fuzz_runtime`) stay."""
     yield
-    if telemetron.is_configured():
+    if telemetron.is_configured() and "fuzz_runtime" not in request.fixturenames:
         telemetron.shutdown()
 
 

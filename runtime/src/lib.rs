@@ -27,8 +27,8 @@ mod settings;
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
-    CursorSeed, CursorSeeds, Deliveries, ExportError, Exporter, ExporterContext, ExporterFactory,
-    RecordBatch,
+    Count, CursorSeed, CursorSeeds, Deliveries, ExportError, Exporter, ExporterContext,
+    ExporterFactory, RecordBatch,
 };
 pub use handle::FlushError;
 pub use handle::{

@@ -10,7 +10,7 @@ use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError, TraceId,
 };
 use telemetron_runtime::{
-    Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
+    Count, Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
 };
 
 use crate::auth::Auth;
@@ -89,7 +89,7 @@ impl MetranaExporter {
         let max = self.config.max_msg_size.max(1);
         let mut request = self.next_request();
         let mut rl = Vec::new();
-        let mut records: Vec<(RecordKind, u64)> = Vec::new();
+        let mut records: Vec<(RecordKind, Count)> = Vec::new();
         let mut approximate = 0;
         let sender = self
             .sender
@@ -131,11 +131,15 @@ impl MetranaExporter {
     }
 }
 
-fn count(records: &mut Vec<(RecordKind, u64)>, record: &Record) {
+fn count(records: &mut Vec<(RecordKind, Count)>, record: &Record) {
     let kind = record.kind();
+    let points = record.data_points();
     match records.iter_mut().find(|(k, _)| *k == kind) {
-        Some((_, n)) => *n += 1,
-        None => records.push((kind, 1)),
+        Some((_, n)) => {
+            n.records += 1;
+            n.points += points;
+        }
+        None => records.push((kind, Count { records: 1, points })),
     }
 }
 

@@ -6,13 +6,14 @@ use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
 use telemetron_runtime::model::RecordKind;
+use telemetron_runtime::Count;
 
 /// An encoded request, the declarations it introduces, the records it carries by kind
 /// (acknowledged together), and the batch it was built from.
 pub(crate) struct Outgoing {
     pub encoded: Bytes,
     pub declarations: Vec<SeriesDeclaration>,
-    pub records: Vec<(RecordKind, u64)>,
+    pub records: Vec<(RecordKind, Count)>,
     pub batch: u64,
 }
 
@@ -22,7 +23,7 @@ impl Outgoing {
     pub(crate) fn new(
         request: &UpdateRunRequest,
         mut encoded: Vec<u8>,
-        records: Vec<(RecordKind, u64)>,
+        records: Vec<(RecordKind, Count)>,
         batch: u64,
     ) -> Self {
         encoded.reserve(request.encoded_len());

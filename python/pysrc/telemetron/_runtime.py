@@ -86,6 +86,11 @@ def configure(
     os.environ.setdefault("TELEMETRON_ORCHESTRATION_ID", runtime.orchestration_id)
     with _lock:
         _runtime, _pid, _implicit = runtime, os.getpid(), False
+    if runtime.config_warnings:
+        import warnings
+
+        for warning in runtime.config_warnings:
+            warnings.warn(warning, _native.TelemetronWarning, stacklevel=2)
 
 
 def _current_or_none() -> _native.Runtime | None:

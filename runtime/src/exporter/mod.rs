@@ -6,7 +6,7 @@ mod error;
 mod seeds;
 
 pub use batch::RecordBatch;
-pub use deliveries::Deliveries;
+pub use deliveries::{Count, Deliveries};
 pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
 

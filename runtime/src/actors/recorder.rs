@@ -31,6 +31,26 @@ pub(crate) struct ExporterLink {
     pub capacity: usize,
 }
 
+/// What span bookkeeping decided about a record.
+enum Tracked {
+    /// Deliver it.
+    Keep,
+    /// Drop it (counted).
+    Drop,
+    /// Taken into the span table (a live span update): delivered with the span's stop.
+    Absorbed,
+}
+
+impl From<bool> for Tracked {
+    fn from(keep: bool) -> Self {
+        if keep {
+            Tracked::Keep
+        } else {
+            Tracked::Drop
+        }
+    }
+}
+
 /// What the Recorder sends out after processing a batch.
 enum Outgoing {
     /// Records for every enabled exporter.
@@ -68,9 +88,9 @@ impl Recorder {
         }
     }
 
-    /// Span bookkeeping. Returns false when the record must be dropped.
-    fn track(&mut self, record: &mut Record) -> bool {
-        match record {
+    /// Span bookkeeping: whether the record goes on, is dropped, or was absorbed.
+    fn track(&mut self, record: &mut Record) -> Tracked {
+        Tracked::from(match record {
             Record::SpanStart(start) => {
                 let started = self.spans.start(start);
                 if !started {
@@ -90,6 +110,21 @@ impl Recorder {
                     ));
                 }
                 stopped
+            }
+            Record::SpanUpdate(update) => {
+                let id = update.context.span_id;
+                let attributes = std::mem::take(&mut update.attributes);
+                if self.spans.update(id, attributes) {
+                    // Exporters get the attributes with the span's stop.
+                    return Tracked::Absorbed;
+                }
+                // A span whose start was dropped by backpressure is already counted: quiet.
+                if !self.shared.dropped_starts.lock().contains(&id) {
+                    self.shared.report(format!(
+                        "attributes for span {id}, which is not active (stopped, or never started); dropped"
+                    ));
+                }
+                false
             }
             Record::Event(event) => {
                 self.check_span_active(event.span.map(|s| s.span_id), "event", &event.name);
@@ -111,7 +146,7 @@ impl Recorder {
             | Record::Rl(_)
             | Record::Histogram(_)
             | Record::Scatter(_) => true,
-        }
+        })
     }
 
     fn check_span_active(&self, span: Option<SpanId>, what: &str, name: &str) {
@@ -149,9 +184,16 @@ impl Recorder {
         let mut emitted = Vec::new();
         records.retain_mut(|record| {
             let kind = record.kind();
-            if !self.track(record) {
-                dropped.add(kind, 1);
-                return false;
+            match self.track(record) {
+                Tracked::Keep => {}
+                Tracked::Drop => {
+                    dropped.add(kind, 1);
+                    return false;
+                }
+                Tracked::Absorbed => {
+                    sent.add(kind, 1);
+                    return false;
+                }
             }
             let mut keep = true;
             if !plugin_panicked && !self.plugins.is_empty() {

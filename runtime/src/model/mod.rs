@@ -17,7 +17,7 @@ pub use distribution::{
 pub use ids::{SpanContext, SpanId, TraceId, TraceparentError};
 pub use log::{LogRecord, Severity};
 pub use record::{
-    ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
+    ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop, SpanUpdate,
     TelemetryDataError, TelemetryDataErrorKind,
 };
 pub use rl::{MinorRow, MinorSteps, RlPoints};

@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*"
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
 .PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics config-show
 

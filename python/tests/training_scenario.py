@@ -74,8 +74,8 @@ def setup(library: str, strategy: str, enabled: bool) -> tuple[Any, Any, Any]:
         ).configure_provider()
         return api, api.timed_span, dict
     from nv_one_logger.api.config import OneLoggerConfig
-    from nv_one_logger.core.attributes import Attributes
     from nv_one_logger.api.timed_span import timed_span
+    from nv_one_logger.core.attributes import Attributes
     from nv_one_logger.training_telemetry.api import callbacks
     from nv_one_logger.training_telemetry.api.checkpoint import CheckPointStrategy
     from nv_one_logger.training_telemetry.api.config import TrainingTelemetryConfig

@@ -57,52 +57,54 @@ def on_app_end(finish_time_msec: float | None = None) -> None:
     _run("on_app_end", lambda r: r.on_app_end(*timestamp(finish_time_msec)))
 
 
-def _plain(name: str, callback: str, start: bool, time_msec: float | None) -> Any:
-    if start:
-        return _run(callback, lambda r: r.on_plain_start(name, *timestamp(time_msec)))
-    return _run(callback, lambda r: r.on_plain_end(name, *timestamp(time_msec)))
+def _plain_start(name: str, callback: str, time_msec: float | None) -> TrainingSpan | None:
+    return _run(callback, lambda r: r.on_plain_start(name, *timestamp(time_msec)))
+
+
+def _plain_end(name: str, callback: str, time_msec: float | None) -> None:
+    _run(callback, lambda r: r.on_plain_end(name, *timestamp(time_msec)))
 
 
 def on_distributed_init_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """Span ``distributed_code_initialization`` starts."""
-    return _plain(
-        "distributed_code_initialization", "on_distributed_init_start", True, start_time_msec
-    )  # type: ignore[no-any-return]
+    return _plain_start(
+        "distributed_code_initialization", "on_distributed_init_start", start_time_msec
+    )
 
 
 def on_distributed_init_end(finish_time_msec: float | None = None) -> None:
     """Span ``distributed_code_initialization`` ends."""
-    _plain("distributed_code_initialization", "on_distributed_init_end", False, finish_time_msec)
+    _plain_end("distributed_code_initialization", "on_distributed_init_end", finish_time_msec)
 
 
 def on_model_init_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """Span ``model_initialization`` starts."""
-    return _plain("model_initialization", "on_model_init_start", True, start_time_msec)  # type: ignore[no-any-return]
+    return _plain_start("model_initialization", "on_model_init_start", start_time_msec)
 
 
 def on_model_init_end(finish_time_msec: float | None = None) -> None:
     """Span ``model_initialization`` ends."""
-    _plain("model_initialization", "on_model_init_end", False, finish_time_msec)
+    _plain_end("model_initialization", "on_model_init_end", finish_time_msec)
 
 
 def on_dataloader_init_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """Span ``data_loader_initialization`` starts."""
-    return _plain("data_loader_initialization", "on_dataloader_init_start", True, start_time_msec)  # type: ignore[no-any-return]
+    return _plain_start("data_loader_initialization", "on_dataloader_init_start", start_time_msec)
 
 
 def on_dataloader_init_end(finish_time_msec: float | None = None) -> None:
     """Span ``data_loader_initialization`` ends."""
-    _plain("data_loader_initialization", "on_dataloader_init_end", False, finish_time_msec)
+    _plain_end("data_loader_initialization", "on_dataloader_init_end", finish_time_msec)
 
 
 def on_optimizer_init_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """Span ``optimizer_initialization`` starts."""
-    return _plain("optimizer_initialization", "on_optimizer_init_start", True, start_time_msec)  # type: ignore[no-any-return]
+    return _plain_start("optimizer_initialization", "on_optimizer_init_start", start_time_msec)
 
 
 def on_optimizer_init_end(finish_time_msec: float | None = None) -> None:
     """Span ``optimizer_initialization`` ends."""
-    _plain("optimizer_initialization", "on_optimizer_init_end", False, finish_time_msec)
+    _plain_end("optimizer_initialization", "on_optimizer_init_end", finish_time_msec)
 
 
 def on_load_checkpoint_start(start_time_msec: float | None = None) -> TrainingSpan | None:
@@ -241,7 +243,7 @@ def on_validation_single_iteration_end(finish_time_msec: float | None = None) ->
 
 def on_testing_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """Span ``testing_loop`` starts."""
-    return _plain("testing_loop", "on_testing_start", True, start_time_msec)  # type: ignore[no-any-return]
+    return _plain_start("testing_loop", "on_testing_start", start_time_msec)
 
 
 def on_testing_end(finish_time_msec: float | None = None) -> None:

@@ -1,6 +1,8 @@
 """``telemetron.training`` and OneLogger's own library (2.3.1, bridged into Telemetron), driven by
 the same scripted run, produce the same record stream: span names and parentage, event names,
-attribute keys, and numeric values (counts exactly, times to a microsecond's rounding)."""
+attribute keys, and numeric values (counts exactly; times within 20 ms: OneLogger reads its two
+clocks at every call, so a preemption between the reads skews its durations. telemetron.training's
+times are checked against the script exactly)."""
 
 from __future__ import annotations
 
@@ -80,8 +82,12 @@ def same_value(where: str, key: str, a: Any, b: Any, t0a: float, t0b: float) -> 
         return abs((a - t0a) - (b - t0b)) < 1e-3
     if key == "duration_msec":
         return abs(a - b) <= 1
+    if key.endswith("_sec"):
+        return abs(a - b) <= 0.02
+    if "throughput" in key:  # divided by an iteration time
+        return math.isclose(a, b, rel_tol=0.02)
     if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6)
+        return math.isclose(a, b, rel_tol=1e-5)
     return bool(a == b)
 
 
@@ -130,9 +136,20 @@ def test_same_stream_as_onelogger(tmp_path: Path, strategy: str) -> None:
     last = updates[-1]
     assert (last["num_iterations"], last["num_train_samples"]) == (25, 800)
     assert last["train_samples_start"] == 160
-    assert math.isclose(last["total_iteration_time_sec"], 2.74, rel_tol=1e-4)
-    assert math.isclose(last["min_iteration_time_sec"], 0.1, rel_tol=1e-4)
-    assert math.isclose(last["max_iteration_time_sec"], 0.12, rel_tol=1e-4)
+    assert math.isclose(last["total_iteration_time_sec"], 2.74, rel_tol=1e-5)
+    assert math.isclose(last["min_iteration_time_sec"], 0.1, rel_tol=1e-5)
+    assert math.isclose(last["max_iteration_time_sec"], 0.12, rel_tol=1e-5)
+    # TFLOPS per GPU = this job's FLOPs / (iteration seconds × 1e12 × world size).
+    assert last["total_flops"] == 25 * 32 * 1000
+    assert last["completed_floating_point_operations_overall"] == 30 * 32 * 1000
+    expected_tflops = 25 * 32 * 1000 / (2.74 * 1e12 * 4)
+    assert math.isclose(last["train_throughput_per_gpu"], expected_tflops, rel_tol=1e-5)
+    validations = [
+        e for s in a["spans"] for n, e in s["events"] if n == "validation_metrics_update"
+    ]
+    assert [v["total_iteration_time_sec"] for v in validations] == pytest.approx(
+        [0.06, 0.12, 0.18], rel=1e-5
+    )
     assert loop["updated"]["duration_msec"] > 3300
     save = "checkpoint_save_sync" if strategy == "sync" else "checkpoint_save_async"
     saves = [s for s in a["spans"] if s["name"] == save]

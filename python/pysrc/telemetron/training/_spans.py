@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 _time = time.time
 _perf = time.perf_counter
+# Explicit times are placed on the perf-counter axis with one fixed offset, so durations
+# between explicit times are exact (OneLogger reads both clocks at every call: a preemption
+# between the two reads skews that duration).
+_PERF_MINUS_WALL = _perf() - _time()
 
 # A context without a span of its own (another thread) parents to the first of these running.
 _THREAD_PARENTS = ("training_loop", "application")
@@ -95,16 +99,15 @@ def timestamp(time_msec: float | None) -> tuple[float, float]:
     An explicit time must be within 10 hours of now (OneLogger's docstring; its code checks 10
     minutes): it catches seconds or microseconds passed as milliseconds.
     """
-    now, perf = _time(), _perf()
     if time_msec is None:
-        return now, perf
+        return _time(), _perf()
     wall = time_msec / 1000.0
-    if not abs(wall - now) <= 36000.0:  # also refuses NaN
+    if not abs(wall - _time()) <= 36000.0:  # also refuses NaN
         raise TrainingTelemetryError(
             f"time {time_msec!r} ms is not within 10 hours of now; "
             "pass milliseconds since the Unix epoch"
         )
-    return wall, perf - (now - wall)
+    return wall, wall + _PERF_MINUS_WALL
 
 
 def msec(wall: float) -> int:

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest bench bench-python bench-render bench-otlp bench-metrics bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -75,6 +75,11 @@ bench-otlp: $(VENV)/.deps
 bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) benches/metrics_bench.py
+
+## test-onelogger: NVIDIA's OneLogger test suites with TelemetronExporter behind their mock
+## exporters (needs a clone of NVIDIA/nv-one-logger: ONELOGGER_REPO=...; skipped without one)
+test-onelogger: develop
+	PY=$(PY) bash scripts/test-onelogger-suites.sh
 
 ## config-show: the effective configuration and where each value came from
 config-show:

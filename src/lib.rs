@@ -20,6 +20,8 @@ pub use telemetron_exporter_metrana as metrana;
 /// The OpenTelemetry OTLP exporter (`type: otlp`).
 pub use telemetron_exporter_otlp as otlp;
 pub use telemetron_plugins as plugins;
+/// Recorder plugins: `span_stats`, `system_metrics`.
+pub use telemetron_recorders as recorders;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;
 

@@ -19,6 +19,7 @@ use crate::health::HealthCell;
 use crate::metrics::KindTally;
 use crate::model::{Record, RecordKind, SpanId, TelemetryDataError, Timestamp};
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
+use crate::RecordSink;
 
 /// A `block`-mode wait re-checks at least this often (the closing flag, a missed wakeup).
 const ROOM_RECHECK: Duration = Duration::from_millis(10);
@@ -63,6 +64,8 @@ pub(crate) struct Recorder {
     exporters: Vec<ExporterLink>,
     plugin_factories: Vec<PluginFactory>,
     plugins: Vec<Box<dyn RecorderPlugin>>,
+    /// Where plugins with threads of their own send their records.
+    sink: RecordSink,
     spans: SpanTable,
     shared: Arc<Shared>,
     block: bool,
@@ -75,12 +78,14 @@ impl Recorder {
         plugin_factories: Vec<PluginFactory>,
         shared: Arc<Shared>,
         block: bool,
+        sink: RecordSink,
     ) -> Self {
-        let plugins = plugin_factories.iter().map(|f| f()).collect();
+        let plugins = build_plugins(&plugin_factories, &sink);
         Recorder {
             exporters,
             plugin_factories,
             plugins,
+            sink,
             spans: SpanTable::default(),
             shared,
             block,
@@ -268,6 +273,17 @@ impl Recorder {
     }
 }
 
+fn build_plugins(factories: &[PluginFactory], sink: &RecordSink) -> Vec<Box<dyn RecorderPlugin>> {
+    factories
+        .iter()
+        .map(|f| {
+            let mut plugin = f();
+            plugin.attach(sink.clone());
+            plugin
+        })
+        .collect()
+}
+
 fn run_plugins(
     plugins: &mut [Box<dyn RecorderPlugin>],
     record: &mut Record,
@@ -286,7 +302,7 @@ impl actix::Supervised for Recorder {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         // Plugins are what a panic can leave inconsistent: rebuild them. The span table and the
         // exporter links are the runtime's data and carry over, so open spans still close.
-        self.plugins = self.plugin_factories.iter().map(|f| f()).collect();
+        self.plugins = build_plugins(&self.plugin_factories, &self.sink);
     }
 }
 

@@ -76,6 +76,12 @@ bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) benches/metrics_bench.py
 
+## bench-training: µs per training iteration at 1k/10k/100k, telemetron.training against
+## OneLogger 2.3.1 (FileExporter) and OneLogger through the bridge; import costs
+bench-training: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/training_bench.py
+
 ## test-onelogger: NVIDIA's OneLogger test suites with TelemetronExporter behind their mock
 ## exporters (needs a clone of NVIDIA/nv-one-logger: ONELOGGER_REPO=...; skipped without one)
 test-onelogger: develop

@@ -7,18 +7,14 @@ use std::time::Duration;
 
 use serde_json::json;
 use telemetron::model::{Attributes, SpanStatus, Timestamp};
-use telemetron::{ConfigLoader, ErrorInfo};
+use telemetron::ErrorInfo;
 
 const SEC: u64 = 1_000_000_000;
 
 #[test]
 fn live_and_stop_attributes_reach_the_stop_record_with_the_given_times() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.jsonl");
-    let loader = ConfigLoader::new()
-        .without_discovery()
-        .exporters(vec![json!({"type": "file", "path": path})]);
-    let runtime = telemetron::start(loader).unwrap();
+    let (runtime, path) = common::start_with_file(dir.path(), vec![]);
 
     let t0 = Timestamp(Timestamp::now().0 - 60 * SEC);
     let start_attrs = Attributes::new().with("epoch", 1i64).unwrap();
@@ -97,11 +93,7 @@ fn live_and_stop_attributes_reach_the_stop_record_with_the_given_times() {
 #[test]
 fn updating_a_span_that_is_not_running_is_reported_and_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.jsonl");
-    let loader = ConfigLoader::new()
-        .without_discovery()
-        .exporters(vec![json!({"type": "file", "path": path})]);
-    let runtime = telemetron::start(loader).unwrap();
+    let (runtime, path) = common::start_with_file(dir.path(), vec![]);
     let span = runtime
         .start_span("short", None, Attributes::new())
         .unwrap();

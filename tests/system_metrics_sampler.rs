@@ -60,14 +60,8 @@ fn the_sampler_emits_plausible_system_series_and_stops_at_close() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.jsonl");
-    let loader = ConfigLoader::new()
-        .without_discovery()
-        .exporters(vec![json!({"type": "file", "path": path})])
-        .plugins(vec![
-            json!({"type": "system_metrics", "interval_secs": 0.2}),
-        ]);
-    let runtime = telemetron::start(loader).unwrap();
+    let plugin = json!({"type": "system_metrics", "interval_secs": 0.2});
+    let (runtime, path) = common::start_with_file(dir.path(), vec![plugin]);
     let started_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

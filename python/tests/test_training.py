@@ -177,9 +177,7 @@ def test_export_all_spans_records_iterations(tmp_path: Path) -> None:
                 pass
     records = finish()
     iterations = [r for r in records if r["kind"] == "span_stop" and r["name"].startswith("train")]
-    assert [r["name"] for r in iterations] == ["training_single_iteration"] * 3 + [
-        "training_loop"
-    ]
+    assert [r["name"] for r in iterations] == ["training_single_iteration"] * 3 + ["training_loop"]
     assert all("duration_msec" in r["span_attributes"] for r in iterations)
 
 

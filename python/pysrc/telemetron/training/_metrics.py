@@ -32,8 +32,8 @@ class MetricSeries:
         "_count",
         "_samples",
         "_flops",
-        "_min",
-        "_max",
+        "interval_min",
+        "interval_max",
         "_val_time",
         "_val_count",
         "_warned",
@@ -44,8 +44,9 @@ class MetricSeries:
         self._count = 0
         self._samples = 0
         self._flops = 0
-        self._min = _INF
-        self._max = 0.0
+        # Updated inline by the recorder's iteration end (the hot path).
+        self.interval_min = _INF
+        self.interval_max = 0.0
         self._val_time = 0.0
         self._val_count = 0
         self._warned = False
@@ -55,14 +56,7 @@ class MetricSeries:
         timer = state.train_timer
         self._time, self._count = timer.total_time_sec, timer.total_window_count
         self._samples, self._flops = state.train_samples_processed, state.total_flops_current_job
-        self._min, self._max = _INF, 0.0
-
-    def iteration(self, duration: float) -> None:
-        """One training iteration took ``duration`` seconds."""
-        if duration < self._min:
-            self._min = duration
-        if duration > self._max:
-            self._max = duration
+        self.interval_min, self.interval_max = _INF, 0.0
 
     def training_update(
         self, state: TrainingState, config: TrainingTelemetryConfig, world_size: int, step: int
@@ -75,8 +69,8 @@ class MetricSeries:
         if count > 0 and seconds > 0:
             samples = state.train_samples_processed - self._samples
             values["train/iteration_time_sec"] = seconds / count
-            values["train/iteration_time_min_sec"] = self._min
-            values["train/iteration_time_max_sec"] = self._max
+            values["train/iteration_time_min_sec"] = self.interval_min
+            values["train/iteration_time_max_sec"] = self.interval_max
             values["train/samples_per_sec"] = samples / seconds
             seq_length = config.seq_length
             if seq_length:

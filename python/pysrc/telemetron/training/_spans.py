@@ -160,8 +160,8 @@ class SpanRecorder:
             )
         return span
 
-    def _parent(self) -> TrainingSpan | None:
-        span = self._latest.get()
+    def _parent(self, span: TrainingSpan | None) -> TrainingSpan | None:
+        """The nearest running span from this context's latest, else the thread fallback."""
         while span is not None and not span.active:
             span = span.parent_span
         if span is None:
@@ -190,7 +190,11 @@ class SpanRecorder:
                 f"Cannot start span {name} while 1 span(s) with the same name is already active."
                 " Please ensure the callback is called correctly."
             )
-        parent = parent_span if parent_span is not None else self._parent()
+        parent = parent_span
+        if parent is None:
+            parent = self._latest.get()
+            if parent is None or not parent.active:
+                parent = self._parent(parent)
         outer = _CURRENT.get()
         above = parent.anchor if parent is not None else outer
         if (name in self._filter) is not self._exported:

@@ -8,6 +8,8 @@ must be within 10 hours of now.
 
 from __future__ import annotations
 
+import time
+
 from telemetron.training._errors import check
 from telemetron.training._spans import timestamp
 from telemetron.training.provider import TrainingTelemetryProvider
@@ -22,12 +24,8 @@ if TYPE_CHECKING:
 
     R = TypeVar("R")
 
-_ITERATION = "training_single_iteration"
-
-
-def _live() -> TrainingRecorder | None:
-    provider = TrainingTelemetryProvider._instance
-    return None if provider is None else provider.live
+_time = time.time
+_perf = time.perf_counter
 
 
 def _run(name: str, call: Callable[[TrainingRecorder], R]) -> R | None:
@@ -187,13 +185,16 @@ def on_train_end(finish_time_msec: float | None = None) -> None:
 def on_training_single_iteration_start(start_time_msec: float | None = None) -> TrainingSpan | None:
     """One training iteration starts (span ``training_single_iteration``, not exported by
     default)."""
-    recorder = _live()
+    # The hot path: no helper calls between the caller and the recorder.
+    provider = TrainingTelemetryProvider._instance
+    recorder = None if provider is None else provider.live
     if recorder is None:
         TrainingTelemetryProvider.instance().skipped("on_training_single_iteration_start")
         return None
     try:
-        wall, perf = timestamp(start_time_msec)
-        return recorder.on_training_single_iteration_start(wall, perf)
+        if start_time_msec is None:
+            return recorder.on_training_single_iteration_start(_time(), _perf())
+        return recorder.on_training_single_iteration_start(*timestamp(start_time_msec))
     except Exception as exc:  # noqa: BLE001 - the error strategy decides
         TrainingTelemetryProvider.instance().failed("on_training_single_iteration_start", exc)
         return None
@@ -202,13 +203,16 @@ def on_training_single_iteration_start(start_time_msec: float | None = None) -> 
 def on_training_single_iteration_end(finish_time_msec: float | None = None) -> None:
     """One training iteration ends; every ``log_every_n_train_iterations`` iterations this emits
     ``training_metrics_update`` and the ``train/...`` metric series."""
-    recorder = _live()
+    provider = TrainingTelemetryProvider._instance
+    recorder = None if provider is None else provider.live
     if recorder is None:
         TrainingTelemetryProvider.instance().skipped("on_training_single_iteration_end")
         return
     try:
-        wall, perf = timestamp(finish_time_msec)
-        recorder.on_training_single_iteration_end(wall, perf)
+        if finish_time_msec is None:
+            recorder.on_training_single_iteration_end(_time(), _perf())
+        else:
+            recorder.on_training_single_iteration_end(*timestamp(finish_time_msec))
     except Exception as exc:  # noqa: BLE001 - the error strategy decides
         TrainingTelemetryProvider.instance().failed("on_training_single_iteration_end", exc)
 

@@ -7,14 +7,13 @@ per-iteration work is a few field updates: it does not grow with the length of t
 
 from __future__ import annotations
 
-import os
-
+from telemetron._native import TelemetronError
+from telemetron.training import _event_attributes as events
 from telemetron.training._errors import TrainingTelemetryError, check
 from telemetron.training._metrics import MetricSeries
 from telemetron.training._names import CheckPointStrategy
 from telemetron.training._spans import SpanRecorder, TrainingSpan, timestamp
 from telemetron.training._state import ProductivityState, TrainingState
-from telemetron.training.config import custom_metadata_list
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,15 +30,6 @@ SAVE_SYNC = "checkpoint_save_sync"
 SAVE_ASYNC = "checkpoint_save_async"
 LOAD = "checkpoint_load"
 _TIMED = (ITERATION, VALIDATION_ITERATION, SAVE_SYNC, SAVE_ASYNC, LOAD)
-
-
-def _hostname() -> str:
-    uname = getattr(os, "uname", None)
-    if uname is not None:
-        return str(uname().nodename)
-    import socket
-
-    return socket.gethostname()
 
 
 class TrainingRecorder(SpanRecorder):
@@ -126,9 +116,17 @@ class TrainingRecorder(SpanRecorder):
             for span in reversed(self.open_spans()):
                 self._stop(span, wall, perf, None)
             self._closed = True
-        from telemetron._runtime import flush
+        from telemetron import _runtime
 
-        flush()
+        if not _runtime.is_configured():  # never start a runtime only to flush it
+            return
+        try:
+            _runtime.flush()
+        except TelemetronError as exc:
+            # An exporter's failure is the runtime's to count and report, not the job's.
+            import logging
+
+            logging.getLogger("telemetron.training").warning("flush at close: %s", exc)
 
     def _stop(
         self, span: TrainingSpan, wall: float, perf: float, attributes: Mapping[str, Any] | None
@@ -164,23 +162,10 @@ class TrainingRecorder(SpanRecorder):
     def on_app_start(self, wall: float, perf: float) -> TrainingSpan:
         with self._lock:
             span = self.start_at("application", wall, perf)
-            conf = self._config
-            attributes: dict[str, Any] = {
-                "world_size": conf.world_size,
-                "one_logger_training_telemetry_version": self._version,
-                "enable_for_current_rank": conf.enable_for_current_rank,
-                "session_tag": conf.session_tag,
-                "is_baseline_run": conf.is_baseline_run,
-                "summary_data_schema_version": conf.summary_data_schema_version,
-                "node_name": _hostname(),
-                "rank": _rank(),
-            }
-            metadata = custom_metadata_list(conf.custom_metadata)
-            if metadata is not None:
-                attributes["custom_metadata"] = metadata
+            attributes = events.one_logger_initialization(self._config, self._version)
             self.event_at(span, "one_logger_initialization", attributes, wall)
-            if conf.telemetry_config is not None:
-                self.update_training_config(conf.telemetry_config)
+            if self._config.telemetry_config is not None:
+                self.update_training_config(self._config.telemetry_config)
             return span
 
     def on_app_end(self, wall: float, perf: float) -> None:
@@ -190,38 +175,17 @@ class TrainingRecorder(SpanRecorder):
 
     def update_training_config(self, config: TrainingTelemetryConfig) -> None:
         """Emits ``update_training_telemetry_config`` on the application span."""
-        wall, _ = timestamp(None)
         with self._lock:
             app = self._by_name.get("application")
-            check(
-                app is not None,
-                "Cannot update training metrics: Please call on_app_start() before calling this "
-                "method.",
-            )
-            assert app is not None
+            if app is None:
+                raise TrainingTelemetryError(
+                    "Cannot update training metrics: Please call on_app_start() before calling "
+                    "this method."
+                )
             if config.is_log_throughput_enabled:
                 self._state.completed_flops_overall = 0
-            attributes: dict[str, Any] = {
-                "perf_tag": config.perf_tag,
-                "global_batch_size": config.global_batch_size,
-                "log_every_n_train_iterations": config.log_every_n_train_iterations,
-            }
-            optional = {
-                "micro_batch_size": config.micro_batch_size,
-                "seq_length": config.seq_length,
-                "flops_per_sample": config.flops_per_sample,
-                "train_iterations_target": config.train_iterations_target,
-                "train_samples_target": config.train_samples_target,
-                "checkpoint_strategy": config.save_checkpoint_strategy,
-                "is_train_iterations_enabled": config.is_train_iterations_enabled,
-                "is_validation_iterations_enabled": config.is_validation_iterations_enabled,
-                "is_test_iterations_enabled": config.is_test_iterations_enabled,
-                "is_save_checkpoint_enabled": config.is_save_checkpoint_enabled,
-                "is_log_throughput_enabled": config.is_log_throughput_enabled,
-                "custom_metadata": custom_metadata_list(config.custom_metadata),
-            }
-            attributes.update((k, v) for k, v in optional.items() if v is not None)
-            self.event_at(app, "update_training_telemetry_config", attributes, wall)
+            attributes = events.update_training_telemetry_config(config)
+            self.event_at(app, "update_training_telemetry_config", attributes, _wall_now())
 
     # ----- spans without state of their own -----
 
@@ -280,88 +244,89 @@ class TrainingRecorder(SpanRecorder):
                     train_iterations_start * config.global_batch_size * flops
                 )
                 state.total_flops_current_job = 0
-            attributes: dict[str, Any] = {
-                "train_iterations_start": train_iterations_start,
-                "train_samples_start": train_samples_start,
-            }
-            optional = {
-                "train_tokens_target": train_tokens_target,
-                "completed_floating_point_operations_overall": state.completed_flops_overall,
-                "train_iterations_target": train_iterations_target,
-                "train_samples_target": train_samples_target,
-            }
-            attributes.update((k, v) for k, v in optional.items() if v is not None)
+            attributes = events.training_loop(
+                state, train_iterations_target, train_samples_target, train_tokens_target
+            )
             self._series.interval_start(state)
             return self.start_at("training_loop", wall, perf, attributes)
 
+    # The hot path, two calls per iteration: the lock taken explicitly (a ``with`` costs twice
+    # as much), config values read without properties (a ``*_or_fn`` callable is still called
+    # every time, as OneLogger does).
+
     def on_training_single_iteration_start(self, wall: float, perf: float) -> TrainingSpan:
-        with self._lock:
-            self._state.train_timer.start(perf)
+        lock = self._lock
+        lock.acquire()
+        try:
+            timer = self._state.train_timer
+            if timer.current_start is not None:
+                raise TrainingTelemetryError("Cannot start timer since it is already active")
+            timer.current_start = perf
+            timer.total_window_count += 1
             return self.start_at(ITERATION, wall, perf)
+        finally:
+            lock.release()
 
     def on_training_single_iteration_end(self, wall: float, perf: float) -> None:
         config = self.training_config()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             state = self._state
             duration = state.train_timer.stop(perf)
             state.completed_iterations_overall += 1
-            batch = config.global_batch_size
+            batch = config.global_batch_size_or_fn
+            if callable(batch):
+                batch = batch()
             state.train_samples_processed += batch
-            seq_length = config.seq_length
-            if seq_length:
-                state.train_tokens = seq_length * state.train_samples_processed
+            seq_length = config.seq_length_or_fn
+            if seq_length is not None:
+                if callable(seq_length):
+                    seq_length = seq_length()
+                if seq_length:
+                    state.train_tokens = seq_length * state.train_samples_processed
             state.last_finish_wall = wall
             if state.first_finish_wall is None:
                 state.first_finish_wall = wall
-            if config.is_log_throughput_enabled:
+            throughput = config.is_log_throughput_enabled_or_fn
+            if throughput and (not callable(throughput) or throughput()):
                 self._count_flops(config, batch)
-            self._series.iteration(duration)
+            series = self._series
+            if duration < series.interval_min:
+                series.interval_min = duration
+            if duration > series.interval_max:
+                series.interval_max = duration
             every = config.log_every_n_train_iterations
             latest = state.completed_iterations_overall - 1
             if latest > 0 and (latest + 1) % every == 0:
                 self._training_metrics_update(latest, every)
-            self._stop(self.active_span(ITERATION), wall, perf, None)
+            self.stop_at(self.active_span(ITERATION), wall, perf, None)
+        finally:
+            lock.release()
 
     def _count_flops(self, config: TrainingTelemetryConfig, batch: int) -> None:
+        """OneLogger's throughput: this job's FLOPs / (iteration seconds × 1e12 × world size)."""
         state = self._state
-        flops_per_sample = config.flops_per_sample
-        check(flops_per_sample and flops_per_sample > 0, "flops_per_sample must be > 0")
-        assert flops_per_sample is not None and state.completed_flops_overall is not None
-        flops = batch * flops_per_sample
-        state.completed_flops_overall += flops
+        per_sample = config.flops_per_sample_or_fn
+        if callable(per_sample):
+            per_sample = per_sample()
+        overall = state.completed_flops_overall
+        if not per_sample or per_sample <= 0 or overall is None:
+            raise TrainingTelemetryError("flops_per_sample must be > 0 for throughput metrics")
+        flops = batch * per_sample
+        state.completed_flops_overall = overall + flops
         state.total_flops_current_job += flops
         total_time = state.train_timer.total_time_sec
-        check(total_time > 0, "train_iterations_time_total must be greater than 0")
-        state.tflops_per_gpu.add(
-            float(state.total_flops_current_job) / (total_time * 10**12 * self._config.world_size)
-        )
+        if total_time <= 0:
+            raise TrainingTelemetryError("train_iterations_time_total must be greater than 0")
+        world_size = self._config.world_size_or_fn
+        if callable(world_size):
+            world_size = world_size()
+        state.tflops_per_gpu.add(state.total_flops_current_job / (total_time * 1e12 * world_size))
 
     def _training_metrics_update(self, latest: int, every: int) -> None:
         state = self._state
-        timer = state.train_timer
-        attributes: dict[str, Any] = {
-            "train_iterations_start": state.train_iterations_start,
-            "current_iteration": latest,
-            "num_iterations": timer.total_window_count,
-            "train_samples_start": state.train_samples_start,
-            "num_train_samples": state.train_samples_processed,
-            "interval": every,
-            "avg_iteration_time_sec": timer.avg_window_duration_sec,
-            "min_iteration_time_sec": timer.min_window_duration_sec,
-            "max_iteration_time_sec": timer.max_window_duration_sec,
-            "total_iteration_time_sec": timer.total_time_sec,
-            "total_flops": state.total_flops_current_job,
-        }
-        optional = {
-            "train_tokens": state.train_tokens,
-            "completed_floating_point_operations_overall": state.completed_flops_overall,
-            "train_throughput_per_gpu": state.tflops_per_gpu.latest,
-            "train_throughput_per_gpu_max": state.tflops_per_gpu.max,
-            "train_throughput_per_gpu_min": state.tflops_per_gpu.min,
-            "first_logged_train_iterations_finish_timestamp_sec": state.first_finish_wall,
-            "last_logged_train_iterations_finish_timestamp_sec": state.last_finish_wall,
-        }
-        attributes.update((k, v) for k, v in optional.items() if v is not None)
+        attributes = events.training_metrics_update(state, latest, every)
         loop = self.active_span("training_loop")
         self.event_at(loop, "training_metrics_update", attributes, _wall_now())
         self._series.training_update(state, self.training_config(), self._config.world_size, latest)
@@ -380,33 +345,19 @@ class TrainingRecorder(SpanRecorder):
         with self._lock:
             state = self._state
             loop = self.active_span("validation_loop")
-            completed = state.completed_iterations_overall
-            timer = state.timers[VALIDATION_ITERATION]
-            attributes: dict[str, Any] = {
-                "current_iteration": max(0, completed - 1),
-                "interval": completed - state.validation_interval_start,
-            }
-            if timer.total_window_count > 0:
-                attributes["avg_iteration_time_sec"] = timer.avg_window_duration_sec
-                attributes["min_iteration_time_sec"] = timer.min_window_duration_sec
-                attributes["max_iteration_time_sec"] = timer.max_window_duration_sec
-                attributes["total_iteration_time_sec"] = timer.total_time_sec
+            attributes = events.validation_metrics_update(state)
             self.event_at(loop, "validation_metrics_update", attributes, _wall_now())
-            state.validation_interval_start = completed
-            self._series.validation_end(state, max(0, completed - 1))
+            state.validation_interval_start = state.completed_iterations_overall
+            self._series.validation_end(state, attributes["current_iteration"])
             self._stop(loop, wall, perf, None)
 
     def on_testing_end(self, wall: float, perf: float) -> None:
         with self._lock:
             state = self._state
             loop = self.active_span("testing_loop")
-            completed = state.completed_iterations_overall
-            attributes = {
-                "current_iteration": max(0, completed - 1),
-                "interval": completed - state.testing_interval_start,
-            }
+            attributes = events.testing_metrics_update(state)
             self.event_at(loop, "testing_metrics_update", attributes, _wall_now())
-            state.testing_interval_start = completed
+            state.testing_interval_start = state.completed_iterations_overall
             self._stop(loop, wall, perf, None)
 
     # ----- checkpoints -----
@@ -457,24 +408,13 @@ class TrainingRecorder(SpanRecorder):
             state.latest_save_success_wall = wall
             if state.first_save_success_wall is None:
                 state.first_save_success_wall = wall
+            # No snapshot (a success without its start): zeros, as OneLogger reports.
             productivity = state.productivity.pop(current_iteration, None) or ProductivityState(
                 0, 0, 0, 0, 0
             )
-            attributes: dict[str, Any] = {
-                "checkpoint_strategy": config.save_checkpoint_strategy,
-                "current_iteration": current_iteration,
-                "first_successful_save_checkpoint_timestamp_sec": state.first_save_success_wall,
-                "latest_successful_save_checkpoint_timestamp_sec": wall,
-                "save_checkpoint_success_count": state.save_success_count,
-                "productive_train_iterations": productivity.train_iterations,
-                "productive_train_samples": productivity.train_samples,
-                "productive_train_iterations_sec": productivity.train_iterations_sec,
-                "productive_validation_iterations_sec": productivity.validation_iterations_sec,
-            }
-            if productivity.train_tflops is not None:
-                attributes["productive_train_tflops"] = productivity.train_tflops
-            if state.training_loop_start_wall:
-                attributes["training_start_timestamp_sec"] = state.training_loop_start_wall
+            attributes = events.save_checkpoint_success(
+                state, config, current_iteration, productivity
+            )
             self.event_at(span, "save_checkpoint_success", attributes, wall)
 
     def on_save_checkpoint_end(self, wall: float, perf: float) -> None:
@@ -483,22 +423,11 @@ class TrainingRecorder(SpanRecorder):
         with self._lock:
             span = self.active_span(name)
             if config.is_save_checkpoint_enabled:
-                timer = self._state.timers[name]
-                duration = timer.stop(perf)
-                attributes = {
-                    "save_checkpoint_sync_time_total_sec": timer.total_time_sec,
-                    "save_checkpoint_sync_time_min_sec": timer.min_window_duration_sec,
-                    "save_checkpoint_sync_time_max_sec": timer.max_window_duration_sec,
-                }
+                duration = self._state.timers[name].stop(perf)
+                attributes = events.sync_checkpoint_metrics_update(self._state, name)
                 self.event_at(span, "sync_checkpoint_metrics_update", attributes, _wall_now())
                 self._series.checkpoint_saved(duration, self._state.save_iteration)
             self._stop(span, wall, perf, None)
-
-
-def _rank() -> int:
-    from telemetron.training.config import current_rank
-
-    return current_rank()
 
 
 def _wall_now() -> float:

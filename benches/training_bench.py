@@ -1,8 +1,10 @@
 """Per-iteration cost of training telemetry over a long run, side by side in one run.
 
 One training iteration = ``on_training_single_iteration_start`` + ``..._end`` (the periodic
-``training_metrics_update`` every 50 iterations, throughput on), measured as the mean over the
-500 iterations that end at iteration 1k, 10k and 100k of one run:
+``training_metrics_update`` every 50 iterations, throughput on). Reported at iteration 1k, 10k
+and 100k of one run: the 2,000 iterations before each (500 before 1k) are timed in chunks of 50
+(each holds one metrics update) and the median chunk is divided by 50, so a preemption on the
+shared machine does not masquerade as a cost:
 
 - ``telemetron.training`` (Telemetron file exporter),
 - NVIDIA OneLogger 2.3.1's library with its FileExporter (the exporter it ships),
@@ -23,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-WINDOW = 500
+WINDOW = 2000
+CHUNK = 50
 
 
 def checkpoints(iterations: int) -> list[int]:
@@ -83,17 +86,26 @@ def child(variant: str, iterations: int, out: Path) -> None:
     end = cb.on_training_single_iteration_end  # type: ignore[attr-defined]
     cb.on_app_start()  # type: ignore[attr-defined]
     cb.on_train_start(train_iterations_start=0)  # type: ignore[attr-defined]
-    marks = set(checkpoints(iterations))
+    marks = checkpoints(iterations)
     result: dict[int, float] = {}
     perf = time.perf_counter
-    began = perf()
-    for i in range(1, iterations + 1):
-        if i + WINDOW - 1 in marks:
+    done = 0
+    for mark in marks:
+        # Untimed up to the window, then the window in chunks aligned with the updates.
+        window = min(WINDOW, mark // 2)
+        for _ in range(mark - window - done):
+            start()
+            end()
+        chunks = []
+        for _ in range(window // CHUNK):
             began = perf()
-        start()
-        end()
-        if i in marks:
-            result[i] = (perf() - began) / WINDOW * 1e6
+            for _ in range(CHUNK):
+                start()
+                end()
+            chunks.append(perf() - began)
+        done = mark
+        chunks.sort()
+        result[mark] = chunks[len(chunks) // 2] / CHUNK * 1e6
     cb.on_train_end()  # type: ignore[attr-defined]
     cb.on_app_end()  # type: ignore[attr-defined]
     if variant != "onelogger":
@@ -104,9 +116,13 @@ def child(variant: str, iterations: int, out: Path) -> None:
     print(json.dumps(result))
 
 
-def import_ms(module: str) -> float:
-    """Milliseconds ``import <module>`` takes in a fresh interpreter (best of 5)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+def import_ms(module: str, preload: str = "") -> float:
+    """Milliseconds ``import <module>`` takes in a fresh interpreter (best of 5), after
+    ``preload`` (untimed)."""
+    code = (
+        f"import time\n{preload}\n"
+        f"t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    )
     runs = [
         float(
             subprocess.run(
@@ -143,7 +159,7 @@ def main() -> None:
             results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
     marks = [str(n) for n in checkpoints(iterations)]
     header = "".join(f"{'at ' + m:>14}" for m in marks)
-    print(f"\nµs per training iteration (start + end, metrics every 50), mean of {WINDOW}:")
+    print(f"\nµs per training iteration (start + end, metrics every {CHUNK}), median chunk:")
     print(f"  {'':<40}{header}")
     ours = results["telemetron"]
     for variant, name in names.items():
@@ -153,12 +169,31 @@ def main() -> None:
             ratio = "" if variant == "telemetron" else f" {us / ours[m]:.0f}x"
             cells += f"{us:>9.2f}{ratio:>5}"
         print(f"  {name:<40}{cells}")
-    ours_ms = import_ms("telemetron.training")
-    theirs_ms = import_ms("nv_one_logger.training_telemetry.api")
-    print(
-        f"\nimport telemetron.training: {ours_ms:.1f} ms; "
-        f"import nv_one_logger.training_telemetry.api: {theirs_ms:.1f} ms (best of 5)"
-    )
+    # Bytecode compiled first, as `pip install` leaves it (this machine sets
+    # PYTHONDONTWRITEBYTECODE: without it every import recompiles the sources).
+    import compileall
+    import importlib.util
+
+    for package in ("telemetron", "nv_one_logger"):
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            compileall.compile_dir(location, quiet=1)
+    rows = [
+        ("import telemetron.training", import_ms("telemetron.training")),
+        ("  of which import telemetron (native module)", import_ms("telemetron")),
+        ("  the training package itself", import_ms("telemetron.training", "import telemetron")),
+        (
+            "  the same, enum and functools already loaded",
+            import_ms("telemetron.training", "import telemetron, enum, functools"),
+        ),
+        (
+            "import nv_one_logger.training_telemetry.api",
+            import_ms("nv_one_logger.training_telemetry.api"),
+        ),
+    ]
+    print("\nimport, best of 5 in fresh interpreters:")
+    for label, ms in rows:
+        print(f"  {label:<48}{ms:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 _time = time.time
 _perf = time.perf_counter
-# Explicit times are placed on the perf-counter axis with one fixed offset, so durations
-# between explicit times are exact (OneLogger reads both clocks at every call: a preemption
-# between the two reads skews that duration).
-_PERF_MINUS_WALL = _perf() - _time()
+# One fixed offset between the perf-counter and wall-clock axes, taken at import (as the Rust
+# runtime's clock: one wall-clock anchor advanced by the monotonic clock). "Now" reads only the
+# perf counter; explicit times land on the perf axis exactly, so durations between given times
+# are exact (OneLogger reads both clocks at every call: a preemption between the two reads
+# skews its durations).
+PERF_MINUS_WALL = _perf() - _time()
 
 # A context without a span of its own (another thread) parents to the first of these running.
 _THREAD_PARENTS = ("training_loop", "application")
@@ -100,14 +102,15 @@ def timestamp(time_msec: float | None) -> tuple[float, float]:
     minutes): it catches seconds or microseconds passed as milliseconds.
     """
     if time_msec is None:
-        return _time(), _perf()
+        perf = _perf()
+        return perf - PERF_MINUS_WALL, perf
     wall = time_msec / 1000.0
     if not abs(wall - _time()) <= 36000.0:  # also refuses NaN
         raise TrainingTelemetryError(
             f"time {time_msec!r} ms is not within 10 hours of now; "
             "pass milliseconds since the Unix epoch"
         )
-    return wall, wall + _PERF_MINUS_WALL
+    return wall, wall + PERF_MINUS_WALL
 
 
 def msec(wall: float) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from telemetron.training._errors import check
-from telemetron.training._spans import timestamp
+from telemetron.training._spans import PERF_MINUS_WALL, timestamp
 from telemetron.training.provider import TrainingTelemetryProvider
 
 TYPE_CHECKING = False
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     R = TypeVar("R")
 
-_time = time.time
 _perf = time.perf_counter
 
 
@@ -193,7 +192,8 @@ def on_training_single_iteration_start(start_time_msec: float | None = None) -> 
         return None
     try:
         if start_time_msec is None:
-            return recorder.on_training_single_iteration_start(_time(), _perf())
+            perf = _perf()
+            return recorder.on_training_single_iteration_start(perf - PERF_MINUS_WALL, perf)
         return recorder.on_training_single_iteration_start(*timestamp(start_time_msec))
     except Exception as exc:  # noqa: BLE001 - the error strategy decides
         TrainingTelemetryProvider.instance().failed("on_training_single_iteration_start", exc)
@@ -210,7 +210,8 @@ def on_training_single_iteration_end(finish_time_msec: float | None = None) -> N
         return
     try:
         if finish_time_msec is None:
-            recorder.on_training_single_iteration_end(_time(), _perf())
+            perf = _perf()
+            recorder.on_training_single_iteration_end(perf - PERF_MINUS_WALL, perf)
         else:
             recorder.on_training_single_iteration_end(*timestamp(finish_time_msec))
     except Exception as exc:  # noqa: BLE001 - the error strategy decides

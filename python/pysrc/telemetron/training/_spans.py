@@ -46,7 +46,9 @@ def _runtime() -> Runtime:
 
 class TrainingSpan:
     """A span of the training library. ``ref`` is its Telemetron ``SpanRef``, or None when its
-    name is not exported (then nothing about it is recorded)."""
+    name is not exported (then nothing about it is recorded). An unexported training iteration
+    is one object reused by every iteration (a fresh object per iteration cost a quarter of
+    the iteration's telemetry)."""
 
     __slots__ = (
         "name",
@@ -217,6 +219,31 @@ class SpanRecorder:
         self._latest.set(span)
         if anchor is not outer:
             _CURRENT.set(anchor)
+        return span
+
+    def start_reused(self, span: TrainingSpan, wall: float, perf: float) -> TrainingSpan:
+        """Starts ``span`` again: the one object of a standard name that is not exported (the
+        training iteration), on the hot path. Nothing is recorded and no object is made; it is
+        not this context's latest span, so a span started inside it is parented to its parent:
+        the same nearest recorded ancestor. The caller holds the lock."""
+        if self._closed:
+            raise TrainingTelemetryError("Recorder is already closed.")
+        name = span.name
+        if span.active or name in self._by_name:
+            raise TrainingTelemetryError(
+                f"Cannot start span {name} while 1 span(s) with the same name is already active."
+                " Please ensure the callback is called correctly."
+            )
+        parent = self._latest.get()
+        if parent is None or not parent.active:
+            parent = self._parent(parent)
+        span.parent_span = parent
+        span.anchor = span.outer = parent.anchor if parent is not None else _CURRENT.get()
+        span.start_wall = wall
+        span.start_perf = perf
+        span.active = True
+        self._open[span] = None
+        self._by_name[name] = span
         return span
 
     def stop_at(

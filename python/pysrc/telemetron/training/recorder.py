@@ -47,6 +47,11 @@ class TrainingRecorder(SpanRecorder):
         self._version = version
         self._state = TrainingState(_TIMED)
         self._series = MetricSeries()
+        # Iterations are not exported by default: one span object serves them all.
+        self._iteration: TrainingSpan | None = None
+        if not self.should_export(ITERATION):
+            self._iteration = TrainingSpan(ITERATION, None, None, None, None, 0.0, 0.0)
+            self._iteration.active = False
 
     # ----- generic recorder API (OneLogger's Recorder, for custom spans) -----
 
@@ -263,17 +268,36 @@ class TrainingRecorder(SpanRecorder):
                 raise TrainingTelemetryError("Cannot start timer since it is already active")
             timer.current_start = perf
             timer.total_window_count += 1
+            reused = self._iteration
+            if reused is not None:
+                return self.start_reused(reused, wall, perf)
             return self.start_at(ITERATION, wall, perf)
         finally:
             lock.release()
 
     def on_training_single_iteration_end(self, wall: float, perf: float) -> None:
-        config = self.training_config()
+        config = self._config.telemetry_config
+        if config is None:
+            self.training_config()  # raises, saying what to do
+            return
         lock = self._lock
         lock.acquire()
         try:
             state = self._state
-            duration = state.train_timer.stop(perf)
+            timer = state.train_timer
+            started = timer.current_start
+            if started is None or perf < started:
+                timer.stop(perf)  # raises the timer's error
+                return
+            # MultiWindowTimer.stop, inline.
+            timer.current_start = None
+            duration = perf - started
+            timer.latest_window_duration_sec = duration
+            if duration < timer.min_window_duration_sec:
+                timer.min_window_duration_sec = duration
+            if duration > timer.max_window_duration_sec:
+                timer.max_window_duration_sec = duration
+            timer.total_time_sec += duration
             state.completed_iterations_overall += 1
             batch = config.global_batch_size_or_fn
             if callable(batch):
@@ -300,7 +324,11 @@ class TrainingRecorder(SpanRecorder):
             latest = state.completed_iterations_overall - 1
             if latest > 0 and (latest + 1) % every == 0:
                 self._training_metrics_update(latest, every)
-            self.stop_at(self.active_span(ITERATION), wall, perf, None)
+            span = self._by_name.get(ITERATION)
+            if span is None:
+                self.active_span(ITERATION)  # raises, naming the span
+                return
+            self.stop_at(span, wall, perf, None)
         finally:
             lock.release()
 

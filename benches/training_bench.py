@@ -87,6 +87,12 @@ def child(variant: str, iterations: int, out: Path) -> None:
     end = cb.on_training_single_iteration_end  # type: ignore[attr-defined]
     cb.on_app_start()  # type: ignore[attr-defined]
     cb.on_train_start(train_iterations_start=0)  # type: ignore[attr-defined]
+    if variant != "onelogger":
+        import telemetron
+
+        # Steady state from iteration 0: the runtime's threads have started and the file is
+        # open (a real job's first iteration comes seconds after its setup).
+        telemetron.flush()
     marks = checkpoints(iterations)
     result: dict[int, float] = {}
     perf = time.perf_counter

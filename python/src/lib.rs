@@ -17,6 +17,7 @@ mod run_attributes;
 mod runtime;
 mod series_methods;
 mod span_ref;
+mod timestamps;
 
 use pyo3::prelude::*;
 

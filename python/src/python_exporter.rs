@@ -1,6 +1,9 @@
 //! `type: python`: an exporter class written in Python (`class: "pkg.module:ClassName"`, or the
 //! name of an entry point in the `telemetron.exporters` group). It runs on the exporter's own
 //! runtime thread and takes the GIL only there, once per batch.
+//!
+//! `type: onelogger` is the same machinery around `telemetron.onelogger`'s adapter, which runs
+//! an existing OneLogger exporter class (`class: "pkg.module:TheirExporter"`).
 
 use std::sync::Arc;
 
@@ -232,19 +235,65 @@ fn build(
             .map_err(|e| invalid(format!("class {path:?}: {}", e.value(py))))?;
         Ok(class.unbind())
     })?;
-    let class = Arc::new(class);
-    let kwargs: Map<String, Value> = options
+    Ok(factory(class, without_class(options)))
+}
+
+fn without_class(options: &Map<String, Value>) -> Map<String, Value> {
+    options
         .iter()
         .filter(|(k, _)| k.as_str() != "class")
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Ok(Arc::new(move || {
+        .collect()
+}
+
+/// Instances of `class(**kwargs)`, built on the exporter's thread.
+fn factory(class: Py<PyAny>, kwargs: Map<String, Value>) -> ExporterFactory {
+    let class = Arc::new(class);
+    Arc::new(move || {
         Box::new(PythonExporter {
             class: class.clone(),
             kwargs: kwargs.clone(),
             instance: None,
         })
-    }))
+    })
+}
+
+/// `type: onelogger`: checks the OneLogger class now (a missing `nv-one-logger-core` or a wrong
+/// class is a configuration error) and runs it through `telemetron.onelogger`'s adapter.
+fn build_onelogger(
+    options: &Map<String, Value>,
+    _ctx: &BuildContext<'_>,
+) -> Result<ExporterFactory, RegistryError> {
+    let invalid = |reason: String| RegistryError::InvalidOptions {
+        kind: "exporter",
+        name: "onelogger".into(),
+        reason,
+    };
+    let path = match options.get("class") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(invalid(
+                "`class` must name a OneLogger exporter class as \"pkg.module:ClassName\"".into(),
+            ))
+        }
+    };
+    let adapter = Python::attach(|py| -> PyResult<Py<PyAny>> {
+        Ok(py
+            .import("telemetron.onelogger")?
+            .call_method1("adapter_for", (path.as_str(),))?
+            .unbind())
+    })
+    .map_err(|e| {
+        Python::attach(|py| {
+            invalid(format!(
+                "cannot run OneLogger exporter {path:?}: {}",
+                e.value(py)
+            ))
+        })
+    })?;
+    let mut kwargs = without_class(options);
+    kwargs.insert("exporter_class".into(), Value::String(path));
+    Ok(factory(adapter, kwargs))
 }
 
 /// The options a Python exporter class names in its `secret_options` attribute: redacted in
@@ -275,5 +324,15 @@ telemetron::plugins::inventory::submit! {
         description: "an exporter class written in Python (class: \"pkg.module:ClassName\")",
         secret_keys: &[],
         build,
+    }
+}
+
+telemetron::plugins::inventory::submit! {
+    ExporterRegistration {
+        type_name: "onelogger",
+        description: "a NVIDIA OneLogger exporter class (class: \"pkg.module:ClassName\"; needs nv-one-logger-core)",
+        // Keyword arguments a W&B-style exporter may take: never shown by `config show`.
+        secret_keys: &["api_key", "token", "password"],
+        build: build_onelogger,
     }
 }

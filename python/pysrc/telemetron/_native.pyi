@@ -41,9 +41,20 @@ class Runtime:
         parent: SpanRef | None = None,
         attributes: Any = None,
         start_event_attributes: Any = None,
+        start_time: float | None = None,
     ) -> SpanRef: ...
-    def stop_span(self, span: SpanRef, attributes: Any = None, cancelled: bool = False) -> None: ...
-    def event(self, span: SpanRef | None, name: str, attributes: Any = None) -> None: ...
+    def stop_span(
+        self,
+        span: SpanRef,
+        attributes: Any = None,
+        cancelled: bool = False,
+        span_attributes: Any = None,
+        stop_time: float | None = None,
+    ) -> None: ...
+    def update_span(self, span: SpanRef, attributes: Any) -> None: ...
+    def event(
+        self, span: SpanRef | None, name: str, attributes: Any = None, time: float | None = None
+    ) -> None: ...
     def log_metric(
         self,
         name: str,
@@ -159,6 +170,7 @@ class Runtime:
         exception_type: str | None = None,
         exception_message: str | None = None,
         traceback: str | None = None,
+        time: float | None = None,
     ) -> None: ...
     def telemetry_data_error(self, kind: str, message: str) -> None: ...
     def flush(self, timeout: float) -> None: ...

@@ -143,6 +143,8 @@ pub trait Exporter: Send + 'static {
                 Record::Rl(r) => self.export_rl(r)?,
                 Record::Histogram(r) => self.export_histogram(r)?,
                 Record::Scatter(r) => self.export_scatter(r)?,
+                // Absorbed by the Recorder: its attributes arrive with the span's stop.
+                Record::SpanUpdate(_) => {}
             }
         }
         Ok(())

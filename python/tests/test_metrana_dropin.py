@@ -113,15 +113,31 @@ def test_init_arguments_and_metrana_variables(
     monkeypatch.setenv("METRANA_BACKPRESSURE_STRATEGY", "DropNew")  # CamelCase, as Metrana
     monkeypatch.setenv("METRANA_ORCHESTRATION_ID", "job-7")
     metrana.init("ws", "proj", "vars", default_dtype="float64", file=tmp_path / "copy.jsonl",
-                 config={"seed": 0}, tags=["t"], description="d")  # fmt: skip
+                 config={"seed": 0}, tags=["t"], description="d",
+                 system_metrics_interval_secs=1)  # fmt: skip
     assert metrana.is_initialized() and not metrana.is_offline()
     assert telemetron.orchestration_id() == "job-7"
     assert '"drop_new"' in telemetron.describe_config()
     metrana.log("x", 0.1)  # default_dtype float64: exact
     metrana.close()
     assert server.points("x", run_name="vars") == [(0, 0.1, None)]
+    # Metrana samples system metrics by default; so does the drop-in.
+    rss = server.points("system/process/rss_bytes", run_name="vars")
+    assert rss and all(value > 0 for _, value, _ in rss)
     assert (tmp_path / "copy.jsonl").exists()
     assert not metrana.is_initialized()
+
+
+def test_system_metrics_can_be_turned_off(
+    server: MetranaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRANA_CAPTURE_SYSTEM_METRICS", "false")
+    metrana.init("ws", "proj", "nosys")
+    metrana.log("x", 1.0)
+    metrana.close()
+    assert not [
+        s for s in server.run("nosys")["series"].values() if s["metric"].startswith("system/")
+    ]
 
 
 def test_calls_outside_init_raise_not_initialized(server: MetranaServer) -> None:

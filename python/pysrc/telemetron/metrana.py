@@ -315,8 +315,6 @@ def init(
         raise _unsupported("init_mode='offline' (offline runs)", "it needs the disk spool")
     if disk is not DEFAULT_DISK and disk is not None:
         raise _unsupported(f"disk={disk!r} (the disk spool)")
-    if capture_system_metrics or system_metrics_interval_secs is not None:
-        raise _unsupported("capture_system_metrics (the system metrics sampler)")
     api_key = api_key if api_key is not None else _env("METRANA_API_KEY")
     if not api_key:
         raise NoMetranaApiKeyError("no API key: pass api_key= or set METRANA_API_KEY")
@@ -384,7 +382,19 @@ def init(
         else _float_env("METRANA_RENDERING_CLOSE_TIMEOUT"),
     }
     settings.update({k: v for k, v in optional.items() if v is not None})
-    telemetron.configure(exporters=entries, reconfigure=_runtime.is_configured(), **settings)
+    plugins = []
+    # Metrana samples system metrics unless told not to (METRANA_CAPTURE_SYSTEM_METRICS).
+    if _env_flag("METRANA_CAPTURE_SYSTEM_METRICS", capture_system_metrics) is not False:
+        interval = system_metrics_interval_secs or _float_env(
+            "METRANA_SYSTEM_METRICS_INTERVAL_SECS"
+        )
+        plugins.append({"type": "system_metrics", "interval_secs": max(interval or 30.0, 1.0)})
+    telemetron.configure(
+        exporters=entries,
+        plugins=plugins or None,
+        reconfigure=_runtime.is_configured(),
+        **settings,
+    )
     os.environ["METRANA_ORCHESTRATION_ID"] = telemetron.orchestration_id()
     _state.initialized = True
     _state.delivery_policy = policy

@@ -104,13 +104,23 @@ impl MetranaExporter {
             let rest;
             let record = match self.stored.of(record) {
                 Stored::Nothing => record,
-                // Already stored (a forwarded record read again): delivered.
+                // Already stored (a forwarded record read again): delivered, points and all.
                 Stored::All => {
-                    self.deliveries.acknowledged(record.kind(), 1);
+                    let points = record.data_points();
+                    self.deliveries
+                        .acknowledged(record.kind(), Count { records: 1, points });
                     continue;
                 }
                 Stored::Part(points) => {
                     rest = Record::Metric(points);
+                    let stored = record.data_points() - rest.data_points();
+                    self.deliveries.acknowledged(
+                        record.kind(),
+                        Count {
+                            records: 0,
+                            points: stored,
+                        },
+                    );
                     &rest
                 }
             };

@@ -82,9 +82,10 @@ class Relay:
                 self._cond.wait(0.1)
         raise AssertionError(f"timed out waiting for {what}:\n{self.log()}")
 
-    def stop(self, timeout: float = 60) -> dict[str, int]:
-        """SIGTERM; the relay delivers, commits and exits 0 with its report on stdout."""
-        self.proc.send_signal(signal.SIGTERM)
+    def stop(self, timeout: float = 60, sig: int = signal.SIGTERM) -> dict[str, int]:
+        """SIGTERM (or Ctrl-C's SIGINT): the relay delivers, commits and exits 0 with its
+        report on stdout."""
+        self.proc.send_signal(sig)
         out, _ = self.proc.communicate(timeout=timeout)
         assert self.proc.returncode == 0, f"exit {self.proc.returncode}:\n{self.log()}"
         report: dict[str, int] = json.loads(out.strip().splitlines()[-1])

@@ -47,9 +47,14 @@ pub(super) fn run(
         telemetron::start_loaded(&producer).map_err(|e| e.to_string())
     };
     let report = run_relay(&options, Box::new(factory), &|| {
-        stop.load(Ordering::Relaxed) || (host.interrupted)()
-    })
-    .map_err(|e| CliError::Runtime(e.to_string()))?;
+        // Both asked each time: the host's check also takes a pending Ctrl-C off Python's
+        // books, which would otherwise raise KeyboardInterrupt once the command returns.
+        let interrupted = (host.interrupted)();
+        stop.load(Ordering::Relaxed) || interrupted
+    });
+    // A signal that arrived during the last drain: taken here for the same reason.
+    (host.interrupted)();
+    let report = report.map_err(|e| CliError::Runtime(e.to_string()))?;
     print_report(&report)?;
     if report.left_uncommitted > 0 {
         return Err(CliError::Runtime(format!(

@@ -19,6 +19,9 @@ use super::{RelayOptions, RelayReport};
 /// The first wait before reading again what was not delivered; it doubles up to
 /// `retry_max_backoff_secs` while deliveries keep failing.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// How long a runtime whose records were not delivered may take to close: they are read
+/// again anyway.
+const FAILED_CLOSE: Duration = Duration::from_secs(5);
 
 /// Everything the poll loop and the rebalance callbacks share.
 pub(crate) struct RelayState {
@@ -126,7 +129,14 @@ impl ConsumerContext for RelayContext {
             let revoked = partitions(list);
             tracing::info!(target: "telemetron::relay", "partitions revoked: {}", names(&revoked));
             let mut state = self.state.lock();
-            settle(consumer, &self.options, &mut state, Some(&revoked), false);
+            let left = settle(consumer, &self.options, &mut state, Some(&revoked), false);
+            if !left.is_empty() {
+                tracing::warn!(
+                    target: "telemetron::relay",
+                    "not delivered before the rebalance, left for the new owner to read again: {}",
+                    positions(&left)
+                );
+            }
             for partition in &revoked {
                 state.uncommitted.forget(partition);
             }
@@ -212,10 +222,10 @@ impl RelayConsumer<'_> {
         }
     }
 
-    /// Checks delivery and commits (see [`settle`]).
-    pub(crate) fn settle(&self, only: Option<&[Partition]>, seek: bool) {
+    /// Checks delivery, commits, and seeks back what was not delivered (see [`settle`]).
+    pub(crate) fn settle(&self) {
         let mut state = self.state();
-        settle(self.consumer, self.options, &mut state, only, seek);
+        settle(self.consumer, self.options, &mut state, None, true);
     }
 
     /// Resumes paused partitions whose backoff is over.
@@ -244,13 +254,11 @@ impl RelayConsumer<'_> {
         let idle = state
             .runs
             .idle(self.options.idle_run_close(), &|key| pending.contains(key));
-        for key in idle {
-            state.runs.close(
-                &key,
-                self.options.flush_timeout(),
-                "no records for idle_run_close_secs",
-            );
-        }
+        state.runs.close(
+            &idle,
+            self.options.flush_timeout(),
+            "no records for idle_run_close_secs",
+        );
     }
 
     /// (runtimes open, the report so far).
@@ -262,7 +270,15 @@ impl RelayConsumer<'_> {
     /// Delivers and commits what was read, closes every runtime; the report.
     pub(crate) fn finish(&self) -> RelayReport {
         let mut state = self.state();
-        settle(self.consumer, self.options, &mut state, None, false);
+        let left = settle(self.consumer, self.options, &mut state, None, false);
+        if !left.is_empty() {
+            tracing::error!(
+                target: "telemetron::relay",
+                "not delivered, left uncommitted for the group to read again: {}",
+                positions(&left)
+            );
+        }
+        state.report.left_uncommitted = left.len() as u64;
         state.runs.close_all(self.options.flush_timeout());
         state.report.runs = state.runs.started;
         state.report.clone()
@@ -272,21 +288,22 @@ impl RelayConsumer<'_> {
 /// Flushes the runtimes of the runs fed by the pending partitions (all, or `only` those) and
 /// commits each partition whose runs all delivered. A partition with an undelivered run is not
 /// committed; with `seek` it is sought back to its first uncommitted message and paused for a
-/// backoff (the loop resumes it), and the failing runs' runtimes are rebuilt on their next
-/// record.
+/// backoff (the loop resumes it); without, it is forgotten and returned (left for the group
+/// to read again). The failing runs' runtimes are rebuilt on their next record.
 fn settle(
     consumer: &BaseConsumer<RelayContext>,
     options: &RelayOptions,
     state: &mut RelayState,
     only: Option<&[Partition]>,
     seek: bool,
-) {
+) -> Positions {
     if state.uncommitted.is_empty() {
-        return;
+        return Vec::new();
     }
     let mut undelivered = BTreeSet::new();
-    for key in runs_of(&state.uncommitted, only) {
-        match state.runs.check(&key, options.flush_timeout()) {
+    let keys: Vec<RunKey> = runs_of(&state.uncommitted, only).into_iter().collect();
+    for (key, delivery) in state.runs.check(&keys, options.flush_timeout()) {
+        match delivery {
             Delivery::Delivered { rejected: 0 } => {}
             Delivery::Delivered { rejected } => {
                 state.report.rejected += rejected;
@@ -320,20 +337,22 @@ fn settle(
             }
         }
     }
-    for key in &undelivered {
-        state.runs.close(
-            key,
-            options.flush_timeout(),
-            "its records were not delivered",
-        );
+    if !undelivered.is_empty() {
+        // Their records are read again: no need to wait long for what they still hold.
+        let keys: Vec<RunKey> = undelivered.into_iter().collect();
+        let timeout = options.flush_timeout().min(FAILED_CLOSE);
+        state
+            .runs
+            .close(&keys, timeout, "its records were not delivered");
     }
     if seek {
         read_again(consumer, options, state, again);
-    } else if !again.is_empty() {
-        state.report.left_uncommitted += again.len() as u64;
+        Vec::new()
+    } else {
         for (partition, _) in &again {
             state.uncommitted.forget(partition);
         }
+        again
     }
 }
 
@@ -372,11 +391,7 @@ fn read_again(
         target: "telemetron::relay",
         "reading again in {:.1} s: {}",
         state.backoff.as_secs_f64(),
-        again
-            .iter()
-            .map(|((t, p), o)| format!("{t}[{p}] from offset {o}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        positions(&again)
     );
     state.backoff = (state.backoff * 2).min(options.retry_max_backoff());
 }
@@ -431,7 +446,16 @@ fn list(partitions: &[Partition], offsets: Option<&[(Partition, i64)]>) -> Topic
     list
 }
 
-pub(crate) fn names(partitions: &[Partition]) -> String {
+/// `topic[p] from offset o, ...`
+fn positions(positions: &[(Partition, i64)]) -> String {
+    positions
+        .iter()
+        .map(|((t, p), o)| format!("{t}[{p}] from offset {o}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn names(partitions: &[Partition]) -> String {
     if partitions.is_empty() {
         return "none".into();
     }

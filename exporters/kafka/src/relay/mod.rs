@@ -115,7 +115,7 @@ pub fn run_relay(
             }
         }
         if last_settle.elapsed() >= options.commit_interval() {
-            relay.settle(None, true);
+            relay.settle();
             relay.close_idle();
             last_settle = Instant::now();
         }

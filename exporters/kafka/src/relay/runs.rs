@@ -41,6 +41,9 @@ impl std::fmt::Display for RunKey {
     }
 }
 
+/// Runtimes flushed or closed at the same time.
+const PARALLEL: usize = 16;
+
 /// Records an exporter lost so far (failed after retries, dropped), summed over exporters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Losses {
@@ -107,46 +110,44 @@ impl Runs {
         Ok((key, &entry.runtime))
     }
 
-    /// Flushes the run's runtime and tells whether everything forwarded since the last check
-    /// was delivered. An unknown run (closed since) delivered nothing: undelivered.
-    pub(crate) fn check(&mut self, key: &RunKey, timeout: Duration) -> Delivery {
-        let Some(entry) = self.runs.get_mut(key) else {
-            return Delivery::Undelivered(format!("run {key} has no runtime"));
-        };
-        if let Err(e) = entry.runtime.flush(timeout) {
-            return Delivery::Undelivered(e.to_string());
-        }
-        if let Some(h) = entry
-            .runtime
-            .exporter_health()
-            .into_iter()
-            .find(|h| h.disabled.is_some())
-        {
-            return Delivery::Undelivered(format!(
-                "exporter {} is disabled: {}",
-                h.name,
-                h.disabled.unwrap_or_default()
-            ));
-        }
-        let now = losses(&entry.runtime);
-        let before = std::mem::replace(&mut entry.checked, now);
-        if now.failed > before.failed {
-            return Delivery::Undelivered(format!(
-                "{} record(s) failed after retries",
-                now.failed - before.failed
-            ));
-        }
-        Delivery::Delivered {
-            rejected: now.dropped.saturating_sub(before.dropped),
-        }
+    /// Flushes the runtimes of `keys` together, all within `timeout`, and tells for each
+    /// whether everything forwarded to it since its last check was delivered. A run without a
+    /// runtime (closed since) delivered nothing.
+    pub(crate) fn check(&mut self, keys: &[RunKey], timeout: Duration) -> Vec<(RunKey, Delivery)> {
+        let deadline = Instant::now() + timeout;
+        let runtimes: Vec<Option<Runtime>> = keys
+            .iter()
+            .map(|key| self.runs.get(key).map(|e| e.runtime.clone()))
+            .collect();
+        let flushed = in_parallel(&runtimes, |runtime| match runtime {
+            Some(runtime) => runtime
+                .flush(deadline.saturating_duration_since(Instant::now()))
+                .map_err(|e| e.to_string()),
+            None => Err("it has no runtime".into()),
+        });
+        keys.iter()
+            .zip(flushed)
+            .map(|(key, flushed)| {
+                let delivery = match (flushed, self.runs.get_mut(key)) {
+                    (Ok(()), Some(entry)) => delivery(entry),
+                    (Err(why), _) => Delivery::Undelivered(why),
+                    (Ok(()), None) => Delivery::Undelivered("it has no runtime".into()),
+                };
+                (key.clone(), delivery)
+            })
+            .collect()
     }
 
-    /// Closes the run's runtime (its exporters close: Metrana gets `CloseRun`); the next
-    /// record of the run starts a fresh one.
-    pub(crate) fn close(&mut self, key: &RunKey, timeout: Duration, why: &str) {
-        if let Some(entry) = self.runs.remove(key) {
-            close_runtime(key, entry.runtime, timeout, why);
-        }
+    /// Closes the runtimes of `keys` together, all within `timeout` (their exporters close:
+    /// Metrana gets `CloseRun`); a run's next record starts a fresh one.
+    pub(crate) fn close(&mut self, keys: &[RunKey], timeout: Duration, why: &str) {
+        let closing: Vec<(RunKey, Runtime)> = keys
+            .iter()
+            .filter_map(|key| self.runs.remove(key).map(|e| (key.clone(), e.runtime)))
+            .collect();
+        in_parallel(&closing, |(key, runtime)| {
+            close_runtime(key, runtime, timeout, why)
+        });
     }
 
     /// Runs without records for `idle` and with nothing pending (`busy` says which are).
@@ -160,10 +161,63 @@ impl Runs {
 
     /// Closes every runtime.
     pub(crate) fn close_all(&mut self, timeout: Duration) {
-        for (key, entry) in self.runs.drain() {
-            close_runtime(&key, entry.runtime, timeout, "the relay stops");
-        }
+        let keys: Vec<RunKey> = self.runs.keys().cloned().collect();
+        self.close(&keys, timeout, "the relay stops");
     }
+}
+
+/// After a successful flush: delivered unless an exporter is disabled or records failed since
+/// the last check; records dropped since then were refused by the backends.
+fn delivery(entry: &mut RunEntry) -> Delivery {
+    if let Some(h) = entry
+        .runtime
+        .exporter_health()
+        .into_iter()
+        .find(|h| h.disabled.is_some())
+    {
+        return Delivery::Undelivered(format!(
+            "exporter {} is disabled: {}",
+            h.name,
+            h.disabled.unwrap_or_default()
+        ));
+    }
+    let now = losses(&entry.runtime);
+    let before = std::mem::replace(&mut entry.checked, now);
+    if now.failed > before.failed {
+        return Delivery::Undelivered(format!(
+            "{} record(s) failed after retries",
+            now.failed - before.failed
+        ));
+    }
+    Delivery::Delivered {
+        rejected: now.dropped.saturating_sub(before.dropped),
+    }
+}
+
+/// `f` over `items` on up to [`PARALLEL`] threads at a time (flushes and closes wait on
+/// backends; one slow run must not hold up the others' turn).
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(PARALLEL) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|item| scope.spawn(move || f(item)))
+                .collect();
+            for handle in handles {
+                match handle.join() {
+                    Ok(result) => out.push(result),
+                    // A panic inside a runtime call: the caller's own bug surfaces there.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+    }
+    out
 }
 
 fn losses(runtime: &Runtime) -> Losses {
@@ -180,7 +234,7 @@ fn losses(runtime: &Runtime) -> Losses {
     losses
 }
 
-fn close_runtime(key: &RunKey, runtime: Runtime, timeout: Duration, why: &str) {
+fn close_runtime(key: &RunKey, runtime: &Runtime, timeout: Duration, why: &str) {
     match runtime.close(timeout) {
         Ok(report) if report.undelivered.is_empty() => {
             tracing::info!(target: "telemetron::relay", "run {key}: runtime closed ({why})");
@@ -197,5 +251,27 @@ fn close_runtime(key: &RunKey, runtime: Runtime, timeout: Duration, why: &str) {
         Err(e) => {
             tracing::warn!(target: "telemetron::relay", "run {key}: closing its runtime ({why}): {e}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_parallel_keeps_the_order_and_runs_up_to_16_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let items: Vec<u64> = (0..40).collect();
+        let out = in_parallel(&items, |&i| {
+            let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(running, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            now.fetch_sub(1, Ordering::SeqCst);
+            i * 2
+        });
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        let most = most.into_inner();
+        assert!(most > 1 && most <= PARALLEL, "{most} at once");
     }
 }

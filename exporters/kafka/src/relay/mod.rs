@@ -12,7 +12,9 @@
 //! - **Stopping**: when `stop()` turns true the relay delivers, commits, closes its runtimes
 //!   and leaves the group.
 
+mod commit;
 mod consumer;
+mod context;
 mod offsets;
 mod options;
 mod progress;
@@ -27,7 +29,8 @@ use serde::Serialize;
 pub use options::{RelayOptions, RelayOptionsError};
 pub use runs::RuntimeFactory;
 
-use consumer::{RelayConsumer, RelayContext};
+use consumer::RelayConsumer;
+use context::RelayContext;
 
 /// Why the relay could not run.
 #[derive(Debug, thiserror::Error)]

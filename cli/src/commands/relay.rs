@@ -30,7 +30,7 @@ pub(super) fn run(
     }
     if check {
         let out = format!(
-            "{}relay reads {:?} from {} as group {:?}\n",
+            "{}relay reads {:?} from {} as group {:?}; each producer run's records go through these exporters under that run's identity (run_name, project, ... of this file are not used)\n",
             loaded.describe(),
             options.topics,
             options.brokers,

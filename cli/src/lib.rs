@@ -1,5 +1,5 @@
 //! The `telemetron` command line: look at a run recorded by the file exporter (`inspect`,
-//! `tail`, `timeline`, `plot`), send it on (`replay`), and show the configuration
+//! `tail`, `timeline`, `plot`), send it on (`replay`), deliver disk spools (`sync`), and show the configuration
 //! (`config show`, `exporters`).
 //!
 //! The same code runs as the `telemetron` binary and, through the Python package's native
@@ -14,7 +14,7 @@
 //! ```
 
 mod args;
-mod commands;
+pub(crate) mod commands;
 mod error;
 mod input;
 mod progress;
@@ -23,6 +23,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
+pub use commands::sync::{sync, SyncReport, SyncRequest, SyncedSpool};
 pub use error::CliError;
 
 /// What the program embedding the CLI provides.

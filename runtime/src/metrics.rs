@@ -25,6 +25,17 @@ pub struct CounterSnapshot {
     pub dropped: u64,
     /// Refused as invalid at the API (runtime) or failed to export after retries (exporter).
     pub failed: u64,
+    /// Exporter with a spool: records of this runtime on disk and not delivered yet.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub spooled: u64,
+    /// Exporter with a spool: records delivered from a spool (this runtime's, or an earlier
+    /// process's leftovers: those count in `sent` too, not in `added`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub recovered: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A snapshot of every self-metric.
@@ -66,6 +77,8 @@ fn sum<'a>(it: impl Iterator<Item = &'a CounterSnapshot>) -> CounterSnapshot {
         acc.sent += c.sent;
         acc.dropped += c.dropped;
         acc.failed += c.failed;
+        acc.spooled += c.spooled;
+        acc.recovered += c.recovered;
         acc
     })
 }
@@ -77,6 +90,8 @@ struct KindCounters {
     sent: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    spooled: AtomicU64,
+    recovered: AtomicU64,
 }
 
 /// Counters of the runtime as a whole. `added` and the ingest drops are written by callers
@@ -155,6 +170,7 @@ impl RuntimeCounters {
                     sent: self.points_sent[i].load(Relaxed),
                     dropped: dropped_at_ingest + self.points_recorder_dropped[i].load(Relaxed),
                     failed: 0,
+                    ..CounterSnapshot::default()
                 };
                 (kind.as_str(), snap)
             })
@@ -175,6 +191,7 @@ impl RuntimeCounters {
                     sent: self.sent[i].load(Relaxed),
                     dropped: ingest_dropped + self.recorder_dropped[i].load(Relaxed),
                     failed: refused,
+                    ..CounterSnapshot::default()
                 };
                 (kind.as_str(), snap)
             })
@@ -198,6 +215,9 @@ pub(crate) enum ExporterCounter {
     Sent,
     Dropped,
     Failed,
+    /// Records written to the spool (a gauge: [`ExporterCounters::unspool`] takes them off).
+    Spooled,
+    Recovered,
 }
 
 impl ExporterCounters {
@@ -209,8 +229,17 @@ impl ExporterCounters {
             ExporterCounter::Sent => &k.sent,
             ExporterCounter::Dropped => &k.dropped,
             ExporterCounter::Failed => &k.failed,
+            ExporterCounter::Spooled => &k.spooled,
+            ExporterCounter::Recovered => &k.recovered,
         };
         cell.fetch_add(n, Relaxed);
+    }
+
+    /// `n` records of `kind` left this runtime's spool (delivered, or dropped from it).
+    pub(crate) fn unspool(&self, kind: RecordKind, n: u64) {
+        let _ = self.kinds[kind.index()]
+            .spooled
+            .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
     }
 
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
@@ -224,6 +253,8 @@ impl ExporterCounters {
                     sent: k.sent.load(Relaxed),
                     dropped: k.dropped.load(Relaxed),
                     failed: k.failed.load(Relaxed),
+                    spooled: k.spooled.load(Relaxed),
+                    recovered: k.recovered.load(Relaxed),
                 };
                 (kind.as_str(), snap)
             })
@@ -245,6 +276,14 @@ impl KindTally {
             t.add(r);
         }
         t
+    }
+
+    /// Adds `other`'s counts.
+    pub(crate) fn merge(&mut self, other: &KindTally) {
+        for i in 0..KINDS {
+            self.records[i] += other.records[i];
+            self.points[i] += other.points[i];
+        }
     }
 
     pub(crate) fn add(&mut self, record: &Record) {
@@ -275,6 +314,11 @@ impl KindTally {
 
     pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
         self.each(|kind, n| counters.add(counter, kind, n));
+    }
+
+    /// Takes these records off the exporter's `spooled` gauge.
+    pub(crate) fn unspool(&self, counters: &ExporterCounters) {
+        self.each(|kind, n| counters.unspool(kind, n));
     }
 
     /// Counts these records dropped by the exporter, for `reason`.

@@ -6,6 +6,7 @@ use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
 use telemetron_runtime::model::RecordKind;
+use telemetron_runtime::{DeliveryId, RecordBatch};
 
 /// An encoded request, the declarations it introduces, the records it carries by kind
 /// (acknowledged together), and the batch it was built from.
@@ -14,6 +15,22 @@ pub(crate) struct Outgoing {
     pub declarations: Vec<SeriesDeclaration>,
     pub records: Vec<(RecordKind, u64)>,
     pub batch: u64,
+    /// Where it came from: a spooled frame (settled with the spool when acknowledged or
+    /// refused), or the batch and the positions of the records it carries (handed back to the
+    /// spool when the backend stops answering).
+    pub origin: Origin,
+    /// The (session, sequence) it goes out under.
+    pub sent_as: (u64, u64),
+}
+
+/// What an [`Outgoing`] carries, for the spool.
+pub(crate) enum Origin {
+    /// Built from a batch of the runtime: the batch and the positions of its records here.
+    Live(RecordBatch, Vec<u32>),
+    /// A spooled frame, delivered under this identity.
+    Spooled(DeliveryId),
+    /// Carries no records (`CloseRun`).
+    Nothing,
 }
 
 impl Outgoing {
@@ -24,6 +41,7 @@ impl Outgoing {
         mut encoded: Vec<u8>,
         records: Vec<(RecordKind, u64)>,
         batch: u64,
+        origin: Origin,
     ) -> Self {
         encoded.reserve(request.encoded_len());
         request.encode_raw(&mut encoded);
@@ -32,6 +50,8 @@ impl Outgoing {
             declarations: request.series_declarations.clone(),
             records,
             batch,
+            origin,
+            sent_as: (request.logger_session_id, request.sequence_number),
         }
     }
 }

@@ -9,6 +9,9 @@ use crate::actors::Shared;
 use crate::background::Source;
 use crate::metrics::{ExporterCounter, ExporterCounters};
 use crate::model::RecordKind;
+use crate::spool::SettledQueue;
+
+use super::DeliveryId;
 
 /// Given to every exporter in its [`ExporterContext`](super::ExporterContext): counts records
 /// the backend rejected inside an accepted request as dropped by this exporter (reporting the
@@ -18,6 +21,8 @@ use crate::model::RecordKind;
 #[derive(Clone)]
 pub struct Deliveries {
     inner: Option<(String, Arc<ExporterCounters>, Arc<Shared>)>,
+    /// Where settled spool frames go (when a spool backs the exporter).
+    settled: Option<Arc<SettledQueue>>,
 }
 
 impl Deliveries {
@@ -28,12 +33,22 @@ impl Deliveries {
     ) -> Self {
         Deliveries {
             inner: Some((exporter, counters, shared)),
+            settled: None,
         }
+    }
+
+    /// The same, reporting settled spool frames to `queue`.
+    pub(crate) fn with_settled(mut self, queue: Arc<SettledQueue>) -> Self {
+        self.settled = Some(queue);
+        self
     }
 
     /// A sink that goes nowhere (an exporter used outside a runtime).
     pub fn detached() -> Self {
-        Deliveries { inner: None }
+        Deliveries {
+            inner: None,
+            settled: None,
+        }
     }
 
     /// `count` records of `kind` were rejected, for `reason`.
@@ -69,6 +84,15 @@ impl Deliveries {
                 "exporter {exporter}: {count} {} record(s) not delivered: {reason}",
                 kind.as_str()
             ));
+        }
+    }
+
+    /// The spooled frame sent under `id` ([`Exporter::export_spooled`](super::Exporter::export_spooled))
+    /// was acknowledged, or refused for good: the spool may trim it. Its records are counted
+    /// through [`acknowledged`](Self::acknowledged) or [`rejected`](Self::rejected) as usual.
+    pub fn settled(&self, id: DeliveryId) {
+        if let Some(queue) = &self.settled {
+            queue.lock().push(id);
         }
     }
 

@@ -413,7 +413,18 @@ impl ExporterActor {
                 .disabled
                 .filter(|_| self.spool.is_none());
             let request = self.worker.send(FlushExporter);
-            ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
+            ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
+                // With a spool, a flush the backend cannot complete is a failover: what the
+                // exporter holds goes to disk, and the flush is done once it is there.
+                if let (Some(_), Ok(Err(e))) = (&act.spool, &result) {
+                    if e.is_retryable() || e.is_timeout() {
+                        act.flush_waiters.extend(waiters);
+                        act.on_failure(e, 0, true);
+                        act.begin_spooling(ctx);
+                        act.dispatch(ctx);
+                        return;
+                    }
+                }
                 let result = match (disabled, result) {
                     (Some(reason), _) => Err(format!("disabled: {reason}")),
                     (None, Ok(r)) => r.map_err(|e| e.to_string()),

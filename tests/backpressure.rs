@@ -36,6 +36,7 @@ fn held_runtime(settings: RuntimeSettings, gate: Arc<Gate>) -> (Runtime, Arc<com
             name: "holder".into(),
             factory: Arc::new(move || Box::new(Holder(gate.clone()))),
         }],
+        codec: None,
     })
     .unwrap();
     (runtime, seen)

@@ -53,6 +53,7 @@ fn held(settings: RuntimeSettings) -> (Runtime, Captured, Arc<Gate>) {
             name: "holder".into(),
             factory: Arc::new(move || Box::new(Holder(g.clone()))),
         }],
+        codec: None,
     })
     .unwrap();
     // One record reaches the Recorder and is held there: the queue is empty and stays so.

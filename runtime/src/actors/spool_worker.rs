@@ -36,8 +36,6 @@ pub(crate) struct SpoolBatches {
 
 /// What a spool write did.
 pub(crate) struct SpoolWritten {
-    /// Records written.
-    pub written: u64,
     /// Records that did not fit or could not be written, and why.
     pub lost: Option<(KindTally, String)>,
 }
@@ -81,21 +79,19 @@ impl ExporterWorker {
         }
     }
 
-    /// Appends records handed back by the exporter; returns what could not be written.
+    /// Appends records handed back by the exporter; what could not be written goes in `lost`.
     fn append_taken_back(
         ws: &WorkerSpool,
         spool: &mut ExporterSpool,
         back: Vec<Unacknowledged>,
         lost: &mut Option<(KindTally, String)>,
-    ) -> u64 {
-        let mut written = 0;
+    ) {
         for u in back.into_iter().filter(|u| !u.records.is_empty()) {
             let tally = KindTally::of(u.records.iter());
             if lost.is_none() {
                 match spool.append(u.records.iter(), u.records.len(), u.sent_as) {
                     Ok(_) => {
                         tally.apply(&ws.counters, ExporterCounter::Spooled);
-                        written += u.records.len() as u64;
                         continue;
                     }
                     Err(e) => *lost = Some((KindTally::default(), e.to_string())),
@@ -105,7 +101,6 @@ impl ExporterWorker {
                 all.merge(&tally);
             }
         }
-        written
     }
 
     /// Takes the frames the exporter settled since the last look (`all`: after a flush, every
@@ -196,7 +191,6 @@ impl Handler<SpoolBatches> for ExporterWorker {
                 tally.merge(&KindTally::of(b.iter()));
             }
             return actix::MessageResult(SpoolWritten {
-                written: 0,
                 lost: Some((tally, "no spool".into())),
             });
         };
@@ -207,14 +201,13 @@ impl Handler<SpoolBatches> for ExporterWorker {
         };
         let mut spool = ws.spool.lock();
         let mut lost: Option<(KindTally, String)> = None;
-        let mut written = Self::append_taken_back(&ws, &mut spool, back, &mut lost);
+        Self::append_taken_back(&ws, &mut spool, back, &mut lost);
         for batch in &msg.batches {
             let tally = KindTally::of(batch.iter());
             if lost.is_none() {
                 match spool.append(batch.iter(), batch.len(), None) {
                     Ok(_) => {
                         tally.apply(&ws.counters, ExporterCounter::Spooled);
-                        written += batch.len() as u64;
                         continue;
                     }
                     Err(e) => lost = Some((KindTally::default(), e.to_string())),
@@ -232,7 +225,7 @@ impl Handler<SpoolBatches> for ExporterWorker {
             );
         }
         *ws.status.lock() = spool.status();
-        actix::MessageResult(SpoolWritten { written, lost })
+        actix::MessageResult(SpoolWritten { lost })
     }
 }
 

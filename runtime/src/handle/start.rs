@@ -124,8 +124,8 @@ impl Runtime {
             settings.queue_capacity,
             settings.backpressure,
             RuntimeSettings::secs(settings.enqueue_timeout_secs),
-        )
-        .with_spool_failover(
+        );
+        let queue = queue.with_spool_failover(
             shared.failover.clone(),
             RuntimeSettings::secs(settings.disk_spool_retry_timeout_secs),
         );

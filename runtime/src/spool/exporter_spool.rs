@@ -29,7 +29,6 @@ pub(crate) struct DrainFrame {
     pub index: u64,
     pub id: DeliveryId,
     pub records: Vec<Record>,
-    pub bytes: u64,
 }
 
 /// What is on disk, for the close report and `Runtime::spool_status`.
@@ -192,7 +191,6 @@ impl ExporterSpool {
                             index: frame.index,
                             id: frame.id,
                             records,
-                            bytes: frame.bytes,
                         }))
                     }
                     Err(e) => {

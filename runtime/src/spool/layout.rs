@@ -27,7 +27,8 @@ pub(crate) fn component(value: &str) -> String {
 }
 
 /// A path component back to its value (the inverse of [`component`]).
-pub(crate) fn decode_component(name: &str) -> String {
+#[cfg(test)]
+fn decode_component(name: &str) -> String {
     if name == "%00" {
         return String::new();
     }

@@ -28,7 +28,7 @@ mod writer_dir;
 pub use budget::SpoolBudget;
 pub use codec::RecordCodec;
 pub use error::SpoolError;
-pub(crate) use exporter_spool::{DrainFrame, ExporterSpool, SettledQueue, SpoolStatus};
+pub(crate) use exporter_spool::{ExporterSpool, SettledQueue, SpoolStatus};
 pub use layout::WriterMeta;
 pub use leftovers::{find_spools, FoundSpool};
 pub use segment::SpoolCompression;

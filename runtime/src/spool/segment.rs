@@ -115,7 +115,6 @@ pub(crate) struct SegmentWriter {
     /// Its size in bytes (header included).
     pub len: u64,
     pub first_index: u64,
-    pub compression: SpoolCompression,
 }
 
 impl SegmentWriter {
@@ -134,7 +133,6 @@ impl SegmentWriter {
             path,
             len: HEADER_LEN,
             first_index,
-            compression,
         })
     }
 

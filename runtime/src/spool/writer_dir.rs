@@ -46,7 +46,6 @@ pub(crate) fn effective_session(session: u64, epoch: u32) -> u64 {
 pub(crate) struct ReadFrame {
     pub index: u64,
     pub id: DeliveryId,
-    pub records: u32,
     pub payload: Vec<u8>,
     /// Its size on disk.
     pub bytes: u64,
@@ -340,7 +339,6 @@ impl WriterDir {
                     return Ok(Some(ReadFrame {
                         index: frame.header.index,
                         id,
-                        records: frame.header.records,
                         payload,
                         bytes: frame_end - frame_start,
                     }));

@@ -227,7 +227,6 @@ impl ExporterActor {
         let request = self.worker.send(SpoolBatches { batches, take_back });
         ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
             let outcome = result.unwrap_or_else(|e| SpoolWritten {
-                written: 0,
                 lost: Some((Default::default(), format!("worker gone: {e}"))),
             });
             act.on_spooled(records, outcome, ctx);

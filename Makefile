@@ -43,12 +43,15 @@ lint: system-deps $(VENV)/.deps
 	$(VENV)/bin/ruff format --check .
 
 # Rust tests that check wire compatibility decode with the official Python stubs in .venv.
+# Network exporters spool by default: the tests' spools go to a directory of their own.
+TEST_SPOOL_DIR ?= $(shell mktemp -d /tmp/telemetron-test-spool.XXXXXX)
+
 unit: system-deps $(VENV)/.deps
-	TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
 # tests/faults: real processes (trainers, the Metrana server) killed and restarted (~2 min).
 pytest: develop
-	$(PY) -m pytest python/tests tests/metrana_server tests/faults -q
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest python/tests tests/metrana_server tests/faults -q
 
 ## fuzz: the property-based suites (`fuzz_*` tests: config loader, ${VAR} expansion,
 ## traceparent parser) with FUZZ_CASES cases each instead of `make test`'s 256 (a few minutes).

@@ -73,7 +73,7 @@ fn name() -> impl Strategy<Value = Name> {
 
 fn series_key() -> impl Strategy<Value = Arc<SeriesKey>> {
     (
-        "[a-z][a-z0-9_/]{0,10}",
+        "[a-z][a-z0-9_]{0,5}(/[a-z][a-z0-9_]{0,4})?",
         prop_oneof![
             Just(Scale::MlStep),
             Just(Scale::Episode),

@@ -341,3 +341,46 @@ impl Merged {
         seeds
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MetricPoints, Timestamp, TimestampsMs, Values};
+
+    fn points(key: &Arc<SeriesKey>, steps: Vec<u64>) -> Record {
+        Record::Metric(MetricPoints {
+            series: key.clone(),
+            ordering: SeriesOrdering::Ordered,
+            values: Values::F32(vec![0.5; steps.len()]),
+            steps,
+            timestamps_ms: TimestampsMs::None,
+            time: Timestamp(0),
+        })
+    }
+
+    #[test]
+    fn a_dead_writers_cursors_seed_the_next_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunIdentity {
+            run_name: "r".into(),
+            ..Default::default()
+        };
+        let key = Arc::new(SeriesKey::new("loss", Scale::MlStep, Vec::new()).unwrap());
+        let (mut first, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
+        assert!(seeds.is_empty());
+        first.observe(&[points(&key, vec![0, 1, 2])]);
+        first.observe(&[points(&key, vec![3, 4])]);
+        // A second live writer of the run: its journal is not taken.
+        let (_alive, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
+        assert!(seeds.is_empty(), "{seeds:?}");
+        drop(first); // killed: its lock goes
+        let (_next, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
+        let [CursorSeed::LastStep { key: k, last_step, ordering }] = &seeds[..] else {
+            panic!("{seeds:?}")
+        };
+        assert_eq!((k.name(), *last_step, *ordering), ("loss", 4, SeriesOrdering::Ordered));
+        // Merged into the new writer's snapshot; the dead writer's files are gone.
+        let files = std::fs::read_dir(run_dir(tmp.path(), &run).join("cursors")).unwrap().count();
+        assert_eq!(files, 4, "two live writers: a journal and a snapshot each");
+    }
+}

@@ -502,3 +502,125 @@ impl DirBuilderPrivate for std::fs::DirBuilder {
         self.mode(crate::files::DIR_MODE)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::RunIdentity;
+
+    fn meta() -> WriterMeta {
+        WriterMeta {
+            format: super::super::segment::FORMAT_VERSION,
+            created_ms: 1,
+            pid: 2,
+            host: "h".into(),
+            run: RunIdentity {
+                run_name: "r".into(),
+                logger_id: 9,
+                ..Default::default()
+            },
+            exporter: "x".into(),
+            exporter_type: "x".into(),
+            session: 77,
+            offline: false,
+        }
+    }
+
+    fn own(dir: &Path, compression: SpoolCompression) -> WriterDir {
+        WriterDir::create(
+            dir,
+            meta(),
+            "t",
+            compression,
+            Arc::new(SpoolBudget::new(1 << 30)),
+        )
+        .unwrap()
+    }
+
+    fn read_all(dir: &mut WriterDir) -> Vec<(u64, DeliveryId, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(f) = dir.next().unwrap() {
+            out.push((f.index, f.id, f.payload));
+        }
+        out
+    }
+
+    #[test]
+    fn frames_come_back_in_order_and_a_later_reader_resumes_after_the_trim() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = own(tmp.path(), SpoolCompression::None);
+        for i in 0..10u8 {
+            // A tiny segment size: every frame rotates.
+            w.append(&[i; 100], 1, None, 200).unwrap();
+        }
+        w.append(&[42; 10], 1, Some((5, 500)), 200).unwrap();
+        w.commit().unwrap();
+        let frames = read_all(&mut w);
+        assert_eq!(frames.len(), 11);
+        assert_eq!(frames[3].0, 4);
+        assert_eq!(
+            frames[3].1,
+            DeliveryId {
+                logger_id: 9,
+                session: 77,
+                sequence: 4
+            }
+        );
+        assert_eq!(frames[3].2, vec![3u8; 100]);
+        // A frame handed back under the identity it already went out under keeps it.
+        assert_eq!((frames[10].1.session, frames[10].1.sequence), (5, 500));
+        for index in 1..=4 {
+            assert!(w.settle(index));
+        }
+        w.save_trim().unwrap();
+        assert_eq!(list_segments(&w.path).unwrap().len(), 7, "segments 1-4 are gone");
+        let path = w.path.clone();
+        drop(w); // the writer dies: its lock goes with it
+        let mut later = WriterDir::open_leftover(&path).unwrap().unwrap();
+        assert!(WriterDir::open_leftover(&path).unwrap().is_none(), "locked");
+        let rest = read_all(&mut later);
+        assert_eq!(rest.iter().map(|f| f.0).collect::<Vec<_>>(), (5..=11).collect::<Vec<_>>());
+        later.rewind();
+        assert_eq!(read_all(&mut later).len(), 7, "a failed delivery reads them again");
+        for index in 5..=11 {
+            assert!(later.settle(index));
+        }
+        later.save_trim().unwrap();
+        assert!(later.is_empty());
+        later.remove().unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn after_a_damaged_frame_every_reader_uses_the_same_new_session() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = own(tmp.path(), SpoolCompression::Zstd);
+        for i in 0..4u8 {
+            w.append(&[i; 64], 1, None, 1 << 20).unwrap();
+        }
+        w.commit().unwrap();
+        let path = w.path.clone();
+        drop(w);
+        let (_, segment) = list_segments(&path).unwrap().remove(0);
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let second = bytes.windows(4).enumerate().filter(|(_, w)| w == b"TSFR").nth(1).unwrap().0;
+        bytes[second + 40] ^= 0xff;
+        std::fs::write(&segment, &bytes).unwrap();
+        let sessions = |dir: &mut WriterDir| {
+            read_all(dir).iter().map(|f| (f.0, f.1.session)).collect::<Vec<_>>()
+        };
+        let mut first = WriterDir::open_leftover(&path).unwrap().unwrap();
+        let seen = sessions(&mut first);
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 3, 4]);
+        assert_eq!(seen[0].1, 77);
+        assert_ne!(seen[1].1, 77, "a new session after the gap");
+        assert_eq!(seen[1].1, seen[2].1);
+        assert_eq!(first.damage.bad_frames, 1);
+        // Delivered up to frame 3, then the reader dies: the next one agrees on the session.
+        assert!(first.settle(1) && first.settle(3));
+        first.save_trim().unwrap();
+        drop(first);
+        let mut next = WriterDir::open_leftover(&path).unwrap().unwrap();
+        assert_eq!(sessions(&mut next), vec![(4, seen[2].1)]);
+    }
+}

@@ -108,10 +108,12 @@ class Trainer:
     """``trainer.py`` with a plan, its JSON lines, and a kill switch."""
 
     def __init__(self, plan: dict[str, Any], env: dict[str, str] | None = None) -> None:
+        # The plan's spool_dir, not the test session's TELEMETRON_SPOOL_DIR (which would win).
+        base = {k: v for k, v in os.environ.items() if k != "TELEMETRON_SPOOL_DIR"}
         self.process = subprocess.Popen(
             [sys.executable, str(TRAINER), json.dumps(plan)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})},
+            env={**base, **(env or {})},
         )  # fmt: skip
         assert self.process.stdout is not None
         self.lines = Lines(self.process.stdout)
@@ -154,7 +156,9 @@ class Trainer:
 
 
 @pytest.fixture
-def spool_dir(tmp_path: Path) -> Path:
+def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's spool directory (and no TELEMETRON_SPOOL_DIR, which would override it)."""
+    monkeypatch.delenv("TELEMETRON_SPOOL_DIR", raising=False)
     d = tmp_path / "spool"
     d.mkdir()
     return d

@@ -41,13 +41,13 @@ def test_an_offline_run_is_delivered_by_sync_once(metrana: MetranaProcess, spool
     # No connection was made: the server has no run, the close report says where the data is.
     assert not metrana.state.exists() or metrana.stored().state["runs"] == {}
     (spooled,) = report["spooled"]
-    assert spooled["exporter"] == "metrana" and spooled["records"] == 5
+    assert spooled["exporter"] == "metrana" and spooled["records"] == 1000  # one per log call
     assert Path(spooled["path"]).is_relative_to(spool_dir)
     assert report["undelivered"] == []
     exporter = json.dumps(metrana_exporter(metrana))
     first = sync(spool_dir, "--exporter", exporter)
     assert first.returncode == 0, first.stderr
-    assert "5 records delivered" in first.stdout, first.stdout
+    assert "1000 records delivered" in first.stdout, first.stdout
     points = metrana.points("loss")
     assert points == [(i, float(i)) for i in range(1000)]
     assert metrana.stored().run()["closed"] is not None  # the deferred run was closed
@@ -86,7 +86,7 @@ def test_replay_spool_accepts_metranas_keyword_names(
         spool_dir, workspace_name="w", project_name="p", run_name="r",
         ingestion_url=metrana.endpoint, api_key="k", timeout_secs=60,
     )  # fmt: skip
-    assert report["delivered"] == 2 and report["remaining_bytes"] == 0, report
+    assert report["delivered"] == 20 and report["remaining_bytes"] == 0, report
     assert metrana.points("loss") == [(i, float(i)) for i in range(20)]
     assert telemetron.replay_spool(spool_dir, ingestion_url=metrana.endpoint)["spools"] == []
 
@@ -120,7 +120,10 @@ def test_a_full_spool_is_counted_or_stops_the_job_as_the_policy_says(
         trainer.process.kill()
 
 
-def test_an_unwritable_spool_dir_is_a_clear_error_when_set(tmp_path: Path) -> None:
+def test_an_unwritable_spool_dir_is_a_clear_error_when_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEMETRON_SPOOL_DIR", raising=False)
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("x")
     with pytest.raises(telemetron.ConfigError, match="spool_dir|spool"):

@@ -173,7 +173,10 @@ fn sync_run(
     for (name, layer) in &host.registry_layers {
         loader = loader.registry_layer(name.clone(), layer.clone());
     }
-    let loaded = loader.load()?;
+    let mut loaded = loader.load()?;
+    // Whatever the environment says (TELEMETRON_SPOOL_DIR, TELEMETRON_MODE): these spools, online.
+    loaded.settings.spool_dir = Some(spool_dir.display().to_string());
+    loaded.settings.mode = telemetron::RunMode::Online;
     let configured: Vec<String> = loaded
         .runtime_config()?
         .exporters

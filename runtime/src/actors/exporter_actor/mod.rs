@@ -490,6 +490,13 @@ fn data_error_for(
 
 impl Actor for ExporterActor {
     type Context = Context<Self>;
+
+    /// Leftovers of earlier processes are delivered at once, before anything is recorded.
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.spooling() {
+            self.dispatch(ctx);
+        }
+    }
 }
 
 impl actix::Supervised for ExporterActor {

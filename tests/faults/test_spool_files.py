@@ -95,13 +95,14 @@ def test_replay_spool_accepts_metranas_keyword_names(
 def test_a_full_spool_is_counted_or_stops_the_job_as_the_policy_says(
     metrana: MetranaProcess, spool_dir: Path, policy: str
 ) -> None:
+    bursts = [step for i in range(10) for step in (["log", "loss", 10 + i * 10_000, 10_000],
+                                                    ["flush"])]  # fmt: skip
     trainer = Trainer({
         "configure": {"exporters": [metrana_exporter(metrana)],
-                      **settings(spool_dir, spool_max_bytes=2 << 20, delivery_policy=policy,
-                                 spool_compression="none", batch_max_size=10_000)},
-        "steps": [["log", "loss", 0, 10], ["flush"], ["stdin"],
-                  *[["log", "loss", 10 + i * 100_000, 100_000] for i in range(6)],
-                  ["flush"], ["log", "loss", 700_000, 1], ["metrics"], ["shutdown", 20]],
+                      **settings(spool_dir, spool_max_bytes=1 << 20, delivery_policy=policy,
+                                 spool_compression="none")},
+        "steps": [["log", "loss", 0, 10], ["flush"], ["stdin"], *bursts,
+                  ["log", "loss", 100_010, 1], ["metrics"], ["shutdown", 20]],
     })  # fmt: skip
     trainer.expect("waiting")
     metrana.kill()

@@ -3,6 +3,7 @@ nothing that was acknowledged or spooled is lost, and Metrana applies each point
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from conftest import (
 )
 from otlp_receiver import Receiver
 
-OUTAGE_S = 30.0
+OUTAGE_S = float(os.environ.get("FAULT_OUTAGE_S", "30"))  # the issue says 30 s
 
 
 def test_an_endpoint_down_for_30s_loses_nothing(
@@ -30,6 +31,7 @@ def test_an_endpoint_down_for_30s_loses_nothing(
     trainer.expect("looping")
     wait_for(lambda: len(metrana.points("loss")) > 200, "points before the outage")
     metrana.kill()
+    before = len(metrana.points("loss"))
     otlp_port = receiver.grpc_port
     receiver.stop()
     # The backends are away: the trainer goes on (nothing blocks it) for the whole outage.
@@ -37,7 +39,8 @@ def test_an_endpoint_down_for_30s_loses_nothing(
     metrana.start()
     back = Receiver().start(grpc_port=otlp_port)
     try:
-        wait_for(lambda: len(metrana.points("loss")) > 0, "the server back", timeout=30)
+        # The spool drains while the job runs: what was logged during the outage arrives.
+        wait_for(lambda: len(metrana.points("loss")) > before + 3000, "the spool delivered")
         trainer.send("stop")
         last = trainer.expect("logged")["last"]
         report = trainer.finish()

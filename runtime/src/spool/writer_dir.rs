@@ -59,6 +59,8 @@ struct Unsettled {
     offset: u64,
     end: u64,
     epoch: u32,
+    /// Settled, behind an older frame that is not yet (the trim point waits for that one).
+    settled: bool,
 }
 
 /// What the reader passed over: bad regions (each at least one lost frame) and their bytes.
@@ -333,6 +335,7 @@ impl WriterDir {
                         offset: frame_start,
                         end: frame_end,
                         epoch,
+                        settled: false,
                     });
                     let mut id = frame.header.delivery_id(self.meta.run.logger_id);
                     id.session = effective_session(id.session, epoch);
@@ -380,23 +383,25 @@ impl WriterDir {
         }
     }
 
-    /// The frame `index` (the oldest read and unsettled) was delivered or refused for good:
-    /// the trim point moves past it. Returns false when it is not the oldest unsettled frame.
+    /// Frame `index` was delivered or refused for good. The trim point moves past every settled
+    /// frame at the front (a frame settled out of order waits for the older ones). Returns false
+    /// when `index` is not a frame read and unsettled.
     pub(crate) fn settle(&mut self, index: u64) -> bool {
-        match self.unsettled.front() {
-            Some(u) if u.index == index => {
-                if let Some(u) = self.unsettled.pop_front() {
-                    self.trim = Trim {
-                        index,
-                        epoch: u.epoch,
-                        segment: u.segment,
-                        offset: u.end,
-                    };
-                }
-                true
+        let Some(frame) = self.unsettled.iter_mut().find(|u| u.index == index) else {
+            return false;
+        };
+        frame.settled = true;
+        while self.unsettled.front().is_some_and(|u| u.settled) {
+            if let Some(u) = self.unsettled.pop_front() {
+                self.trim = Trim {
+                    index: u.index,
+                    epoch: u.epoch,
+                    segment: u.segment,
+                    offset: u.end,
+                };
             }
-            _ => false,
         }
+        true
     }
 
     /// Frames read and not settled.
@@ -569,9 +574,14 @@ mod tests {
         assert_eq!(frames[3].2, vec![3u8; 100]);
         // A frame handed back under the identity it already went out under keeps it.
         assert_eq!((frames[10].1.session, frames[10].1.sequence), (5, 500));
-        for index in 1..=4 {
-            assert!(w.settle(index));
-        }
+        // Settled out of order (an acknowledgement-free frame behind one awaiting its ack): the
+        // trim point waits for the older one.
+        assert!(w.settle(2) && w.settle(4));
+        assert_eq!((w.unsettled(), w.trim.index), (11, 0));
+        assert!(w.settle(1));
+        assert_eq!((w.unsettled(), w.trim.index), (9, 2));
+        assert!(w.settle(3) && !w.settle(3));
+        assert_eq!((w.unsettled(), w.trim.index), (7, 4));
         w.save_trim().unwrap();
         assert_eq!(list_segments(&w.path).unwrap().len(), 7, "segments 1-4 are gone");
         let path = w.path.clone();

@@ -143,7 +143,8 @@ impl ExporterActor {
         let soft = deadline - reserve.min(left / 2);
         spool.soft_deadline = Some(soft);
         if spool.spooling {
-            // One attempt to deliver what is on disk, in case the backend is back.
+            // Deliver what is on disk if the backend is back (until the soft deadline; a
+            // failed attempt is not repeated).
             spool.drain_due = !spool.offline && !spool.close_drain_done;
             return;
         }
@@ -187,11 +188,9 @@ impl ExporterActor {
         let Some(spool) = self.spool.as_mut() else {
             return;
         };
-        if spool.drain_due && !spool.offline {
+        let past_soft = spool.soft_deadline.is_some_and(|soft| Instant::now() >= soft);
+        if spool.drain_due && !spool.offline && !past_soft {
             spool.drain_due = false;
-            if self.close_waiter.is_some() {
-                spool.close_drain_done = true;
-            }
             let mut until = Instant::now() + DRAIN_SLICE;
             if let Some(soft) = spool.soft_deadline {
                 until = until.min(soft);
@@ -277,12 +276,11 @@ impl ExporterActor {
                         ),
                     );
                 }
-                let closing = self.close_waiter.is_some();
                 if let Some(spool) = self.spool.as_mut() {
                     spool.backoff = spool.initial;
                     if outcome.empty {
                         spool.spooling = false;
-                    } else if !closing {
+                    } else {
                         spool.drain_due = true;
                     }
                 }
@@ -291,13 +289,17 @@ impl ExporterActor {
                 }
             }
             Some(err) => {
+                let closing = self.close_waiter.is_some();
                 if let Some(spool) = self.spool.as_mut() {
                     spool.backoff = (spool.backoff * 2).min(spool.max);
+                    spool.close_drain_done |= closing;
                 }
                 // Probes count in the exporter's health: a long outage disables it, and the
                 // first answer enables it again.
                 self.on_failure(&err, 0, true);
-                self.arm_recovery(ctx);
+                if !closing {
+                    self.arm_recovery(ctx);
+                }
             }
         }
         self.dispatch(ctx);

@@ -163,6 +163,13 @@ impl Inner {
         }
         self.system.stop();
         self.join_threads(deadline + THREAD_GRACE);
+        // Every cursor is with the backends: a later run of this name starts from theirs. (A
+        // killed process, or one that left a spool, keeps its journal for the next one.)
+        if spooled.is_empty() {
+            for file in &self.journal_files {
+                let _ = std::fs::remove_file(file);
+            }
+        }
         let report = CloseReport {
             undelivered,
             timed_out,

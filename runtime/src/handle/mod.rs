@@ -95,6 +95,8 @@ struct Inner {
     series: series::SeriesCursors,
     /// Closed before the exporters, in the order they were attached.
     components: Mutex<Vec<Arc<dyn Component>>>,
+    /// The cursor journal's files: removed by a close that leaves nothing in any spool.
+    journal_files: Vec<std::path::PathBuf>,
     /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address
     /// is gone, which would cancel a close still in progress.
     _recorder: actix::Addr<crate::actors::recorder::Recorder>,

@@ -183,6 +183,7 @@ impl Runtime {
         let (recorder, system) = ready_rx.recv().map_err(|_| {
             StartError::Threads("the actor system thread exited during start".into())
         })?;
+        let journal_files = journal.as_ref().map(CursorJournal::files).unwrap_or_default();
         let pump_recorder = recorder.clone();
         let pump = std::thread::Builder::new()
             .name("telemetron-pump".into())
@@ -202,6 +203,7 @@ impl Runtime {
                 series: Default::default(),
                 rl: Default::default(),
                 kinds: Default::default(),
+                journal_files,
                 _recorder: recorder,
             }),
         };

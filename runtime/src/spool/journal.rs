@@ -125,6 +125,15 @@ impl CursorJournal {
         Ok((this, seeds))
     }
 
+    /// Its files (journal and snapshot): the runtime deletes them after a close that left
+    /// nothing in any spool (the backends then know every cursor).
+    pub fn files(&self) -> Vec<PathBuf> {
+        vec![
+            self.dir.join(format!("{}.journal", self.stem)),
+            self.dir.join(format!("{}.snapshot", self.stem)),
+        ]
+    }
+
     /// Notes the cursors `records` move (local records only: forwarded ones move none).
     pub fn observe(&mut self, records: &[Record]) {
         if self.broken {

@@ -132,7 +132,10 @@ fn an_outage_goes_through_the_spool_in_order_exactly_once() {
     runtime.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(counter(&runtime, |c| c.spooled), 80);
     let [state] = <[_; 1]>::try_from(runtime.spool_status()).unwrap();
-    assert!(state.own_bytes > 0 && state.path.starts_with(dir.path()), "{state:?}");
+    assert!(
+        state.own_bytes > 0 && state.path.starts_with(dir.path()),
+        "{state:?}"
+    );
     assert_eq!(backend.got.lock().len(), 20, "nothing reached the backend");
 
     backend.up.store(true, Ordering::SeqCst);
@@ -146,7 +149,10 @@ fn an_outage_goes_through_the_spool_in_order_exactly_once() {
     // The 80 of the outage came back from disk (and perhaps the 10 logged while it drained).
     assert!((80..=90).contains(&net.recovered), "{net:?}");
     assert_eq!((net.spooled, net.sent), (0, 110));
-    let left: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.ends_with(".tsp")).collect();
+    let left: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.ends_with(".tsp"))
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -178,7 +184,12 @@ fn the_next_process_delivers_leftovers_first_and_skips_damaged_frames() {
     )
     .unwrap();
     let mut bytes = std::fs::read(&segment).unwrap();
-    let starts: Vec<usize> = bytes.windows(4).enumerate().filter(|(_, w)| w == b"TSFR").map(|(i, _)| i).collect();
+    let starts: Vec<usize> = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w == b"TSFR")
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(starts.len(), 5);
     bytes[(starts[2] + starts[3]) / 2] ^= 0x55;
     std::fs::write(&segment, bytes).unwrap();
@@ -186,7 +197,9 @@ fn the_next_process_delivers_leftovers_first_and_skips_damaged_frames() {
     backend.up.store(true, Ordering::SeqCst);
     let second = start(settings(dir.path()), &backend);
     log(&second, 1000..1005);
-    wait_for("leftovers and the new records", || backend.got.lock().len() == 45);
+    wait_for("leftovers and the new records", || {
+        backend.got.lock().len() == 45
+    });
     let expected: Vec<i64> = (0..20).chain(30..50).chain(1000..1005).collect();
     assert_eq!(*backend.got.lock(), expected, "leftovers first, in order");
     let [state] = <[_; 1]>::try_from(second.spool_status()).unwrap();
@@ -224,15 +237,19 @@ fn a_full_spool_counts_drops_under_tolerate_loss() {
 #[test]
 fn a_full_spool_stops_the_job_under_all_or_crash() {
     let (runtime, _dir) = full_spool(DeliveryPolicy::AllOrCrash);
-    let err = runtime
-        .event(None, "after", Attributes::new())
-        .unwrap_err();
+    let err = runtime.event(None, "after", Attributes::new()).unwrap_err();
     let EnqueueError::Undeliverable(reason) = &err else {
         panic!("{err:?}")
     };
-    assert!(reason.contains("spool full") && reason.contains("spool_max_bytes"), "{reason}");
+    assert!(
+        reason.contains("spool full") && reason.contains("spool_max_bytes"),
+        "{reason}"
+    );
     let closed = runtime.close(Duration::from_secs(10));
-    assert!(matches!(closed, Err(telemetron::ShutdownError::Undeliverable(..))));
+    assert!(matches!(
+        closed,
+        Err(telemetron::ShutdownError::Undeliverable(..))
+    ));
 }
 
 fn walk(dir: &Path) -> Vec<String> {

@@ -73,9 +73,9 @@ pub(crate) fn replay_spool<'py>(
         Ok(report) => report_to_python(py, &report),
         Err(telemetron_cli::CliError::Usage(why)) => Err(PyValueError::new_err(why)),
         Err(telemetron_cli::CliError::Config(e)) => Err(crate::errors::ToPyErr::to_py(e)),
-        Err(telemetron_cli::CliError::Interrupted) => {
-            Err(pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted"))
-        }
+        Err(telemetron_cli::CliError::Interrupted) => Err(
+            pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted"),
+        ),
         Err(telemetron_cli::CliError::Runtime(why)) => Err(ExporterError::new_err(why)),
         Err(e) => Err(PyRuntimeError::new_err(e.to_string())),
     }

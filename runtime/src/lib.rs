@@ -28,14 +28,13 @@ pub mod spool;
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
-    CursorSeed, CursorSeeds, DeliveryId, Deliveries, ExportError, Exporter, ExporterContext,
+    CursorSeed, CursorSeeds, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext,
     ExporterFactory, RecordBatch, Unacknowledged,
 };
 pub use handle::FlushError;
 pub use handle::{
     Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot, RecordSink,
-    RlStepCall,
-    Runtime, RuntimeConfig, SpanGuard, SpoolState, Steps,
+    RlStepCall, Runtime, RuntimeConfig, SpanGuard, SpoolState, Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};

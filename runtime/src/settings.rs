@@ -385,7 +385,11 @@ impl RuntimeSettings {
                 self.rendering_preset
             ));
         }
-        if self.spool_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        if self
+            .spool_dir
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
             return Err("spool_dir must not be empty".into());
         }
         if self.rendering_output_dir.is_empty() {

@@ -209,8 +209,8 @@ pub fn records_of(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 pub mod capture_all;
+pub mod every_kind;
 #[cfg(feature = "kafka")]
 pub mod kafka_broker;
-pub mod every_kind;
 pub mod logs;
 pub mod video;

@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from otlp_receiver import Receiver
+
 from conftest import (
     MetranaProcess,
     Trainer,
@@ -14,7 +16,6 @@ from conftest import (
     settings,
     wait_for,
 )
-from otlp_receiver import Receiver
 
 OUTAGE_S = float(os.environ.get("FAULT_OUTAGE_S", "30"))  # the issue says 30 s
 

@@ -5,14 +5,14 @@ killed with SIGKILL leaves in its file export and its spool."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import MetranaProcess, Trainer, metrana_exporter, settings, sync
 
 import telemetron
+from conftest import MetranaProcess, Trainer, metrana_exporter, settings, sync
 
 MAGIC = b"TSFR"
 
@@ -74,7 +74,8 @@ def test_damaged_frames_are_skipped_and_counted_and_the_rest_delivered(
     assert result.returncode == 0, result.stderr
     assert "2 bad frames skipped" in result.stdout, result.stdout
     kept = [b for b in range(6) if b not in (1, 5)]
-    assert metrana.points("loss") == [(s, float(s)) for b in kept for s in range(b * 100, b * 100 + 100)]
+    expected = [(s, float(s)) for b in kept for s in range(b * 100, b * 100 + 100)]
+    assert metrana.points("loss") == expected
     assert segments(spool_dir) == []
 
 
@@ -152,7 +153,7 @@ def test_after_kill_9_the_file_export_and_the_spool_frames_read_back(
     trainer.kill()
     # The file export: every record flushed before the kill, as the reader sees it.
     inspected = subprocess.run(
-        [os.sys.executable, "-m", "telemetron", "inspect", str(export), "--json"],
+        [sys.executable, "-m", "telemetron", "inspect", str(export), "--json"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert inspected.returncode == 0, inspected.stderr

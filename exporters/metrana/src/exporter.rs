@@ -10,7 +10,7 @@ use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError, TraceId,
 };
 use telemetron_runtime::{
-    DeliveryId, Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
+    Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
     Unacknowledged,
 };
 
@@ -327,14 +327,22 @@ impl Exporter for MetranaExporter {
         });
         let spooled = self.spooled;
         let sender = self.sender()?;
-        sender.queue(Outgoing::new(&request, Vec::new(), Vec::new(), 0, Origin::Nothing));
+        sender.queue(Outgoing::new(
+            &request,
+            Vec::new(),
+            Vec::new(),
+            0,
+            Origin::Nothing,
+        ));
         let drained = sender.drain_by(deadline);
         // With a spool, what is unacknowledged goes there (`take_unacknowledged`), not lost.
         if spooled && drained.is_err() {
             return match drained {
-                Err(ExportError::DeadlinePassed(last)) => Err(ExportError::deadline_passed(
-                    format!("not acknowledged by the deadline, kept for the spool (last error: {last})"),
-                )),
+                Err(ExportError::DeadlinePassed(last)) => {
+                    Err(ExportError::deadline_passed(format!(
+                        "not acknowledged by the deadline, kept for the spool (last error: {last})"
+                    )))
+                }
                 other => other,
             };
         }

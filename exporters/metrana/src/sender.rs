@@ -402,7 +402,10 @@ impl Sender {
     /// keeps them.
     pub(crate) fn take_all(&mut self) -> Vec<Outgoing> {
         self.stream = None;
-        self.unacked.drain(..).chain(self.queued.drain(..)).collect()
+        self.unacked
+            .drain(..)
+            .chain(self.queued.drain(..))
+            .collect()
     }
 
     /// Drops the stream: its unacknowledged requests are re-sent on the next one.

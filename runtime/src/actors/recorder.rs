@@ -10,8 +10,7 @@ use crossbeam_channel::Sender;
 use futures::channel::oneshot;
 
 use super::exporter_actor::{
-    CloseQueue, Deliver, ExporterActor, ExporterCloseReport, Failover, FlushQueue,
-    OfferDataError,
+    CloseQueue, Deliver, ExporterActor, ExporterCloseReport, Failover, FlushQueue, OfferDataError,
 };
 use super::span_table::SpanTable;
 use super::supervision::catch_panic;
@@ -305,7 +304,8 @@ impl Handler<IngestBatch> for Recorder {
             .map(|l| (l.health.clone(), l.capacity))
             .collect();
         let shared = self.shared.clone();
-        let actors: Vec<Addr<ExporterActor>> = self.exporters.iter().map(|l| l.addr.clone()).collect();
+        let actors: Vec<Addr<ExporterActor>> =
+            self.exporters.iter().map(|l| l.addr.clone()).collect();
         Box::pin(async move {
             let mut failover_seen = shared.failover.load(Relaxed);
             loop {

@@ -80,10 +80,13 @@ impl Deliveries {
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Failed, kind, count);
-            shared.report(Source::ExportFailed(exporter.clone()), format!(
-                "exporter {exporter}: {count} {} record(s) not delivered: {reason}",
-                kind.as_str()
-            ));
+            shared.report(
+                Source::ExportFailed(exporter.clone()),
+                format!(
+                    "exporter {exporter}: {count} {} record(s) not delivered: {reason}",
+                    kind.as_str()
+                ),
+            );
         }
     }
 

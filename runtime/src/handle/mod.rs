@@ -25,7 +25,6 @@ pub use series::{MetricCall, Steps};
 pub use span_guard::SpanGuard;
 pub use start::{ExporterSlot, PluginSlot, RuntimeConfig};
 
-
 use crate::actors::Shared;
 use crate::health::{ExporterHealth, HealthCell};
 use crate::ingest::IngestQueue;

@@ -9,17 +9,13 @@ use parking_lot::Mutex;
 
 use super::{ExporterView, Inner, Runtime};
 use crate::actors::exporter_actor::{ExporterActor, ExporterOptions, SpoolLink};
-use crate::actors::spool_worker::WorkerSpool;
-use crate::background::Source;
-use crate::spool::journal::CursorJournal;
-use crate::spool::{
-    ExporterSpool, RecordCodec, RunMode, SpoolBudget, SpoolSettings, SpoolStatus,
-};
 use crate::actors::exporter_worker::{ExporterWorker, FirstInstance};
 use crate::actors::recorder::{ExporterLink, Recorder};
+use crate::actors::spool_worker::WorkerSpool;
 use crate::actors::supervision::catch_panic;
 use crate::actors::Shared;
 use crate::background::BackgroundErrors;
+use crate::background::Source;
 use crate::error::StartError;
 use crate::exporter::{CursorSeed, CursorSeeds, Deliveries, ExporterContext, ExporterFactory};
 use crate::health::{HealthCell, HealthLimits};
@@ -27,6 +23,8 @@ use crate::ingest::{run_pump, IngestQueue};
 use crate::metrics::{ExporterCounters, RuntimeCounters};
 use crate::plugin::PluginFactory;
 use crate::settings::{RunIdentity, RuntimeSettings};
+use crate::spool::journal::CursorJournal;
+use crate::spool::{ExporterSpool, RecordCodec, RunMode, SpoolBudget, SpoolSettings, SpoolStatus};
 
 /// One exporter to run.
 #[derive(Clone)]
@@ -183,7 +181,10 @@ impl Runtime {
         let (recorder, system) = ready_rx.recv().map_err(|_| {
             StartError::Threads("the actor system thread exited during start".into())
         })?;
-        let journal_files = journal.as_ref().map(CursorJournal::files).unwrap_or_default();
+        let journal_files = journal
+            .as_ref()
+            .map(CursorJournal::files)
+            .unwrap_or_default();
         let pump_recorder = recorder.clone();
         let pump = std::thread::Builder::new()
             .name("telemetron-pump".into())
@@ -418,7 +419,10 @@ impl ActorSetup {
                 };
                 let first = Mutex::new(first);
                 let restarts = Arc::new(AtomicU32::new(0));
-                let failover_now = self.shared.failover.load(std::sync::atomic::Ordering::Acquire);
+                let failover_now = self
+                    .shared
+                    .failover
+                    .load(std::sync::atomic::Ordering::Acquire);
                 let link = spool
                     .as_ref()
                     .map(|p| SpoolLink::new(p.offline, p.leftovers, p.recovery, failover_now));

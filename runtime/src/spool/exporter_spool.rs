@@ -81,7 +81,9 @@ impl ExporterSpool {
             match WriterDir::open_leftover(&path) {
                 Ok(Some(found)) => leftovers.push(found),
                 Ok(None) => {}
-                Err(e) => tracing::warn!(target: "telemetron", "spool: skipping {}: {e}", path.display()),
+                Err(e) => {
+                    tracing::warn!(target: "telemetron", "spool: skipping {}: {e}", path.display())
+                }
             }
         }
         leftovers.sort_by_key(|d| (d.meta.created_ms, d.path.clone()));
@@ -259,7 +261,8 @@ impl ExporterSpool {
     /// sent to it is settled. Returns them as [`take_settled`](Self::take_settled) does.
     pub(crate) fn settle_all_sent(&mut self) -> Vec<(bool, KindTally)> {
         let mut done = self.take_settled();
-        let mut rest: Vec<(bool, u64, KindTally)> = self.outstanding.drain().map(|(_, v)| v).collect();
+        let mut rest: Vec<(bool, u64, KindTally)> =
+            self.outstanding.drain().map(|(_, v)| v).collect();
         // Leftover frames first, each log in order: settling goes front to back.
         rest.sort_by_key(|(leftover, index, _)| (!*leftover, *index));
         for (leftover, index, tally) in rest {

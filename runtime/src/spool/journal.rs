@@ -79,7 +79,11 @@ impl CursorJournal {
         let mut merged = Merged::default();
         let mut dead = Vec::new();
         for path in journals(&dir) {
-            let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&path) else {
+            let Ok(file) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+            else {
                 continue;
             };
             if !matches!(file.try_lock_exclusive(), Ok(true)) {
@@ -266,10 +270,13 @@ fn journals(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A series as the journal names it: metric name, scale, labels.
+type SeriesName = (String, String, Vec<(String, String)>);
+
 /// Cursors merged from dead writers' files: the greatest step of each.
 #[derive(Default)]
 struct Merged {
-    series: HashMap<(String, String, Vec<(String, String)>), (bool, u64)>,
+    series: HashMap<SeriesName, (bool, u64)>,
     envs: HashMap<String, (u64, Option<u64>)>,
 }
 
@@ -311,13 +318,15 @@ impl Merged {
     fn series_entries(&self) -> Vec<Entry> {
         self.series
             .iter()
-            .map(|((name, scale, labels), (ordered, last_step))| Entry::Series {
-                name: name.clone(),
-                scale: scale.clone(),
-                labels: labels.clone(),
-                ordered: *ordered,
-                last_step: *last_step,
-            })
+            .map(
+                |((name, scale, labels), (ordered, last_step))| Entry::Series {
+                    name: name.clone(),
+                    scale: scale.clone(),
+                    labels: labels.clone(),
+                    ordered: *ordered,
+                    last_step: *last_step,
+                },
+            )
             .collect()
     }
 
@@ -384,12 +393,22 @@ mod tests {
         assert!(seeds.is_empty(), "{seeds:?}");
         drop(first); // killed: its lock goes
         let (_next, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
-        let [CursorSeed::LastStep { key: k, last_step, ordering }] = &seeds[..] else {
+        let [CursorSeed::LastStep {
+            key: k,
+            last_step,
+            ordering,
+        }] = &seeds[..]
+        else {
             panic!("{seeds:?}")
         };
-        assert_eq!((k.name(), *last_step, *ordering), ("loss", 4, SeriesOrdering::Ordered));
+        assert_eq!(
+            (k.name(), *last_step, *ordering),
+            ("loss", 4, SeriesOrdering::Ordered)
+        );
         // Merged into the new writer's snapshot; the dead writer's files are gone.
-        let files = std::fs::read_dir(run_dir(tmp.path(), &run).join("cursors")).unwrap().count();
+        let files = std::fs::read_dir(run_dir(tmp.path(), &run).join("cursors"))
+            .unwrap()
+            .count();
         assert_eq!(files, 4, "two live writers: a journal and a snapshot each");
     }
 }

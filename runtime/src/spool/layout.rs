@@ -84,8 +84,8 @@ impl WriterMeta {
     pub(crate) fn read(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join(META_FILE);
         let text = std::fs::read(&path).map_err(|e| SpoolError::io(&path, e))?;
-        let meta: WriterMeta = serde_json::from_slice(&text)
-            .map_err(|e| SpoolError::corrupt(&path, e.to_string()))?;
+        let meta: WriterMeta =
+            serde_json::from_slice(&text).map_err(|e| SpoolError::corrupt(&path, e.to_string()))?;
         if meta.format > super::segment::FORMAT_VERSION {
             return Err(SpoolError::corrupt(
                 &path,
@@ -143,7 +143,10 @@ mod tests {
     fn names_stay_inside_their_directory_and_come_back() {
         for name in ["ppo-7", "a/b", "..", ".", "", "run 1 ü", "%41"] {
             let c = component(name);
-            assert!(!c.contains('/') && c != "." && c != ".." && !c.is_empty(), "{c}");
+            assert!(
+                !c.contains('/') && c != "." && c != ".." && !c.is_empty(),
+                "{c}"
+            );
             assert_eq!(decode_component(&c), name);
         }
         assert_eq!(component("ppo-7.v2_x"), "ppo-7.v2_x");

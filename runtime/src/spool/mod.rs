@@ -4,7 +4,7 @@
 //! `telemetron sync` after an offline run. See `ARCHITECTURE.md` (Spool) for how the exporter
 //! actor wrapper uses it.
 //!
-//! - [`layout`]: `<spool_dir>/<workspace>/<project>/<run_name>/<exporter>/w-<ms>-<pid>-<token>/`
+//! - [`layout`] says where: `<spool_dir>/<workspace>/<project>/<run_name>/<exporter>/w-<ms>-<pid>-<token>/`
 //!   holding `writer.json`, `lock` (an exclusive advisory lock while a process writes or
 //!   delivers it), segments `seg-<first frame>.tsp` and `trim.json` (what was delivered).
 //! - Frames: length-prefixed, CRC-32C-checked batches in the lossless record encoding
@@ -32,5 +32,5 @@ pub(crate) use exporter_spool::{ExporterSpool, SettledQueue, SpoolStatus};
 pub use layout::WriterMeta;
 pub use leftovers::{find_spools, FoundSpool};
 pub use segment::SpoolCompression;
-pub use settings::{DeliveryPolicy, RunMode, SpoolFsync};
 pub(crate) use settings::SpoolSettings;
+pub use settings::{DeliveryPolicy, RunMode, SpoolFsync};

@@ -50,7 +50,10 @@ pub(crate) fn segment_name(first_index: u64) -> String {
 
 /// The first frame index of a segment file name, if it is one.
 pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
-    name.strip_prefix("seg-")?.strip_suffix(".tsp")?.parse().ok()
+    name.strip_prefix("seg-")?
+        .strip_suffix(".tsp")?
+        .parse()
+        .ok()
 }
 
 /// The segments in `dir`, oldest first: (first frame index, path).
@@ -125,8 +128,8 @@ impl SegmentWriter {
         compression: SpoolCompression,
     ) -> Result<Self, SpoolError> {
         let path = dir.join(segment_name(first_index));
-        let mut file = crate::files::create_new_private_file(&path)
-            .map_err(|e| SpoolError::io(&path, e))?;
+        let mut file =
+            crate::files::create_new_private_file(&path).map_err(|e| SpoolError::io(&path, e))?;
         write_header(&mut file, compression).map_err(|e| SpoolError::io(&path, e))?;
         Ok(SegmentWriter {
             file,

@@ -104,7 +104,8 @@ impl WriterDir {
         compression: SpoolCompression,
         budget: Arc<SpoolBudget>,
     ) -> Result<Self, SpoolError> {
-        crate::files::create_private_dir(exporter_dir).map_err(|e| SpoolError::io(exporter_dir, e))?;
+        crate::files::create_private_dir(exporter_dir)
+            .map_err(|e| SpoolError::io(exporter_dir, e))?;
         let path = exporter_dir.join(meta.dir_name(token));
         std::fs::DirBuilder::new()
             .mode_private()
@@ -112,7 +113,8 @@ impl WriterDir {
             .map_err(|e| SpoolError::io(&path, e))?;
         let lock = lock_dir(&path, true)?.ok_or_else(|| SpoolError::Locked(path.clone()))?;
         let meta_path = path.join(META_FILE);
-        let text = serde_json::to_vec_pretty(&meta).map_err(|e| SpoolError::corrupt(&meta_path, e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&meta)
+            .map_err(|e| SpoolError::corrupt(&meta_path, e.to_string()))?;
         write_new(&meta_path, &text)?;
         Ok(WriterDir {
             path,
@@ -153,7 +155,11 @@ impl WriterDir {
         let read = if trim.index > 0 && segments.iter().any(|(f, _)| *f == trim.segment) {
             (trim.segment, trim.offset, trim.epoch)
         } else {
-            (segments.first().map_or(1, |(f, _)| *f), HEADER_LEN, trim.epoch)
+            (
+                segments.first().map_or(1, |(f, _)| *f),
+                HEADER_LEN,
+                trim.epoch,
+            )
         };
         Ok(Some(WriterDir {
             path: path.to_path_buf(),
@@ -200,8 +206,8 @@ impl WriterDir {
         let body: &[u8] = match self.compression {
             SpoolCompression::None => payload,
             SpoolCompression::Zstd => {
-                compressed = zstd::bulk::compress(payload, 3)
-                    .map_err(|e| SpoolError::io(&self.path, e))?;
+                compressed =
+                    zstd::bulk::compress(payload, 3).map_err(|e| SpoolError::io(&self.path, e))?;
                 &compressed
             }
         };
@@ -244,7 +250,8 @@ impl WriterDir {
             if let Some(budget) = &self.budget {
                 budget.used.fetch_add(HEADER_LEN, Ordering::Relaxed);
             }
-            self.segments.push((writer.first_index, writer.path.clone()));
+            self.segments
+                .push((writer.first_index, writer.path.clone()));
             self.writer = Some(writer);
         }
         match self.writer.as_mut() {
@@ -320,7 +327,10 @@ impl WriterDir {
                     let payload = match compression {
                         SpoolCompression::None => payload_bytes,
                         SpoolCompression::Zstd => {
-                            match zstd::bulk::decompress(&payload_bytes, frame.header.raw_len as usize) {
+                            match zstd::bulk::decompress(
+                                &payload_bytes,
+                                frame.header.raw_len as usize,
+                            ) {
                                 Ok(raw) => raw,
                                 Err(_) => {
                                     self.passed_damage(first, frame_start, frame_end - frame_start);
@@ -424,7 +434,8 @@ impl WriterDir {
     pub(crate) fn save_trim(&mut self) -> Result<(), SpoolError> {
         let path = self.path.join(TRIM_FILE);
         let tmp = self.path.join("trim.json.tmp");
-        let text = serde_json::to_vec(&self.trim).map_err(|e| SpoolError::corrupt(&path, e.to_string()))?;
+        let text = serde_json::to_vec(&self.trim)
+            .map_err(|e| SpoolError::corrupt(&path, e.to_string()))?;
         let _ = std::fs::remove_file(&tmp);
         write_new(&tmp, &text)?;
         std::fs::rename(&tmp, &path).map_err(|e| SpoolError::io(&path, e))?;
@@ -434,7 +445,10 @@ impl WriterDir {
         } else {
             // A segment can go when the next one starts at or before the first unsettled frame.
             let first_needed = self.unsettled.front().map_or(self.read.0, |u| u.segment);
-            self.segments.iter().position(|(f, _)| *f >= first_needed).unwrap_or(0)
+            self.segments
+                .iter()
+                .position(|(f, _)| *f >= first_needed)
+                .unwrap_or(0)
         };
         for (_, segment) in self.segments.drain(..keep_from) {
             let len = std::fs::metadata(&segment).map_or(0, |m| m.len());
@@ -472,7 +486,10 @@ fn lock_dir(dir: &Path, create: bool) -> Result<Option<File>, SpoolError> {
     let file = if create {
         crate::files::create_new_private_file(&path)
     } else {
-        std::fs::OpenOptions::new().read(true).write(true).open(&path)
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
     }
     .map_err(|e| SpoolError::io(&path, e))?;
     match file.try_lock_exclusive() {
@@ -485,7 +502,9 @@ fn lock_dir(dir: &Path, create: bool) -> Result<Option<File>, SpoolError> {
 fn read_trim(dir: &Path) -> Result<Trim, SpoolError> {
     let path = dir.join(TRIM_FILE);
     match std::fs::read(&path) {
-        Ok(text) => serde_json::from_slice(&text).map_err(|e| SpoolError::corrupt(&path, e.to_string())),
+        Ok(text) => {
+            serde_json::from_slice(&text).map_err(|e| SpoolError::corrupt(&path, e.to_string()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Trim::default()),
         Err(e) => Err(SpoolError::io(&path, e)),
     }
@@ -493,7 +512,8 @@ fn read_trim(dir: &Path) -> Result<Trim, SpoolError> {
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), SpoolError> {
     use std::io::Write;
-    let mut file = crate::files::create_new_private_file(path).map_err(|e| SpoolError::io(path, e))?;
+    let mut file =
+        crate::files::create_new_private_file(path).map_err(|e| SpoolError::io(path, e))?;
     file.write_all(bytes).map_err(|e| SpoolError::io(path, e))
 }
 
@@ -583,15 +603,26 @@ mod tests {
         assert!(w.settle(3) && !w.settle(3));
         assert_eq!((w.unsettled(), w.trim.index), (7, 4));
         w.save_trim().unwrap();
-        assert_eq!(list_segments(&w.path).unwrap().len(), 7, "segments 1-4 are gone");
+        assert_eq!(
+            list_segments(&w.path).unwrap().len(),
+            7,
+            "segments 1-4 are gone"
+        );
         let path = w.path.clone();
         drop(w); // the writer dies: its lock goes with it
         let mut later = WriterDir::open_leftover(&path).unwrap().unwrap();
         assert!(WriterDir::open_leftover(&path).unwrap().is_none(), "locked");
         let rest = read_all(&mut later);
-        assert_eq!(rest.iter().map(|f| f.0).collect::<Vec<_>>(), (5..=11).collect::<Vec<_>>());
+        assert_eq!(
+            rest.iter().map(|f| f.0).collect::<Vec<_>>(),
+            (5..=11).collect::<Vec<_>>()
+        );
         later.rewind();
-        assert_eq!(read_all(&mut later).len(), 7, "a failed delivery reads them again");
+        assert_eq!(
+            read_all(&mut later).len(),
+            7,
+            "a failed delivery reads them again"
+        );
         for index in 5..=11 {
             assert!(later.settle(index));
         }
@@ -613,11 +644,20 @@ mod tests {
         drop(w);
         let (_, segment) = list_segments(&path).unwrap().remove(0);
         let mut bytes = std::fs::read(&segment).unwrap();
-        let second = bytes.windows(4).enumerate().filter(|(_, w)| w == b"TSFR").nth(1).unwrap().0;
+        let second = bytes
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| w == b"TSFR")
+            .nth(1)
+            .unwrap()
+            .0;
         bytes[second + 40] ^= 0xff;
         std::fs::write(&segment, &bytes).unwrap();
         let sessions = |dir: &mut WriterDir| {
-            read_all(dir).iter().map(|f| (f.0, f.1.session)).collect::<Vec<_>>()
+            read_all(dir)
+                .iter()
+                .map(|f| (f.0, f.1.session))
+                .collect::<Vec<_>>()
         };
         let mut first = WriterDir::open_leftover(&path).unwrap().unwrap();
         let seen = sessions(&mut first);

@@ -81,7 +81,10 @@ impl ExporterActor {
 
     /// `spool_then_raise`: a caller asked for the failover since the last look.
     pub(super) fn check_failover(&mut self, ctx: &mut Context<Self>) {
-        let now = self.shared.failover.load(std::sync::atomic::Ordering::Acquire);
+        let now = self
+            .shared
+            .failover
+            .load(std::sync::atomic::Ordering::Acquire);
         let Some(spool) = self.spool.as_mut() else {
             return;
         };
@@ -148,17 +151,21 @@ impl ExporterActor {
             spool.drain_due = !spool.offline && !spool.close_drain_done;
             return;
         }
-        ctx.run_later(soft.saturating_duration_since(Instant::now()), |act, ctx| {
-            if act.close_waiter.is_some() && (!act.pending.is_empty() || act.in_flight.is_some())
-            {
-                act.begin_spooling(ctx);
-                if let Some(spool) = act.spool.as_mut() {
-                    spool.close_drain_done = true;
-                    spool.drain_due = false;
+        ctx.run_later(
+            soft.saturating_duration_since(Instant::now()),
+            |act, ctx| {
+                if act.close_waiter.is_some()
+                    && (!act.pending.is_empty() || act.in_flight.is_some())
+                {
+                    act.begin_spooling(ctx);
+                    if let Some(spool) = act.spool.as_mut() {
+                        spool.close_drain_done = true;
+                        spool.drain_due = false;
+                    }
+                    act.dispatch(ctx);
                 }
-                act.dispatch(ctx);
-            }
-        });
+            },
+        );
     }
 
     /// The deadline the exporter's own close gets: with a spool, the soft deadline (the rest
@@ -188,7 +195,9 @@ impl ExporterActor {
         let Some(spool) = self.spool.as_mut() else {
             return;
         };
-        let past_soft = spool.soft_deadline.is_some_and(|soft| Instant::now() >= soft);
+        let past_soft = spool
+            .soft_deadline
+            .is_some_and(|soft| Instant::now() >= soft);
         if spool.drain_due && !spool.offline && !past_soft {
             spool.drain_due = false;
             let mut until = Instant::now() + DRAIN_SLICE;

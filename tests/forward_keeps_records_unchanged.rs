@@ -38,6 +38,7 @@ fn from_another_runtime() -> Vec<Record> {
             duration_ns: 4_000,
             status: SpanStatus::Error("Error in train_step: boom".into()),
             attributes: Attributes::new().with("loss", 0.5).unwrap(),
+            span_attributes: Attributes::new().with("duration_msec", 4).unwrap(),
         }),
         // A span that stays open: close must not stop it.
         Record::SpanStart(SpanStart {

@@ -61,6 +61,7 @@ fn every_kind() -> Vec<Record> {
             duration_ns: 10,
             status: SpanStatus::Error("Error in epoch: x".into()),
             attributes: Attributes::new(),
+            span_attributes: Attributes::new().with("duration_msec", 0).unwrap(),
         }),
         Record::TelemetryDataError(TelemetryDataError {
             kind: TelemetryDataErrorKind::NoTelemetryData,

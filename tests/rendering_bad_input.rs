@@ -76,7 +76,7 @@ fn bad_frames_are_refused_and_the_good_ones_all_arrive() {
 
     let (what, why) = invalid(renderer.log_frame(frame("../escape", 0, 0, 16, 16)));
     assert!(
-        what == "env_id" && why.contains("names a directory"),
+        what == "env_id" && why.contains("may only contain letters, digits"),
         "{why}"
     );
     let (what, _) = invalid(renderer.log_frame(frame("a", -1, 0, 16, 16)));

@@ -1,5 +1,6 @@
 //! The `telemetron` command line: look at a run recorded by the file exporter (`inspect`,
-//! `tail`, `timeline`, `plot`), send it on (`replay`), deliver disk spools (`sync`), and show the configuration
+//! `tail`, `timeline`, `plot`), send it on (`replay`), deliver disk spools (`sync`), relay
+//! records from Kafka to exporters (`relay`, feature `kafka`), and show the configuration
 //! (`config show`, `exporters`).
 //!
 //! The same code runs as the `telemetron` binary and, through the Python package's native
@@ -17,6 +18,8 @@ mod args;
 pub(crate) mod commands;
 mod error;
 mod input;
+#[cfg(feature = "kafka")]
+mod logging;
 mod progress;
 
 use std::ffi::OsString;

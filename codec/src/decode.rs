@@ -187,6 +187,7 @@ fn span_stop(r: wire::SpanStop) -> Decoded<SpanStop> {
         duration_ns: r.duration_ns,
         status,
         attributes: attributes(KIND, r.attributes)?,
+        span_attributes: attributes(KIND, r.span_attributes)?,
     })
 }
 

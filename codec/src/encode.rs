@@ -183,6 +183,7 @@ fn span_stop(r: &SpanStop) -> wire::SpanStop {
         duration_ns,
         status,
         attributes: attrs,
+        span_attributes,
     } = r;
     let (code, message) = match status {
         SpanStatus::Ok => (wire::SpanStatusCode::Ok, String::new()),
@@ -198,6 +199,7 @@ fn span_stop(r: &SpanStop) -> wire::SpanStop {
         duration_ns: *duration_ns,
         status: code as i32,
         status_message: message,
+        span_attributes: attributes(span_attributes),
         attributes: attributes(attrs),
     }
 }

@@ -73,7 +73,7 @@ fn name() -> impl Strategy<Value = Name> {
 
 fn series_key() -> impl Strategy<Value = Arc<SeriesKey>> {
     (
-        "[a-z][a-z0-9_]{0,5}(/[a-z][a-z0-9_]{0,4})?",
+        "[a-z][a-z0-9_]{0,4}(/[a-z0-9_]{1,4}){0,2}",
         prop_oneof![
             Just(Scale::MlStep),
             Just(Scale::Episode),
@@ -141,20 +141,23 @@ fn span_stop() -> impl Strategy<Value = Record> {
         name(),
         (time(), time(), any::<u64>()),
         status,
-        attributes(),
+        (attributes(), attributes()),
     )
-        .prop_map(|(context, parent, name, (start, time, d), status, attrs)| {
-            Record::SpanStop(SpanStop {
-                context,
-                parent: parent.map(SpanId),
-                name,
-                start_time: start,
-                time,
-                duration_ns: d,
-                status,
-                attributes: attrs,
-            })
-        })
+        .prop_map(
+            |(context, parent, name, (start, time, d), status, (attrs, span_attrs))| {
+                Record::SpanStop(SpanStop {
+                    context,
+                    parent: parent.map(SpanId),
+                    name,
+                    start_time: start,
+                    time,
+                    duration_ns: d,
+                    status,
+                    attributes: attrs,
+                    span_attributes: span_attrs,
+                })
+            },
+        )
 }
 
 fn event() -> impl Strategy<Value = Record> {
@@ -397,9 +400,12 @@ fn run_attributes() -> impl Strategy<Value = Record> {
         })
 }
 
-/// One strategy per kind; the match makes a kind added to `RecordKind` fail to compile here.
-fn of_kind(kind: RecordKind) -> BoxedStrategy<Record> {
-    match kind {
+/// One strategy per kind exporters see; the match makes a kind added to `RecordKind` fail to
+/// compile here. `SpanUpdate` is absorbed by the Recorder (folded into the span's stop) and
+/// never reaches an exporter, a Kafka topic or a spool: the encoding refuses it.
+fn of_kind(kind: RecordKind) -> Option<BoxedStrategy<Record>> {
+    Some(match kind {
+        RecordKind::SpanUpdate => return None,
         RecordKind::SpanStart => span_start().boxed(),
         RecordKind::SpanStop => span_stop().boxed(),
         RecordKind::Event => event().boxed(),
@@ -412,11 +418,11 @@ fn of_kind(kind: RecordKind) -> BoxedStrategy<Record> {
         RecordKind::Rl => rl().boxed(),
         RecordKind::Histogram => histogram().boxed(),
         RecordKind::Scatter => scatter().boxed(),
-    }
+    })
 }
 
 fn any_record() -> impl Strategy<Value = Record> {
-    proptest::strategy::Union::new(RecordKind::ALL.map(of_kind))
+    proptest::strategy::Union::new(RecordKind::ALL.into_iter().filter_map(of_kind))
 }
 
 fn run() -> impl Strategy<Value = RunIdentity> {
@@ -458,8 +464,11 @@ fn every_kind_round_trips_exactly() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     for kind in RecordKind::ALL {
+        let Some(strategy) = of_kind(kind) else {
+            continue;
+        };
         for _ in 0..64 {
-            let record = of_kind(kind).new_tree(&mut runner).unwrap().current();
+            let record = strategy.new_tree(&mut runner).unwrap().current();
             assert_eq!(record.kind(), kind);
             let run = RunIdentity::default();
             let bytes = encode(&run, [&record]).unwrap();

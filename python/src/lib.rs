@@ -18,6 +18,7 @@ mod runtime;
 mod series_methods;
 mod span_ref;
 mod spool;
+mod timestamps;
 
 use pyo3::prelude::*;
 
@@ -32,6 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<span_ref::SpanRef>()?;
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
     m.add_function(wrap_pyfunction!(python_exporter::refuse_from_exporter, m)?)?;
+    m.add_function(wrap_pyfunction!(python_exporter::exporters_inside, m)?)?;
+    m.add_function(wrap_pyfunction!(python_exporter::interrupt_exporters, m)?)?;
     m.add_function(wrap_pyfunction!(columns::max_values_per_call, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(spool::replay_spool, m)?)?;

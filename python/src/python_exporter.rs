@@ -1,6 +1,9 @@
 //! `type: python`: an exporter class written in Python (`class: "pkg.module:ClassName"`, or the
 //! name of an entry point in the `telemetron.exporters` group). It runs on the exporter's own
 //! runtime thread and takes the GIL only there, once per batch.
+//!
+//! `type: onelogger` is the same machinery around `telemetron.onelogger`'s adapter, which runs
+//! an existing OneLogger exporter class (`class: "pkg.module:TheirExporter"`).
 
 use std::sync::Arc;
 
@@ -32,17 +35,52 @@ pub(crate) fn refuse_from_exporter(what: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// Runs `f` (which calls into a Python exporter) with `IN_EXPORTER` set.
+/// The Python thread idents of the exporter threads inside a Python exporter's method now.
+static INSIDE: parking_lot::Mutex<Vec<std::ffi::c_ulong>> = parking_lot::Mutex::new(Vec::new());
+
+/// Runs `f` (which calls into a Python exporter) with `IN_EXPORTER` set and this thread listed
+/// in `INSIDE`.
 fn in_exporter<T>(f: impl FnOnce() -> T) -> T {
-    struct Reset;
-    impl Drop for Reset {
+    struct Leave(std::ffi::c_ulong);
+    impl Drop for Leave {
         fn drop(&mut self) {
             IN_EXPORTER.with(|c| c.set(false));
+            let mut inside = INSIDE.lock();
+            if let Some(at) = inside.iter().position(|&t| t == self.0) {
+                inside.swap_remove(at);
+            }
         }
     }
     IN_EXPORTER.with(|c| c.set(true));
-    let _reset = Reset;
+    // SAFETY: a plain getter of the calling thread's id (the GIL is not needed).
+    let ident = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+    INSIDE.lock().push(ident);
+    let _leave = Leave(ident);
     f()
+}
+
+/// How many exporter threads are inside a Python exporter's method now.
+#[pyfunction]
+pub(crate) fn exporters_inside() -> usize {
+    INSIDE.lock().len()
+}
+
+/// Raises `ExporterAbandoned` in every exporter thread inside a Python exporter's method (one
+/// stuck in a loop past the shutdown deadline), so that it leaves Python before the
+/// interpreter finalizes: a runtime thread still running Python code then would abort the
+/// process. Returns how many threads were told. (A thread blocked in C code sees it when it
+/// returns to Python.)
+#[pyfunction]
+pub(crate) fn interrupt_exporters(py: Python<'_>) -> usize {
+    let exception = py.get_type::<crate::errors::ExporterAbandoned>();
+    let inside = INSIDE.lock().clone();
+    for &ident in &inside {
+        // SAFETY: the GIL is held; the exception type is a live class object.
+        unsafe {
+            pyo3::ffi::PyThreadState_SetAsyncExc(ident as std::ffi::c_long, exception.as_ptr());
+        }
+    }
+    inside.len()
 }
 
 struct PythonExporter {
@@ -232,19 +270,87 @@ fn build(
             .map_err(|e| invalid(format!("class {path:?}: {}", e.value(py))))?;
         Ok(class.unbind())
     })?;
-    let class = Arc::new(class);
-    let kwargs: Map<String, Value> = options
+    Ok(factory(class, without_class(options)))
+}
+
+fn without_class(options: &Map<String, Value>) -> Map<String, Value> {
+    options
         .iter()
         .filter(|(k, _)| k.as_str() != "class")
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Ok(Arc::new(move || {
+        .collect()
+}
+
+/// Instances of `class(**kwargs)`, built on the exporter's thread.
+fn factory(class: Py<PyAny>, kwargs: Map<String, Value>) -> ExporterFactory {
+    let class = Arc::new(class);
+    Arc::new(move || {
         Box::new(PythonExporter {
             class: class.clone(),
             kwargs: kwargs.clone(),
             instance: None,
         })
-    }))
+    })
+}
+
+/// `type: onelogger`: checks the OneLogger class now (a missing `nv-one-logger-core` or a wrong
+/// class is a configuration error) and runs it through `telemetron.onelogger`'s adapter.
+fn build_onelogger(
+    options: &Map<String, Value>,
+    _ctx: &BuildContext<'_>,
+) -> Result<ExporterFactory, RegistryError> {
+    let invalid = |reason: String| RegistryError::InvalidOptions {
+        kind: "exporter",
+        name: "onelogger".into(),
+        reason,
+    };
+    let path = match options.get("class") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(invalid(
+                "`class` must name a OneLogger exporter class as \"pkg.module:ClassName\"".into(),
+            ))
+        }
+    };
+    let adapter = Python::attach(|py| -> PyResult<Py<PyAny>> {
+        Ok(py
+            .import("telemetron.onelogger")?
+            .call_method1("adapter_for", (path.as_str(),))?
+            .unbind())
+    })
+    .map_err(|e| {
+        Python::attach(|py| {
+            invalid(format!(
+                "cannot run OneLogger exporter {path:?}: {}",
+                e.value(py)
+            ))
+        })
+    })?;
+    let mut kwargs = without_class(options);
+    kwargs.insert("exporter_class".into(), Value::String(path));
+    Ok(factory(adapter, kwargs))
+}
+
+/// The options a Python exporter class names in its `secret_options` attribute: redacted in
+/// `config show`, reports and messages like the built-in exporters' secrets.
+fn secret_options(options: &Map<String, Value>) -> Vec<String> {
+    let Some(Value::String(path)) = options.get("class") else {
+        return Vec::new();
+    };
+    Python::attach(|py| -> PyResult<Vec<String>> {
+        py.import("telemetron._registry")?
+            .call_method1("resolve_exporter_class", (path.as_str(),))?
+            .getattr("secret_options")?
+            .extract()
+    })
+    .unwrap_or_default()
+}
+
+telemetron::plugins::inventory::submit! {
+    telemetron::plugins::SecretOptionsRegistration {
+        type_name: "python",
+        secret_options,
+    }
 }
 
 telemetron::plugins::inventory::submit! {
@@ -253,5 +359,15 @@ telemetron::plugins::inventory::submit! {
         description: "an exporter class written in Python (class: \"pkg.module:ClassName\")",
         secret_keys: &[],
         build,
+    }
+}
+
+telemetron::plugins::inventory::submit! {
+    ExporterRegistration {
+        type_name: "onelogger",
+        description: "a NVIDIA OneLogger exporter class (class: \"pkg.module:ClassName\"; needs nv-one-logger-core)",
+        // Keyword arguments a W&B-style exporter may take: never shown by `config show`.
+        secret_keys: &["api_key", "token", "password"],
+        build: build_onelogger,
     }
 }

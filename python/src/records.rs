@@ -44,6 +44,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
                 d.set_item("status_message", m)?;
             }
             d.set_item("attributes", to_dict(py, &s.attributes)?)?;
+            d.set_item("span_attributes", to_dict(py, &s.span_attributes)?)?;
         }
         Record::Event(e) => {
             d.set_item("kind", "event")?;

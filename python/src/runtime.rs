@@ -15,6 +15,7 @@ use crate::attributes::to_attributes;
 use crate::convert::{report_to_python, to_json};
 use crate::errors::{ToPyErr, ValidationError};
 use crate::span_ref::SpanRef;
+use crate::timestamps::timestamp_arg;
 
 #[pyclass(frozen, module = "telemetron._native", name = "Runtime")]
 pub(crate) struct PyRuntime {
@@ -26,6 +27,8 @@ pub(crate) struct PyRuntime {
     description: String,
     /// Where each enabled exporter sends its records ("file telemetron-out/x.jsonl").
     destinations: Vec<String>,
+    /// What the config loader noticed (a misspelled `TELEMETRON_*` variable, ...).
+    config_warnings: Vec<String>,
     renderer: crate::rendering::RendererSlot,
 }
 
@@ -108,6 +111,7 @@ impl PyRuntime {
                     || loaded.settings.enqueue_timeout_secs > 0.0,
                 description: loaded.describe(),
                 destinations: destinations(&loaded),
+                config_warnings: loaded.warnings.clone(),
                 runtime: ManuallyDrop::new(runtime),
                 abandoned: AtomicBool::new(false),
                 renderer: Default::default(),
@@ -115,7 +119,8 @@ impl PyRuntime {
         })
     }
 
-    #[pyo3(signature = (name, parent=None, attributes=None, start_event_attributes=None))]
+    /// `start_time`: seconds since the epoch (default now).
+    #[pyo3(signature = (name, parent=None, attributes=None, start_event_attributes=None, start_time=None))]
     fn start_span(
         &self,
         py: Python<'_>,
@@ -123,29 +128,37 @@ impl PyRuntime {
         parent: Option<SpanRef>,
         attributes: Option<&Bound<'_, PyDict>>,
         start_event_attributes: Option<&Bound<'_, PyDict>>,
+        start_time: Option<f64>,
     ) -> PyResult<SpanRef> {
         crate::errors::guarded(|| {
             let attributes = to_attributes(attributes)?;
             let start_attrs = to_attributes(start_event_attributes)?;
             let parent = parent.map(|p| p.context());
+            let time = timestamp_arg(start_time, "start_time")?;
             self.maybe_detached(py, || {
                 self.runtime
-                    .start_span_with_event(name, parent, attributes, start_attrs)
+                    .start_span_at(name, parent, attributes, start_attrs, time)
             })
             .map(SpanRef::from)
         })
     }
 
-    #[pyo3(signature = (span, attributes=None, cancelled=false))]
+    /// `attributes` go on the stop event, `span_attributes` on the span; `stop_time` in
+    /// seconds since the epoch (default now).
+    #[pyo3(signature = (span, attributes=None, cancelled=false, span_attributes=None, stop_time=None))]
     fn stop_span(
         &self,
         py: Python<'_>,
         span: SpanRef,
         attributes: Option<&Bound<'_, PyDict>>,
         cancelled: bool,
+        span_attributes: Option<&Bound<'_, PyDict>>,
+        stop_time: Option<f64>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
             let attributes = to_attributes(attributes)?;
+            let span_attributes = to_attributes(span_attributes)?;
+            let time = timestamp_arg(stop_time, "stop_time")?;
             let status = if cancelled {
                 SpanStatus::Cancelled
             } else {
@@ -153,24 +166,39 @@ impl PyRuntime {
             };
             self.maybe_detached(py, || {
                 self.runtime
-                    .stop_span_with_status(span.context(), status, attributes)
+                    .stop_span_at(span.context(), status, attributes, span_attributes, time)
             })
         })
     }
 
-    #[pyo3(signature = (span, name, attributes=None))]
+    /// Adds attributes to a running span; exporters get them with its stop.
+    fn update_span(
+        &self,
+        py: Python<'_>,
+        span: SpanRef,
+        attributes: &Bound<'_, PyDict>,
+    ) -> PyResult<()> {
+        crate::errors::guarded(|| {
+            let attributes = to_attributes(Some(attributes))?;
+            self.maybe_detached(py, || self.runtime.update_span(span.context(), attributes))
+        })
+    }
+
+    #[pyo3(signature = (span, name, attributes=None, time=None))]
     fn event(
         &self,
         py: Python<'_>,
         span: Option<SpanRef>,
         name: String,
         attributes: Option<&Bound<'_, PyDict>>,
+        time: Option<f64>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
             let attributes = to_attributes(attributes)?;
+            let time = timestamp_arg(time, "time")?;
             self.maybe_detached(py, || {
                 self.runtime
-                    .event(span.map(|s| s.context()), name, attributes)
+                    .event_at(span.map(|s| s.context()), name, attributes, time)
             })
         })
     }
@@ -201,7 +229,8 @@ impl PyRuntime {
         })
     }
 
-    #[pyo3(signature = (span, message, exception_type=None, exception_message=None, traceback=None))]
+    #[pyo3(signature = (span, message, exception_type=None, exception_message=None, traceback=None, time=None))]
+    #[allow(clippy::too_many_arguments)]
     fn error(
         &self,
         py: Python<'_>,
@@ -210,6 +239,7 @@ impl PyRuntime {
         exception_type: Option<String>,
         exception_message: Option<String>,
         traceback: Option<String>,
+        time: Option<f64>,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
             let info = ErrorInfo {
@@ -218,7 +248,10 @@ impl PyRuntime {
                 exception_message,
                 traceback,
             };
-            self.maybe_detached(py, || self.runtime.error(span.map(|s| s.context()), info))
+            let time = timestamp_arg(time, "time")?;
+            self.maybe_detached(py, || {
+                self.runtime.error_at(span.map(|s| s.context()), info, time)
+            })
         })
     }
 
@@ -301,6 +334,13 @@ impl PyRuntime {
     #[getter]
     fn destinations(&self) -> Vec<String> {
         self.destinations.clone()
+    }
+
+    /// What the config loader noticed but did not refuse (a misspelled `TELEMETRON_*`
+    /// variable, with the closest known name).
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.config_warnings.clone()
     }
 
     #[getter]

@@ -41,11 +41,11 @@ def own_spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_runtime_left_running() -> Iterator[None]:
+def no_runtime_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that fails half-way must not leave its runtime to the next one (whose
-    `configure` would then refuse to start)."""
+    `configure` would then refuse to start); module-scoped runtimes (`fuzz_runtime`) stay."""
     yield
-    if telemetron.is_configured():
+    if telemetron.is_configured() and "fuzz_runtime" not in request.fixturenames:
         telemetron.shutdown()
 
 

@@ -160,6 +160,7 @@ mod tests {
             duration_ns: d,
             status: SpanStatus::Ok,
             attributes: Attributes::new(),
+            span_attributes: Attributes::new(),
         })
     }
 

@@ -28,7 +28,7 @@ pub mod spool;
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
-    CursorSeed, CursorSeeds, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext,
+    Count, CursorSeed, CursorSeeds, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext,
     ExporterFactory, RecordBatch, Unacknowledged,
 };
 pub use handle::FlushError;

@@ -53,6 +53,9 @@ pub struct MetricsSnapshot {
     /// of the kinds that carry them, with the same five counters (`failed`: 0, since a call
     /// refused as invalid has no points to count).
     pub points: BTreeMap<&'static str, CounterSnapshot>,
+    /// Per exporter, data points of the kinds that carry them (`sent`: exported, or
+    /// acknowledged by the backend for exporters that acknowledge later).
+    pub exporter_points: BTreeMap<String, BTreeMap<&'static str, CounterSnapshot>>,
 }
 
 impl MetricsSnapshot {
@@ -204,6 +207,7 @@ impl RuntimeCounters {
 #[derive(Default)]
 pub(crate) struct ExporterCounters {
     kinds: [KindCounters; KINDS],
+    points: [KindCounters; KINDS],
     pub(crate) drop_reasons: DropReasons,
 }
 
@@ -221,9 +225,44 @@ pub(crate) enum ExporterCounter {
 }
 
 impl ExporterCounters {
+    /// `n` records of `kind`.
     pub(crate) fn add(&self, counter: ExporterCounter, kind: RecordKind, n: u64) {
-        let k = &self.kinds[kind.index()];
-        let cell = match counter {
+        counter
+            .cell(&self.kinds[kind.index()])
+            .fetch_add(n, Relaxed);
+    }
+
+    /// `n` data points of `kind`.
+    pub(crate) fn add_points(&self, counter: ExporterCounter, kind: RecordKind, n: u64) {
+        if n > 0 {
+            counter
+                .cell(&self.points[kind.index()])
+                .fetch_add(n, Relaxed);
+        }
+    }
+
+    /// `n` records (`points` data points) of `kind` left this runtime's spool (delivered, or
+    /// dropped from it).
+    pub(crate) fn unspool(&self, kind: RecordKind, n: u64, points: u64) {
+        for (cells, n) in [(&self.kinds, n), (&self.points, points)] {
+            let _ = cells[kind.index()]
+                .spooled
+                .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
+        snapshot_of(&self.kinds, &RecordKind::ALL)
+    }
+
+    pub(crate) fn points_snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
+        snapshot_of(&self.points, &RecordKind::DATA)
+    }
+}
+
+impl ExporterCounter {
+    fn cell(self, k: &KindCounters) -> &AtomicU64 {
+        match self {
             ExporterCounter::Added => &k.added,
             ExporterCounter::Enqueued => &k.enqueued,
             ExporterCounter::Sent => &k.sent,
@@ -231,35 +270,30 @@ impl ExporterCounters {
             ExporterCounter::Failed => &k.failed,
             ExporterCounter::Spooled => &k.spooled,
             ExporterCounter::Recovered => &k.recovered,
-        };
-        cell.fetch_add(n, Relaxed);
+        }
     }
+}
 
-    /// `n` records of `kind` left this runtime's spool (delivered, or dropped from it).
-    pub(crate) fn unspool(&self, kind: RecordKind, n: u64) {
-        let _ = self.kinds[kind.index()]
-            .spooled
-            .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
-    }
-
-    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, CounterSnapshot> {
-        RecordKind::ALL
-            .iter()
-            .map(|kind| {
-                let k = &self.kinds[kind.index()];
-                let snap = CounterSnapshot {
-                    added: k.added.load(Relaxed),
-                    enqueued: k.enqueued.load(Relaxed),
-                    sent: k.sent.load(Relaxed),
-                    dropped: k.dropped.load(Relaxed),
-                    failed: k.failed.load(Relaxed),
-                    spooled: k.spooled.load(Relaxed),
-                    recovered: k.recovered.load(Relaxed),
-                };
-                (kind.as_str(), snap)
-            })
-            .collect()
-    }
+fn snapshot_of(
+    counters: &[KindCounters; KINDS],
+    kinds: &[RecordKind],
+) -> BTreeMap<&'static str, CounterSnapshot> {
+    kinds
+        .iter()
+        .map(|kind| {
+            let k = &counters[kind.index()];
+            let snap = CounterSnapshot {
+                added: k.added.load(Relaxed),
+                enqueued: k.enqueued.load(Relaxed),
+                sent: k.sent.load(Relaxed),
+                dropped: k.dropped.load(Relaxed),
+                failed: k.failed.load(Relaxed),
+                spooled: k.spooled.load(Relaxed),
+                recovered: k.recovered.load(Relaxed),
+            };
+            (kind.as_str(), snap)
+        })
+        .collect()
 }
 
 /// Counts of records (and their data points) by kind, for batch-wide counter updates.
@@ -314,11 +348,17 @@ impl KindTally {
 
     pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
         self.each(|kind, n| counters.add(counter, kind, n));
+        self.each_points(|kind, n| counters.add_points(counter, kind, n));
     }
 
     /// Takes these records off the exporter's `spooled` gauge.
     pub(crate) fn unspool(&self, counters: &ExporterCounters) {
-        self.each(|kind, n| counters.unspool(kind, n));
+        for kind in RecordKind::ALL {
+            let (n, points) = (self.records[kind.index()], self.points[kind.index()]);
+            if n > 0 || points > 0 {
+                counters.unspool(kind, n, points);
+            }
+        }
     }
 
     /// Counts these records dropped by the exporter, for `reason`.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::Record;
+use crate::RecordSink;
 
 /// What a plugin decides about one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +28,15 @@ pub trait RecorderPlugin: Send + 'static {
     /// Sees one record.
     fn on_record(&mut self, record: &mut Record, emit: &mut Vec<Record>) -> PluginVerdict;
 
-    /// The runtime is closing: a last chance to emit summaries.
+    /// The runtime is closing: a last chance to emit summaries. A plugin with threads of its
+    /// own stops them here (and in `Drop`, for an instance replaced by a Recorder restart).
     fn on_close(&mut self, _emit: &mut Vec<Record>) {}
+
+    /// Called once after the plugin is built (at start, and for each fresh instance after a
+    /// Recorder restart) with a sink for records it produces on threads of its own, such as a
+    /// sampler: they enter the ingest queue like any caller's record (counted, under the
+    /// runtime's backpressure). The default ignores it.
+    fn attach(&mut self, _sink: RecordSink) {}
 }
 
 /// Builds a fresh plugin instance: at start and after a Recorder restart.

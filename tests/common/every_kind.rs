@@ -66,6 +66,9 @@ pub fn record_every_kind(rt: &Runtime) {
         },
     )
     .unwrap();
+    // Attributes added while the span runs reach the exporters on its stop.
+    rt.update_span(step, Attributes::new().with("samples", 64i64).unwrap())
+        .unwrap();
     rt.stop_span(step, Attributes::new().with("loss", 0.5f64).unwrap())
         .unwrap();
     let cancelled = rt.start_span("eval", Some(train), attrs).unwrap();

@@ -214,3 +214,20 @@ pub mod every_kind;
 pub mod kafka_broker;
 pub mod logs;
 pub mod video;
+
+/// A runtime started through the facade with one file exporter at `dir/run.jsonl` (no config
+/// discovery) and `plugins`; returns it with the file's path.
+pub fn start_with_file(
+    dir: &Path,
+    plugins: Vec<serde_json::Value>,
+) -> (Runtime, std::path::PathBuf) {
+    let path = dir.join("run.jsonl");
+    let loader = telemetron::ConfigLoader::new()
+        .without_discovery()
+        .exporters(vec![serde_json::json!({"type": "file", "path": path})])
+        .plugins(plugins);
+    (
+        telemetron::start(loader).expect("start with a file exporter"),
+        path,
+    )
+}

@@ -5,6 +5,8 @@ mod format;
 mod inspect;
 mod plot;
 mod plot_font;
+#[cfg(feature = "kafka")]
+mod relay;
 mod replay;
 pub(crate) mod sync;
 mod tail;
@@ -93,6 +95,12 @@ pub(crate) fn run(cli: Cli, host: &Host) -> Result<(), CliError> {
             },
             host,
         ),
+        #[cfg(feature = "kafka")]
+        Command::Relay {
+            config,
+            check,
+            log_level,
+        } => relay::run(&config, check, log_level, host),
         Command::Config {
             command: ConfigCommand::Show { file },
         } => config::show(file.as_deref(), host),

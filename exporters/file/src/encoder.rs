@@ -55,6 +55,7 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
                 field_str(out, key!("status_message"), message);
             }
             attributes(out, key!("attributes"), &s.attributes);
+            attributes(out, key!("span_attributes"), &s.span_attributes);
         }
         Record::Event(e) => {
             out.extend_from_slice(line_start!("event"));

@@ -10,14 +10,15 @@ use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError, TraceId,
 };
 use telemetron_runtime::{
-    Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
-    Unacknowledged,
+    Count, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch,
+    RunIdentity, Unacknowledged,
 };
 
 use crate::auth::Auth;
 use crate::config::MetranaConfig;
 use crate::handshake::initialize_run;
 use crate::mapping::{add, approximate_size};
+use crate::resume::{Stored, StoredSteps};
 use crate::sender::{Origin, Outgoing, Sender};
 
 /// How long `close()` without a deadline waits for acknowledgements (the default
@@ -38,6 +39,8 @@ pub struct MetranaExporter {
     /// A disk spool backs this exporter: what is unacknowledged at close is handed back to
     /// it rather than dropped.
     spooled: bool,
+    /// What the run had at the handshake (forwarded points already there are not re-sent).
+    stored: StoredSteps,
 }
 
 impl MetranaExporter {
@@ -53,6 +56,7 @@ impl MetranaExporter {
             sequence: 0,
             batches: 0,
             spooled: false,
+            stored: StoredSteps::default(),
         }
     }
 
@@ -94,7 +98,7 @@ impl MetranaExporter {
         let max = self.config.max_msg_size.max(1);
         let mut request = self.next_request();
         let mut rl = Vec::new();
-        let mut records: Vec<(RecordKind, u64)> = Vec::new();
+        let mut records: Vec<(RecordKind, Count)> = Vec::new();
         let mut positions: Vec<u32> = Vec::new();
         let mut approximate = 0;
         let sender = self
@@ -103,6 +107,29 @@ impl MetranaExporter {
             .ok_or_else(|| ExportError::failed("metrana exporter used before initialize"))?;
         let mut cut = Vec::new();
         for (position, record) in batch.iter().enumerate() {
+            let rest;
+            let record = match self.stored.of(record) {
+                Stored::Nothing => record,
+                // Already stored (a forwarded record read again): delivered, points and all.
+                Stored::All => {
+                    let points = record.data_points();
+                    self.deliveries
+                        .acknowledged(record.kind(), Count { records: 1, points });
+                    continue;
+                }
+                Stored::Part(points) => {
+                    rest = Record::Metric(points);
+                    let stored = record.data_points() - rest.data_points();
+                    self.deliveries.acknowledged(
+                        record.kind(),
+                        Count {
+                            records: 0,
+                            points: stored,
+                        },
+                    );
+                    &rest
+                }
+            };
             if !add(&mut sender.declarations, record, &mut request, &mut rl) {
                 self.deliveries.acknowledged(record.kind(), 1);
                 continue;
@@ -140,11 +167,15 @@ impl MetranaExporter {
     }
 }
 
-fn count(records: &mut Vec<(RecordKind, u64)>, record: &Record) {
+fn count(records: &mut Vec<(RecordKind, Count)>, record: &Record) {
     let kind = record.kind();
+    let points = record.data_points();
     match records.iter_mut().find(|(k, _)| *k == kind) {
-        Some((_, n)) => *n += 1,
-        None => records.push((kind, 1)),
+        Some((_, n)) => {
+            n.records += 1;
+            n.points += points;
+        }
+        None => records.push((kind, Count { records: 1, points })),
     }
 }
 
@@ -173,6 +204,7 @@ impl Exporter for MetranaExporter {
             &ctx.seeds,
         )?;
         self.run_id = initialized.run_id;
+        self.stored = initialized.stored;
         self.sender = Some(Sender::new(
             runtime,
             initialized.channel,
@@ -216,7 +248,7 @@ impl Exporter for MetranaExporter {
             ..Default::default()
         };
         let mut rl = Vec::new();
-        let mut records: Vec<(RecordKind, u64)> = Vec::new();
+        let mut records: Vec<(RecordKind, Count)> = Vec::new();
         for record in batch.iter() {
             if add(&mut sender.declarations, record, &mut request, &mut rl) {
                 count(&mut records, record);

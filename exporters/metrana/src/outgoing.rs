@@ -6,14 +6,14 @@ use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
 use telemetron_runtime::model::RecordKind;
-use telemetron_runtime::{DeliveryId, RecordBatch};
+use telemetron_runtime::{Count, DeliveryId, RecordBatch};
 
 /// An encoded request, the declarations it introduces, the records it carries by kind
 /// (acknowledged together), and the batch it was built from.
 pub(crate) struct Outgoing {
     pub encoded: Bytes,
     pub declarations: Vec<SeriesDeclaration>,
-    pub records: Vec<(RecordKind, u64)>,
+    pub records: Vec<(RecordKind, Count)>,
     pub batch: u64,
     /// Where it came from: a spooled frame (settled with the spool when acknowledged or
     /// refused), or the batch and the positions of the records it carries (handed back to the
@@ -39,7 +39,7 @@ impl Outgoing {
     pub(crate) fn new(
         request: &UpdateRunRequest,
         mut encoded: Vec<u8>,
-        records: Vec<(RecordKind, u64)>,
+        records: Vec<(RecordKind, Count)>,
         batch: u64,
         origin: Origin,
     ) -> Self {

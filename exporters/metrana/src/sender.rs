@@ -206,7 +206,7 @@ impl Sender {
             }
             for (kind, n) in o.records {
                 self.deliveries.rejected(kind, n, reason);
-                dropped += n;
+                dropped += n.records;
             }
         }
         dropped

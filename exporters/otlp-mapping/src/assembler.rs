@@ -64,6 +64,13 @@ impl Assembler {
                 let (mut attributes, events) =
                     open.map_or_else(|| (Vec::new(), Vec::new()), |o| (o.attributes, o.events));
                 attributes.extend(key_values(&s.attributes));
+                // Added while it ran or at its stop: replace same-named start attributes.
+                for kv in key_values(&s.span_attributes) {
+                    match attributes.iter_mut().find(|a| a.key == kv.key) {
+                        Some(slot) => *slot = kv,
+                        None => attributes.push(kv),
+                    }
+                }
                 let status = match &s.status {
                     SpanStatus::Ok => None,
                     SpanStatus::Error(message) => Some(Status {
@@ -342,6 +349,11 @@ mod tests {
                 duration_ns: 100,
                 status: SpanStatus::Error("Error in epoch: boom".into()),
                 attributes: Attributes::new().with("loss", 0.5).unwrap(),
+                // Added while it ran: a new key, and a new value for a start attribute.
+                span_attributes: Attributes::new()
+                    .with("duration_msec", 1i64)
+                    .and_then(|a| a.with("epoch", 2i64))
+                    .unwrap(),
             }),
             Record::Event(Event {
                 span: Some(ctx(2)),
@@ -361,7 +373,11 @@ mod tests {
             (100, 200)
         );
         let keys: Vec<_> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
-        assert_eq!(keys, ["epoch", "loss"]);
+        assert_eq!(keys, ["epoch", "loss", "duration_msec"]);
+        assert_eq!(
+            span.attributes[0].value,
+            Some(wrap(any_value::Value::IntValue(2)))
+        );
         let events: Vec<_> = span.events.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(events, ["checkpoint", "exception"]);
         let status = span.status.as_ref().unwrap();

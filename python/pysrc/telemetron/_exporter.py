@@ -16,7 +16,13 @@ class Exporter:
     (``kind``, ``name``, ``trace_id``, ``span_id``, ``attributes``, ...). An exception counts as
     a failure in the exporter's health: the first sends it a telemetry data error, repeated ones
     disable it. ``close`` is called once, even on a disabled exporter.
+
+    ``secret_options`` names the constructor options that are secrets (a DSN, a password):
+    they are redacted in ``describe_config()``, ``config show``, reports and messages, as the
+    built-in exporters' are (names that look secret are redacted anyway).
     """
+
+    secret_options: tuple[str, ...] = ()
 
     def initialize(self, context: dict[str, Any]) -> None:
         """Called once before any export: ``name``, ``run_name``, ``restarts``."""

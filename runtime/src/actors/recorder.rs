@@ -20,6 +20,7 @@ use crate::health::HealthCell;
 use crate::metrics::KindTally;
 use crate::model::{Record, RecordKind, SpanId, TelemetryDataError, Timestamp};
 use crate::plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
+use crate::RecordSink;
 
 /// A `block`-mode wait re-checks at least this often (the closing flag, a missed wakeup).
 const ROOM_RECHECK: Duration = Duration::from_millis(10);
@@ -30,6 +31,26 @@ pub(crate) struct ExporterLink {
     pub addr: Addr<ExporterActor>,
     pub health: Arc<HealthCell>,
     pub capacity: usize,
+}
+
+/// What span bookkeeping decided about a record.
+enum Tracked {
+    /// Deliver it.
+    Keep,
+    /// Drop it (counted).
+    Drop,
+    /// Taken into the span table (a live span update): delivered with the span's stop.
+    Absorbed,
+}
+
+impl From<bool> for Tracked {
+    fn from(keep: bool) -> Self {
+        if keep {
+            Tracked::Keep
+        } else {
+            Tracked::Drop
+        }
+    }
 }
 
 /// What the Recorder sends out after processing a batch.
@@ -44,6 +65,8 @@ pub(crate) struct Recorder {
     exporters: Vec<ExporterLink>,
     plugin_factories: Vec<PluginFactory>,
     plugins: Vec<Box<dyn RecorderPlugin>>,
+    /// Where plugins with threads of their own send their records.
+    sink: RecordSink,
     spans: SpanTable,
     shared: Arc<Shared>,
     block: bool,
@@ -56,12 +79,14 @@ impl Recorder {
         plugin_factories: Vec<PluginFactory>,
         shared: Arc<Shared>,
         block: bool,
+        sink: RecordSink,
     ) -> Self {
-        let plugins = plugin_factories.iter().map(|f| f()).collect();
+        let plugins = build_plugins(&plugin_factories, &sink);
         Recorder {
             exporters,
             plugin_factories,
             plugins,
+            sink,
             spans: SpanTable::default(),
             shared,
             block,
@@ -69,9 +94,9 @@ impl Recorder {
         }
     }
 
-    /// Span bookkeeping. Returns false when the record must be dropped.
-    fn track(&mut self, record: &mut Record) -> bool {
-        match record {
+    /// Span bookkeeping: whether the record goes on, is dropped, or was absorbed.
+    fn track(&mut self, record: &mut Record) -> Tracked {
+        Tracked::from(match record {
             Record::SpanStart(start) => {
                 let started = self.spans.start(start);
                 if !started {
@@ -94,6 +119,21 @@ impl Recorder {
                 }
                 stopped
             }
+            Record::SpanUpdate(update) => {
+                let id = update.context.span_id;
+                let attributes = std::mem::take(&mut update.attributes);
+                if self.spans.update(id, attributes) {
+                    // Exporters get the attributes with the span's stop.
+                    return Tracked::Absorbed;
+                }
+                // A span whose start was dropped by backpressure is already counted: quiet.
+                if !self.shared.dropped_starts.lock().contains(&id) {
+                    self.shared.report(Source::Misuse, format!(
+                        "attributes for span {id}, which is not active (stopped, or never started); dropped"
+                    ));
+                }
+                false
+            }
             Record::Event(event) => {
                 self.check_span_active(event.span.map(|s| s.span_id), "event", &event.name);
                 true
@@ -114,7 +154,7 @@ impl Recorder {
             | Record::Rl(_)
             | Record::Histogram(_)
             | Record::Scatter(_) => true,
-        }
+        })
     }
 
     fn check_span_active(&self, span: Option<SpanId>, what: &str, name: &str) {
@@ -163,9 +203,19 @@ impl Recorder {
         let mut plugin_panicked = false;
         let mut emitted = Vec::new();
         records.retain_mut(|record| {
-            if !forwarded && !self.track(record) {
-                dropped.add(record);
-                return false;
+            // Forwarded records were formed by another runtime: no span-table bookkeeping.
+            if !forwarded {
+                match self.track(record) {
+                    Tracked::Keep => {}
+                    Tracked::Drop => {
+                        dropped.add(record);
+                        return false;
+                    }
+                    Tracked::Absorbed => {
+                        sent.add(record);
+                        return false;
+                    }
+                }
             }
             let mut keep = true;
             if !plugin_panicked && !self.plugins.is_empty() {
@@ -242,6 +292,17 @@ impl Recorder {
     }
 }
 
+fn build_plugins(factories: &[PluginFactory], sink: &RecordSink) -> Vec<Box<dyn RecorderPlugin>> {
+    factories
+        .iter()
+        .map(|f| {
+            let mut plugin = f();
+            plugin.attach(sink.clone());
+            plugin
+        })
+        .collect()
+}
+
 fn run_plugins(
     plugins: &mut [Box<dyn RecorderPlugin>],
     record: &mut Record,
@@ -260,7 +321,7 @@ impl actix::Supervised for Recorder {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         // Plugins are what a panic can leave inconsistent: rebuild them. The span table and the
         // exporter links are the runtime's data and carry over, so open spans still close.
-        self.plugins = self.plugin_factories.iter().map(|f| f()).collect();
+        self.plugins = build_plugins(&self.plugin_factories, &self.sink);
     }
 }
 

@@ -33,6 +33,8 @@ struct ActiveSpan {
     start: Timestamp,
     seq: u64,
     error: Option<String>,
+    /// Live attribute updates, merged into the stop's `span_attributes`.
+    updated: Attributes,
 }
 
 #[derive(Default)]
@@ -58,6 +60,7 @@ impl SpanTable {
                 start: start.time,
                 seq: self.next_seq,
                 error: None,
+                updated: Attributes::new(),
             },
         );
         true
@@ -79,6 +82,17 @@ impl SpanTable {
         match self.active.get_mut(&span) {
             Some(active) => {
                 active.error = Some(message.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds attributes to a running span (later values win); false when it is not active.
+    pub(crate) fn update(&mut self, span: SpanId, attributes: Attributes) -> bool {
+        match self.active.get_mut(&span) {
+            Some(active) => {
+                active.updated.merge(attributes);
                 true
             }
             None => false,
@@ -111,6 +125,7 @@ impl SpanTable {
                     duration_ns: 0,
                     status: SpanStatus::Ok,
                     attributes,
+                    span_attributes: Attributes::new(),
                 };
                 fill_stop(&mut stop, span);
                 stop
@@ -124,6 +139,11 @@ fn fill_stop(stop: &mut SpanStop, span: ActiveSpan) {
     stop.parent = span.parent;
     stop.start_time = span.start;
     stop.duration_ns = stop.time.saturating_since(span.start);
+    if !span.updated.is_empty() {
+        let mut attributes = span.updated;
+        attributes.merge(std::mem::take(&mut stop.span_attributes));
+        stop.span_attributes = attributes;
+    }
     if stop.status != SpanStatus::Cancelled {
         if let Some(message) = span.error {
             stop.status = SpanStatus::Error(message);

@@ -13,6 +13,22 @@ use crate::spool::SettledQueue;
 
 use super::DeliveryId;
 
+/// A number of records, and of the data points they carry (0 when the caller does not know;
+/// a plain `u64` converts to records only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count {
+    /// Records.
+    pub records: u64,
+    /// Their data points ([`Record::data_points`](crate::model::Record::data_points)).
+    pub points: u64,
+}
+
+impl From<u64> for Count {
+    fn from(records: u64) -> Self {
+        Count { records, points: 0 }
+    }
+}
+
 /// Given to every exporter in its [`ExporterContext`](super::ExporterContext): counts records
 /// the backend rejected inside an accepted request as dropped by this exporter (reporting the
 /// backend's reason through the runtime's `error_strategy`), and, for an exporter whose
@@ -52,12 +68,17 @@ impl Deliveries {
     }
 
     /// `count` records of `kind` were rejected, for `reason`.
-    pub fn rejected(&self, kind: RecordKind, count: u64, reason: &str) {
+    pub fn rejected(&self, kind: RecordKind, count: impl Into<Count>, reason: &str) {
+        let Count {
+            records: count,
+            points,
+        } = count.into();
         if count == 0 {
             return;
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Dropped, kind, count);
+            counters.add_points(ExporterCounter::Dropped, kind, points);
             counters.drop_reasons.add(reason, count);
             shared.report(
                 Source::Rejected(exporter.clone()),
@@ -74,12 +95,17 @@ impl Deliveries {
     /// `count` records of `kind` could not be delivered after `export_batch` returned (the
     /// client library gave up on them: a timeout, a purge at close), for `reason`: counted as
     /// failed by this exporter and reported through the runtime's `error_strategy`.
-    pub fn failed(&self, kind: RecordKind, count: u64, reason: &str) {
+    pub fn failed(&self, kind: RecordKind, count: impl Into<Count>, reason: &str) {
+        let Count {
+            records: count,
+            points,
+        } = count.into();
         if count == 0 {
             return;
         }
         if let Some((exporter, counters, shared)) = &self.inner {
             counters.add(ExporterCounter::Failed, kind, count);
+            counters.add_points(ExporterCounter::Failed, kind, points);
             shared.report(
                 Source::ExportFailed(exporter.clone()),
                 format!(
@@ -100,9 +126,11 @@ impl Deliveries {
     }
 
     /// `count` records of `kind` were acknowledged by the backend.
-    pub fn acknowledged(&self, kind: RecordKind, count: u64) {
+    pub fn acknowledged(&self, kind: RecordKind, count: impl Into<Count>) {
+        let count = count.into();
         if let Some((_, counters, _)) = &self.inner {
-            counters.add(ExporterCounter::Sent, kind, count);
+            counters.add(ExporterCounter::Sent, kind, count.records);
+            counters.add_points(ExporterCounter::Sent, kind, count.points);
         }
     }
 }

@@ -7,7 +7,7 @@ mod seeds;
 mod spooled;
 
 pub use batch::RecordBatch;
-pub use deliveries::Deliveries;
+pub use deliveries::{Count, Deliveries};
 pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
 pub use spooled::{DeliveryId, Unacknowledged};
@@ -175,6 +175,8 @@ pub trait Exporter: Send + 'static {
                 Record::Rl(r) => self.export_rl(r)?,
                 Record::Histogram(r) => self.export_histogram(r)?,
                 Record::Scatter(r) => self.export_scatter(r)?,
+                // Absorbed by the Recorder: its attributes arrive with the span's stop.
+                Record::SpanUpdate(_) => {}
             }
         }
         Ok(())

@@ -37,6 +37,10 @@ pub struct RecordSink {
 }
 
 impl RecordSink {
+    pub(crate) fn new(queue: IngestQueue, shared: Arc<Shared>) -> Self {
+        RecordSink { queue, shared }
+    }
+
     /// Enqueues one record under the runtime's backpressure strategy; counted like any record.
     pub fn send(&self, record: Record) -> Result<(), EnqueueError> {
         push_counted(&self.queue, &self.shared, record).map(drop)

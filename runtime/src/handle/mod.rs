@@ -174,6 +174,11 @@ impl Inner {
                 .iter()
                 .map(|e| (e.name.clone(), e.counters.snapshot()))
                 .collect(),
+            exporter_points: self
+                .exporters
+                .iter()
+                .map(|e| (e.name.clone(), e.counters.points_snapshot()))
+                .collect(),
             panics: self
                 .shared
                 .counters

@@ -4,8 +4,8 @@ use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
     Attributes, ErrorRecord, Event, LogRecord, Name, Record, Severity, SpanContext, SpanId,
-    SpanStart, SpanStatus, SpanStop, TelemetryDataError, TelemetryDataErrorKind, Timestamp,
-    TraceId,
+    SpanStart, SpanStatus, SpanStop, SpanUpdate, TelemetryDataError, TelemetryDataErrorKind,
+    Timestamp, TraceId,
 };
 
 /// An application error to record.
@@ -60,6 +60,35 @@ impl Runtime {
         attributes: Attributes,
         start_event_attributes: Attributes,
     ) -> Result<SpanContext, EnqueueError> {
+        let now = Timestamp::now();
+        self.start_span_at(name, parent, attributes, start_event_attributes, now)
+    }
+
+    /// [`Runtime::start_span_with_event`] at an explicit start time (a span measured
+    /// elsewhere, or bridged from another library with its own clock).
+    ///
+    /// ```
+    /// use telemetron_runtime::model::{Attributes, SpanStatus, Timestamp};
+    /// use telemetron_runtime::{Runtime, RuntimeConfig};
+    /// let runtime = Runtime::start(RuntimeConfig::default()).unwrap();
+    /// let start = Timestamp(Timestamp::now().0 - 2_000_000_000); // two seconds ago
+    /// let span = runtime
+    ///     .start_span_at("load", None, Attributes::new(), Attributes::new(), start)
+    ///     .unwrap();
+    /// let done = Attributes::new().with("duration_msec", 2000i64).unwrap();
+    /// runtime
+    ///     .stop_span_at(span, SpanStatus::Ok, Attributes::new(), done, Timestamp::now())
+    ///     .unwrap();
+    /// runtime.close(std::time::Duration::from_secs(5)).unwrap();
+    /// ```
+    pub fn start_span_at(
+        &self,
+        name: impl Into<Name>,
+        parent: Option<SpanContext>,
+        attributes: Attributes,
+        start_event_attributes: Attributes,
+        time: Timestamp,
+    ) -> Result<SpanContext, EnqueueError> {
         let name = name.into();
         check_name("span name", &name)
             .inspect_err(|_| self.refused(crate::model::RecordKind::SpanStart))?;
@@ -71,7 +100,7 @@ impl Runtime {
             context,
             parent: parent.map(|p| p.span_id),
             name,
-            time: Timestamp::now(),
+            time,
             attributes,
             start_event_attributes,
         });
@@ -103,15 +132,47 @@ impl Runtime {
         status: SpanStatus,
         attributes: Attributes,
     ) -> Result<(), EnqueueError> {
+        let now = Timestamp::now();
+        self.stop_span_at(span, status, attributes, Attributes::new(), now)
+    }
+
+    /// Stops a span at an explicit time, with stop-event `attributes` and `span_attributes`
+    /// added to the span itself (after any [`Runtime::update_span`]; later values win).
+    pub fn stop_span_at(
+        &self,
+        span: SpanContext,
+        status: SpanStatus,
+        attributes: Attributes,
+        span_attributes: Attributes,
+        time: Timestamp,
+    ) -> Result<(), EnqueueError> {
         self.enqueue(Record::SpanStop(SpanStop {
             context: span,
             parent: None,
             name: Name::Borrowed(""),
             start_time: Timestamp(0),
-            time: Timestamp::now(),
+            time,
             duration_ns: 0,
             status,
             attributes,
+            span_attributes,
+        }))
+        .map(drop)
+    }
+
+    /// Adds attributes to a running span. Exporters receive them with the span's stop (in
+    /// `span_attributes`: OTLP span attributes, the file exporter's stop line), as OneLogger's
+    /// exporters receive a span's updated attributes. Updating a span that is not active is
+    /// reported through the error strategy and dropped.
+    pub fn update_span(
+        &self,
+        span: SpanContext,
+        attributes: Attributes,
+    ) -> Result<(), EnqueueError> {
+        self.enqueue(Record::SpanUpdate(SpanUpdate {
+            context: span,
+            attributes,
+            time: Timestamp::now(),
         }))
         .map(drop)
     }
@@ -123,13 +184,24 @@ impl Runtime {
         name: impl Into<Name>,
         attributes: Attributes,
     ) -> Result<(), EnqueueError> {
+        self.event_at(span, name, attributes, Timestamp::now())
+    }
+
+    /// [`Runtime::event`] at an explicit time.
+    pub fn event_at(
+        &self,
+        span: Option<SpanContext>,
+        name: impl Into<Name>,
+        attributes: Attributes,
+        time: Timestamp,
+    ) -> Result<(), EnqueueError> {
         let name = name.into();
         check_name("event name", &name)
             .inspect_err(|_| self.refused(crate::model::RecordKind::Event))?;
         self.enqueue(Record::Event(Event {
             span,
             name,
-            time: Timestamp::now(),
+            time,
             attributes,
         }))
         .map(drop)
@@ -138,6 +210,16 @@ impl Runtime {
     /// Records an application error, in `span` or outside any span. The span's status becomes
     /// `error` when it stops.
     pub fn error(&self, span: Option<SpanContext>, error: ErrorInfo) -> Result<(), EnqueueError> {
+        self.error_at(span, error, Timestamp::now())
+    }
+
+    /// [`Runtime::error`] at an explicit time.
+    pub fn error_at(
+        &self,
+        span: Option<SpanContext>,
+        error: ErrorInfo,
+        time: Timestamp,
+    ) -> Result<(), EnqueueError> {
         if error.exception_type.is_some() && error.exception_message.is_none() {
             self.refused(crate::model::RecordKind::Error);
             return Err(EnqueueError::Invalid {
@@ -151,7 +233,7 @@ impl Runtime {
             exception_type: error.exception_type,
             exception_message: error.exception_message,
             traceback: error.traceback,
-            time: Timestamp::now(),
+            time,
         }))
         .map(drop)
     }

@@ -161,6 +161,7 @@ impl Runtime {
         let setup = ActorSetup {
             exporters: prepared,
             plugins: plugins.into_iter().map(|p| p.factory).collect(),
+            sink: super::RecordSink::new(queue.clone(), shared.clone()),
             shared: shared.clone(),
             settings: settings.clone(),
         };
@@ -375,6 +376,7 @@ fn prepare_exporter(
 struct ActorSetup {
     exporters: Vec<PreparedExporter>,
     plugins: Vec<PluginFactory>,
+    sink: super::RecordSink,
     shared: Arc<Shared>,
     settings: RuntimeSettings,
 }
@@ -458,7 +460,7 @@ impl ActorSetup {
             })
             .collect();
         let block = s.backpressure.waits_for_room();
-        let (plugins, shared) = (self.plugins, self.shared);
-        Supervisor::start(move |_| Recorder::new(links, plugins, shared, block))
+        let (plugins, shared, sink) = (self.plugins, self.shared, self.sink);
+        Supervisor::start(move |_| Recorder::new(links, plugins, shared, block, sink))
     }
 }

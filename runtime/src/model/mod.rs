@@ -19,7 +19,7 @@ pub use ids::{SpanContext, SpanId, TraceId, TraceparentError};
 pub use log::{LogRecord, Severity};
 pub use names::{check_env_id, check_path, shown, MAX_ENV_ID_LEN};
 pub use record::{
-    ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop,
+    ErrorRecord, Event, Record, RecordKind, Rendering, SpanStart, SpanStatus, SpanStop, SpanUpdate,
     TelemetryDataError, TelemetryDataErrorKind,
 };
 pub use rl::{MinorRow, MinorSteps, RlPoints};

@@ -46,7 +46,8 @@ pub struct SpanStart {
 }
 
 /// A span was stopped. The Recorder fills `name`, `parent`, `start_time` and `duration_ns`
-/// from its table of active spans; callers only give the context, time and attributes.
+/// from its table of active spans, and merges the span's live attribute updates into
+/// `span_attributes`; callers only give the context, time and attributes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpanStop {
     /// The span's identity.
@@ -65,6 +66,23 @@ pub struct SpanStop {
     pub status: SpanStatus,
     /// Attributes of the stop event.
     pub attributes: Attributes,
+    /// Span attributes added after the start (OneLogger's `updated_attributes`): every
+    /// [`SpanUpdate`] of the span in order, then those given at stop; a later value of a key
+    /// replaces an earlier one. The start's `attributes` plus these are the span's attributes.
+    pub span_attributes: Attributes,
+}
+
+/// Attributes added to a running span (e.g. a `duration_msec`-style value known only later).
+/// The Recorder keeps them with the span and hands them to exporters in the stop's
+/// `span_attributes`; exporters never see this record itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanUpdate {
+    /// The span's identity.
+    pub context: SpanContext,
+    /// The attributes to add (same-named ones replace earlier values).
+    pub attributes: Attributes,
+    /// When they were added.
+    pub time: Timestamp,
 }
 
 /// A named point in time, usually inside a span.
@@ -166,6 +184,8 @@ pub enum Record {
     SpanStart(SpanStart),
     /// A span stopped.
     SpanStop(SpanStop),
+    /// Attributes added to a running span (absorbed by the Recorder, see [`SpanUpdate`]).
+    SpanUpdate(SpanUpdate),
     /// An event.
     Event(Event),
     /// An application error.
@@ -215,6 +235,8 @@ pub enum RecordKind {
     Histogram,
     /// [`Record::Scatter`]
     Scatter,
+    /// [`Record::SpanUpdate`]
+    SpanUpdate,
 }
 
 impl RecordKind {
@@ -228,7 +250,7 @@ impl RecordKind {
     ];
 
     /// Every kind, in index order.
-    pub const ALL: [RecordKind; 12] = [
+    pub const ALL: [RecordKind; 13] = [
         RecordKind::SpanStart,
         RecordKind::SpanStop,
         RecordKind::Event,
@@ -241,6 +263,7 @@ impl RecordKind {
         RecordKind::Rl,
         RecordKind::Histogram,
         RecordKind::Scatter,
+        RecordKind::SpanUpdate,
     ];
 
     /// The snake_case name used in files and metrics (`span_start`, `event`, ...).
@@ -258,6 +281,7 @@ impl RecordKind {
             RecordKind::Rl => "rl_metric",
             RecordKind::Histogram => "histogram",
             RecordKind::Scatter => "scatter",
+            RecordKind::SpanUpdate => "span_update",
         }
     }
 
@@ -308,6 +332,7 @@ impl Record {
             Record::Rl(_) => RecordKind::Rl,
             Record::Histogram(_) => RecordKind::Histogram,
             Record::Scatter(_) => RecordKind::Scatter,
+            Record::SpanUpdate(_) => RecordKind::SpanUpdate,
         }
     }
 }

@@ -184,6 +184,7 @@ impl LineDecoder {
                 time,
                 duration_ns: need(l.duration_ns, "duration_ns")?,
                 attributes: l.attributes.map(|a| a.0).unwrap_or_default(),
+                span_attributes: l.span_attributes.map(|a| a.0).unwrap_or_default(),
             }),
             "event" => Record::Event(Event {
                 span: span(&l)?,

@@ -35,6 +35,8 @@ pub(super) struct Line<'a> {
     pub attributes: Option<AttributeMap>,
     #[serde(default)]
     pub start_event_attributes: Option<AttributeMap>,
+    #[serde(default)]
+    pub span_attributes: Option<AttributeMap>,
     pub start_time_ns: Option<u64>,
     pub duration_ns: Option<u64>,
     #[serde(borrow, default)]

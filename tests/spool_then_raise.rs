@@ -12,8 +12,8 @@ use telemetron::{
     RuntimeConfig, RuntimeSettings,
 };
 
-/// A backend that takes 20 ms per batch.
-struct Slow(Arc<Mutex<Vec<i64>>>);
+/// A backend that takes this long per batch.
+struct Slow(Arc<Mutex<Vec<i64>>>, Duration);
 
 impl Exporter for Slow {
     fn export_start(&mut self, _: &telemetron::model::SpanStart) -> Result<(), ExportError> {
@@ -35,7 +35,7 @@ impl Exporter for Slow {
         Ok(())
     }
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(self.1);
         let mut got = self.0.lock();
         for record in batch.iter() {
             if let Record::Event(e) = record {
@@ -48,7 +48,12 @@ impl Exporter for Slow {
     }
 }
 
-fn start(dir: &std::path::Path, spool: bool, got: &Arc<Mutex<Vec<i64>>>) -> Runtime {
+fn start(
+    dir: &std::path::Path,
+    spool: bool,
+    per_batch: Duration,
+    got: &Arc<Mutex<Vec<i64>>>,
+) -> Runtime {
     let settings = RuntimeSettings {
         backpressure: Backpressure::SpoolThenRaise,
         queue_capacity: 64,
@@ -67,7 +72,7 @@ fn start(dir: &std::path::Path, spool: bool, got: &Arc<Mutex<Vec<i64>>>) -> Runt
     let mut slot = ExporterSlot::new(
         "slow",
         "slow",
-        Arc::new(move || Box::new(Slow(got.clone())) as Box<dyn Exporter>),
+        Arc::new(move || Box::new(Slow(got.clone(), per_batch)) as Box<dyn Exporter>),
     );
     slot.spool = Some(spool);
     let run = settings.run_identity("then-raise", "job".into(), 3);
@@ -92,7 +97,7 @@ fn burst(runtime: &Runtime, n: i64) -> Result<(), EnqueueError> {
 fn a_full_queue_fails_over_to_the_spool_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
-    let runtime = start(dir.path(), true, &got);
+    let runtime = start(dir.path(), true, Duration::from_millis(20), &got);
     // 3000 events take the backend ~4 s at 16 per 20 ms: the queues fill, and with a wait of
     // 2 s at most per call after the failover, only the disk can keep the caller from a raise.
     burst(&runtime, 3000).expect("the spool absorbs the backlog: no QueueFull");
@@ -116,7 +121,9 @@ fn a_full_queue_fails_over_to_the_spool_and_loses_nothing() {
 fn without_a_spool_the_caller_gets_queue_full_after_the_disk_wait() {
     let dir = tempfile::tempdir().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
-    let runtime = start(dir.path(), false, &got);
+    // A backend that frees no room for longer than the disk wait (2 s): without a spool,
+    // nothing else can.
+    let runtime = start(dir.path(), false, Duration::from_secs(3), &got);
     let began = Instant::now();
     let err = burst(&runtime, 100_000).unwrap_err();
     assert!(matches!(err, EnqueueError::QueueFull { .. }), "{err:?}");
@@ -126,5 +133,5 @@ fn without_a_spool_the_caller_gets_queue_full_after_the_disk_wait() {
         "{:?}",
         began.elapsed()
     );
-    runtime.close(Duration::from_secs(30)).unwrap();
+    runtime.close(Duration::from_secs(1)).unwrap();
 }

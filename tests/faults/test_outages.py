@@ -17,7 +17,11 @@ from conftest import (
     wait_for,
 )
 
-OUTAGE_S = float(os.environ.get("FAULT_OUTAGE_S", "30"))  # the issue says 30 s
+# The issue says 30 s; `make test` shortens it (FAULT_OUTAGE_S). Metrana's exporter keeps a
+# backlog of 2 x max_pending_requests requests before it gives up, and gives up on an unanswered
+# stream after ack_stall_timeout_secs: both small, so the spool takes over well inside the outage.
+OUTAGE_S = float(os.environ.get("FAULT_OUTAGE_S", "30"))
+METRANA_FAILOVER = {"max_pending_requests": 2, "ack_stall_timeout_secs": min(60.0, OUTAGE_S / 3)}
 
 
 def test_an_endpoint_down_for_30s_loses_nothing(
@@ -26,7 +30,8 @@ def test_an_endpoint_down_for_30s_loses_nothing(
     receiver = Receiver().start()
     otlp = {"type": "otlp", "endpoint": receiver.grpc_endpoint, "protocol": "grpc"}
     trainer = Trainer({
-        "configure": {"exporters": [metrana_exporter(metrana), otlp], **settings(spool_dir)},
+        "configure": {"exporters": [metrana_exporter(metrana, **METRANA_FAILOVER),
+                                    otlp], **settings(spool_dir)},
         "steps": [["loop", "loss", 0.002], ["log_log", 2000], ["shutdown", 90]],
     })  # fmt: skip
     trainer.expect("looping")
@@ -52,7 +57,7 @@ def test_an_endpoint_down_for_30s_loses_nothing(
         assert [p[0] for p in points] == list(range(int(last) + 1))
         assert [p[1] for p in points] == [float(v) for v in range(int(last) + 1)]
         counts = report["metrics"]["exporters"]["metrana"]["metric"]
-        assert counts["recovered"] > 0, counts  # the outage went through the spool
+        assert counts.get("recovered", 0) > 0, counts  # the outage went through the spool
         # OTLP: at least once, none missing (the 2000 logs after the outage and every one
         # sent into it).
         wait_for(lambda: len(back.logs()) >= 2000, "the logs", timeout=30)

@@ -5,6 +5,7 @@ killed with SIGKILL leaves in its file export and its spool."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,15 @@ def offline_run(spool_dir: Path, server: MetranaProcess, bursts: int, size: int)
 
 
 def test_an_offline_run_is_delivered_by_sync_once(metrana: MetranaProcess, spool_dir: Path) -> None:
-    report = offline_run(spool_dir, metrana, bursts=5, size=200)
+    # Under a umask that lets everything through, the spool is still private to its owner.
+    umask = os.umask(0)
+    try:
+        report = offline_run(spool_dir, metrana, bursts=5, size=200)
+    finally:
+        os.umask(umask)
+    written = [p for p in spool_dir.rglob("*")]
+    assert any(p.name.startswith("seg-") for p in written), written
+    assert [p for p in written if p.stat().st_mode & 0o007] == []
     # No connection was made: the server has no run, the close report says where the data is.
     assert not metrana.state.exists() or metrana.stored().state["runs"] == {}
     (spooled,) = report["spooled"]

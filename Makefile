@@ -50,10 +50,12 @@ unit: system-deps $(VENV)/.deps
 	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
 # tests/faults: real processes (trainers, the Metrana server) killed and restarted (~2 min).
-# The backend outage lasts FAULT_OUTAGE_S seconds (the issue's 30 s: FAULT_OUTAGE_S=30).
+# The backend outage lasts FAULT_OUTAGE_S seconds (the issue's 30 s: FAULT_OUTAGE_S=30). The
+# fault suite runs in a session of its own: its conftest and python/tests' are both `conftest`.
 FAULT_OUTAGE_S ?= 6
 pytest: develop
-	FAULT_OUTAGE_S=$(FAULT_OUTAGE_S) TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest python/tests tests/metrana_server tests/faults -q
+	FAULT_OUTAGE_S=$(FAULT_OUTAGE_S) TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest python/tests tests/metrana_server -q
+	FAULT_OUTAGE_S=$(FAULT_OUTAGE_S) TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest tests/faults -q
 
 ## fuzz: the property-based suites with FUZZ_CASES cases each instead of `make test`'s budget (a
 ## few minutes): `fuzz_*` tests (config loader, ${VAR} expansion, traceparent parser), the file

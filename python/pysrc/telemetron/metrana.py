@@ -268,7 +268,8 @@ class DiskConfig:
 
 def _default_spool_dir() -> str | None:
     """``METRANA_DISK_SPOOL_DIR`` when set (verbatim), else Telemetron's default spool dir."""
-    return _env("METRANA_DISK_SPOOL_DIR")
+    value = _env("METRANA_DISK_SPOOL_DIR")
+    return None if value is None else str(value)
 
 
 def _disk_settings(disk: Any, offline: bool) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ fn held_runtime(settings: RuntimeSettings, gate: Arc<Gate>) -> (Runtime, Arc<com
         run: RunIdentity::default(),
         exporters: vec![capture],
         plugins: vec![common::holding_plugin(gate)],
+        codec: None,
     })
     .unwrap();
     (runtime, seen)

@@ -34,6 +34,7 @@ fn held(settings: RuntimeSettings) -> (Runtime, Captured, Arc<Gate>) {
         run: RunIdentity::default(),
         exporters: vec![slot],
         plugins: vec![common::holding_plugin(gate.clone())],
+        codec: None,
     })
     .unwrap();
     // One record reaches the Recorder and is held there: the queue is empty and stays so.

@@ -1,6 +1,8 @@
 //! The bounded ingest queue between callers and the Recorder actor, and the pump thread that
 //! drains it in batches. The caller's cost is one copy and one enqueue.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
@@ -11,6 +13,7 @@ use crossbeam_channel::{
 use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
 use crate::model::Record;
 use crate::settings::Backpressure;
+use crate::spool::journal::CursorJournal;
 
 /// The largest batch the pump hands the Recorder at once.
 const PUMP_BATCH: usize = 4096;
@@ -48,6 +51,10 @@ pub(crate) struct IngestQueue {
     backpressure: Backpressure,
     timeout: Duration,
     capacity: usize,
+    /// `spool_then_raise`: bumped to make spooled exporters fail over to disk, and how long to
+    /// wait for room after that.
+    failover: Arc<AtomicU64>,
+    disk_retry: Duration,
 }
 
 impl IngestQueue {
@@ -63,9 +70,18 @@ impl IngestQueue {
                 backpressure,
                 timeout,
                 capacity,
+                failover: Arc::default(),
+                disk_retry: Duration::ZERO,
             },
             rx,
         )
+    }
+
+    /// `spool_then_raise`: the counter that sends spooled exporters to disk, and the wait after.
+    pub(crate) fn with_spool_failover(mut self, failover: Arc<AtomicU64>, wait: Duration) -> Self {
+        self.failover = failover;
+        self.disk_retry = wait;
+        self
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -87,7 +103,7 @@ impl IngestQueue {
         };
         // What a wait that runs out means: `raise` reports it, `drop_new` counts it.
         let timed_out = match self.backpressure {
-            Backpressure::Raise => EnqueueOutcome::Full,
+            Backpressure::Raise | Backpressure::SpoolThenRaise => EnqueueOutcome::Full,
             _ => EnqueueOutcome::Dropped,
         };
         match self.backpressure {
@@ -95,12 +111,30 @@ impl IngestQueue {
                 Ok(()) => EnqueueOutcome::Enqueued,
                 Err(_) => EnqueueOutcome::Closed,
             },
+            Backpressure::SpoolThenRaise => self.spool_then_raise(item),
             _ if self.timeout.is_zero() => timed_out,
             _ => match self.tx.send_timeout(item, self.timeout) {
                 Ok(()) => EnqueueOutcome::Enqueued,
                 Err(SendTimeoutError::Timeout(_)) => timed_out,
                 Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
             },
+        }
+    }
+
+    /// Waits `enqueue_timeout_secs`; then sends the spooled exporters to disk (their backlog
+    /// drains at disk speed) and waits `disk_spool_retry_timeout_secs` more; then gives up.
+    #[cold]
+    fn spool_then_raise(&self, item: IngestItem) -> EnqueueOutcome {
+        let item = match self.tx.send_timeout(item, self.timeout) {
+            Ok(()) => return EnqueueOutcome::Enqueued,
+            Err(SendTimeoutError::Disconnected(_)) => return EnqueueOutcome::Closed,
+            Err(SendTimeoutError::Timeout(item)) => item,
+        };
+        self.failover.fetch_add(1, Ordering::AcqRel);
+        match self.tx.send_timeout(item, self.disk_retry) {
+            Ok(()) => EnqueueOutcome::Enqueued,
+            Err(SendTimeoutError::Timeout(_)) => EnqueueOutcome::Full,
+            Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
         }
     }
 
@@ -113,7 +147,19 @@ impl IngestQueue {
 
 /// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
-pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
+pub(crate) fn run_pump(
+    rx: Receiver<IngestItem>,
+    recorder: Addr<Recorder>,
+    mut journal: Option<CursorJournal>,
+) {
+    let recorder = &recorder;
+    let mut hand_over = |recorder: &Addr<Recorder>, records: &mut Vec<Record>, forwarded: bool| {
+        // The cursors the caller's records moved, on disk before they go on.
+        if let (Some(journal), false) = (journal.as_mut(), forwarded) {
+            journal.observe(records);
+        }
+        hand_over(recorder, records, forwarded)
+    };
     let mut records: Vec<Record> = Vec::new();
     // Whether `records` holds forwarded records: a batch is all one or all the other, so a
     // switch hands the gathered records over first (order is kept).
@@ -148,21 +194,21 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
                 IngestItem::Record(r) => (r, false),
                 IngestItem::Forwarded(r) => (r, true),
                 IngestItem::Flush(msg) => {
-                    if !hand_over(&recorder, &mut records, forwarded) {
+                    if !hand_over(recorder, &mut records, forwarded) {
                         return;
                     }
                     recorder.do_send(msg);
                     continue;
                 }
                 IngestItem::Close(msg) => {
-                    if hand_over(&recorder, &mut records, forwarded) {
+                    if hand_over(recorder, &mut records, forwarded) {
                         recorder.do_send(msg);
                     }
                     return;
                 }
             };
             if is_forwarded != forwarded {
-                if !hand_over(&recorder, &mut records, forwarded) {
+                if !hand_over(recorder, &mut records, forwarded) {
                     return;
                 }
                 forwarded = is_forwarded;
@@ -172,7 +218,7 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
                 next = rx.try_recv().ok();
             }
         }
-        if !hand_over(&recorder, &mut records, forwarded) {
+        if !hand_over(recorder, &mut records, forwarded) {
             return;
         }
     }

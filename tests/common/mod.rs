@@ -213,6 +213,7 @@ pub fn start(settings: RuntimeSettings, exporters: Vec<ExporterSlot>) -> Runtime
         },
         exporters,
         plugins: Vec::new(),
+        codec: None,
     })
     .expect("runtime starts")
 }

@@ -55,6 +55,7 @@ from telemetron._runtime import (
     shutdown,
 )
 from telemetron._spans import current_span, timed_span
+from telemetron._spool import is_offline, replay_spool, spool_status
 
 __version__ = "0.1.0"
 
@@ -102,6 +103,7 @@ __all__ = [
     "get_recorder",
     "inject",
     "is_configured",
+    "is_offline",
     "log",
     "log_distributed",
     "log_histogram",
@@ -114,7 +116,9 @@ __all__ = [
     "metrics",
     "orchestration_id",
     "rendering_metrics",
+    "replay_spool",
     "run_name",
     "shutdown",
+    "spool_status",
     "timed_span",
 ]

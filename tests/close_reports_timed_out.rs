@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{start, test_exporter, Behaviour, Gate};
-use telemetron::model::{ErrorRecord, Event, SpanStart, SpanStop, TelemetryDataError};
 use telemetron::{ExportError, Exporter, ExporterFactory, ExporterSlot, RuntimeSettings};
 
 #[test]
@@ -38,21 +37,6 @@ struct NeverAcknowledged {
 }
 
 impl Exporter for NeverAcknowledged {
-    fn export_start(&mut self, _: &SpanStart) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_stop(&mut self, _: &SpanStop) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_event(&mut self, _: &Event) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_error(&mut self, _: &ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_telemetry_data_error(&mut self, _: &TelemetryDataError) -> Result<(), ExportError> {
-        Ok(())
-    }
     fn close_by(&mut self, deadline: Instant) -> Result<(), ExportError> {
         *self.deadline_seen.lock() = Some(deadline);
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use telemetron::model::{ErrorRecord, Event, SpanStart, SpanStop, TelemetryDataError};
+use telemetron::model::{Event, SpanStart, SpanStop};
 use telemetron::plugins::{
     inventory, BuildContext, ExporterRegistration, RegistryError, SecretOptionsRegistration,
 };
@@ -47,12 +47,6 @@ impl Exporter for Leaky {
             "backend refused; config was {}",
             self.0
         )))
-    }
-    fn export_error(&mut self, _: &ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_telemetry_data_error(&mut self, _: &TelemetryDataError) -> Result<(), ExportError> {
-        Ok(())
     }
 }
 

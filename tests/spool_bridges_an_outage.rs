@@ -25,24 +25,6 @@ struct Backend {
 struct Switchable(Backend);
 
 impl Exporter for Switchable {
-    fn export_start(&mut self, _: &telemetron::model::SpanStart) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_stop(&mut self, _: &telemetron::model::SpanStop) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_event(&mut self, _: &telemetron::model::Event) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_error(&mut self, _: &telemetron::model::ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_telemetry_data_error(
-        &mut self,
-        _: &telemetron::model::TelemetryDataError,
-    ) -> Result<(), ExportError> {
-        Ok(())
-    }
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
         if !self.0.up.load(Ordering::SeqCst) {
             return Err(ExportError::retryable("connection refused"));

@@ -16,24 +16,6 @@ use telemetron::{
 struct Slow(Arc<Mutex<Vec<i64>>>, Duration);
 
 impl Exporter for Slow {
-    fn export_start(&mut self, _: &telemetron::model::SpanStart) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_stop(&mut self, _: &telemetron::model::SpanStop) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_event(&mut self, _: &telemetron::model::Event) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_error(&mut self, _: &telemetron::model::ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-    fn export_telemetry_data_error(
-        &mut self,
-        _: &telemetron::model::TelemetryDataError,
-    ) -> Result<(), ExportError> {
-        Ok(())
-    }
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
         std::thread::sleep(self.1);
         let mut got = self.0.lock();

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::CloseRun;
-use telemetron_runtime::model::{
-    ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError, TraceId,
-};
+use telemetron_runtime::model::{Record, RecordKind, TraceId};
 use telemetron_runtime::{
     Count, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch,
     RunIdentity, Unacknowledged,
@@ -286,26 +284,6 @@ impl Exporter for MetranaExporter {
             }
         }
         back
-    }
-
-    fn export_start(&mut self, _: &SpanStart) -> Result<(), ExportError> {
-        Ok(())
-    }
-
-    fn export_stop(&mut self, _: &SpanStop) -> Result<(), ExportError> {
-        Ok(())
-    }
-
-    fn export_event(&mut self, _: &Event) -> Result<(), ExportError> {
-        Ok(())
-    }
-
-    fn export_error(&mut self, _: &ErrorRecord) -> Result<(), ExportError> {
-        Ok(())
-    }
-
-    fn export_telemetry_data_error(&mut self, _: &TelemetryDataError) -> Result<(), ExportError> {
-        Ok(())
     }
 
     /// A batch is taken only when the sender has room for it (at most twice its window of

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use telemetron_runtime::model::{
-    ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError, Timestamp,
+    ErrorRecord, Record, SpanStart, SpanStop, TelemetryDataError, Timestamp,
 };
 use telemetron_runtime::{ExportError, Exporter, ExporterContext, RecordBatch};
 
@@ -69,10 +69,6 @@ impl Exporter for TensorBoardExporter {
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
         self.write(std::iter::once(&Record::SpanStop(span.clone())))
-    }
-
-    fn export_event(&mut self, _event: &Event) -> Result<(), ExportError> {
-        Ok(())
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {

@@ -103,23 +103,37 @@ pub trait Exporter: Send + 'static {
         Vec::new()
     }
 
-    /// A span started.
-    fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError>;
+    // Every per-record method below ignores its record by default: an exporter overrides the
+    // ones for the kinds it carries, or `export_batch` when it writes in bulk.
 
-    /// A span stopped.
-    fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError>;
+    /// A span started. The default ignores it.
+    fn export_start(&mut self, _span: &SpanStart) -> Result<(), ExportError> {
+        Ok(())
+    }
 
-    /// An event happened.
-    fn export_event(&mut self, event: &Event) -> Result<(), ExportError>;
+    /// A span stopped. The default ignores it.
+    fn export_stop(&mut self, _span: &SpanStop) -> Result<(), ExportError> {
+        Ok(())
+    }
 
-    /// An application error was recorded.
-    fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError>;
+    /// An event happened. The default ignores it.
+    fn export_event(&mut self, _event: &Event) -> Result<(), ExportError> {
+        Ok(())
+    }
 
-    /// The telemetry of this exporter (or of all) can no longer be trusted.
+    /// An application error was recorded. The default ignores it.
+    fn export_error(&mut self, _error: &ErrorRecord) -> Result<(), ExportError> {
+        Ok(())
+    }
+
+    /// The telemetry of this exporter (or of all) can no longer be trusted. The default
+    /// ignores it.
     fn export_telemetry_data_error(
         &mut self,
-        error: &TelemetryDataError,
-    ) -> Result<(), ExportError>;
+        _error: &TelemetryDataError,
+    ) -> Result<(), ExportError> {
+        Ok(())
+    }
 
     /// A video of an environment's episode was finished. The default ignores it: only
     /// exporters that list renderings override it.

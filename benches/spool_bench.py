@@ -53,7 +53,9 @@ def open_library(library: str, endpoint: str, spool: str, offline: bool) -> Any:
             settings["mode"] = "offline"
         telemetron.configure(
             exporters=[{"type": "metrana", "endpoint": endpoint, "api_key": "bench"}],
-            workspace="bench", project="spool", run_name="telemetron", **settings,
+            workspace="bench", project="spool", run_name="telemetron",
+            # One job across the phases' processes, as the engine's orchestration_id below.
+            orchestration_id="bench-telemetron", **settings,
         )  # fmt: skip
         log = telemetron.log
         step = telemetron.log_rl_environment_step

@@ -49,8 +49,9 @@ enum Entry {
 }
 
 /// A series key's place in the pump's map: the address of its shared key (the handle interns
-/// one `Arc` per series), kept alive by the entry so the address is not reused.
-type SeriesSlot = (Arc<SeriesKey>, SeriesOrdering, u64);
+/// one `Arc` per series), kept alive by the entry so the address is not reused; its ordering,
+/// last step, and whether the current `observe` call moved it.
+type SeriesSlot = (Arc<SeriesKey>, SeriesOrdering, u64, bool);
 
 /// The pump thread's journal.
 pub struct CursorJournal {
@@ -64,6 +65,10 @@ pub struct CursorJournal {
     lines: usize,
     last_snapshot: Instant,
     line: Vec<u8>,
+    /// Series (addresses) and environments one `observe` call moved: each is written once,
+    /// with its last value, however many of the batch's records moved it.
+    moved_series: Vec<usize>,
+    moved_envs: Vec<String>,
     broken: bool,
 }
 
@@ -118,6 +123,8 @@ impl CursorJournal {
             lines: 0,
             last_snapshot: Instant::now(),
             line: Vec::new(),
+            moved_series: Vec::new(),
+            moved_envs: Vec::new(),
             broken: false,
         };
         // What the dead writers knew stays on disk in this writer's snapshot before theirs go.
@@ -143,7 +150,6 @@ impl CursorJournal {
         if self.broken {
             return;
         }
-        self.line.clear();
         for record in records {
             match record {
                 Record::Metric(m) => {
@@ -151,20 +157,22 @@ impl CursorJournal {
                         continue;
                     };
                     let address = Arc::as_ptr(&m.series) as usize;
-                    let moved = match self.series.get_mut(&address) {
-                        Some(slot) if last <= slot.2 => false,
+                    let first_move = match self.series.get_mut(&address) {
+                        Some(slot) if last <= slot.2 => continue,
                         Some(slot) => {
+                            let first = !slot.3;
                             slot.2 = last;
-                            true
+                            slot.3 = true;
+                            first
                         }
                         None => {
-                            self.series
-                                .insert(address, (m.series.clone(), m.ordering, last));
+                            let slot = (m.series.clone(), m.ordering, last, true);
+                            self.series.insert(address, slot);
                             true
                         }
                     };
-                    if moved {
-                        push_line(&mut self.line, &series_entry(&m.series, m.ordering, last));
+                    if first_move {
+                        self.moved_series.push(address);
                     }
                 }
                 Record::Rl(rl) => {
@@ -175,20 +183,34 @@ impl CursorJournal {
                         });
                         if current != Some(next) {
                             self.envs.insert(env.clone(), next);
-                            let entry = Entry::Env {
-                                env: env.clone(),
-                                rl_step: next.0,
-                                episode: next.1,
-                            };
-                            push_line(&mut self.line, &entry);
+                            self.moved_envs.push(env.clone());
                         }
                     }
                 }
                 _ => {}
             }
         }
-        if self.line.is_empty() {
+        if self.moved_series.is_empty() && self.moved_envs.is_empty() {
             return;
+        }
+        self.line.clear();
+        for address in self.moved_series.drain(..) {
+            if let Some(slot) = self.series.get_mut(&address) {
+                slot.3 = false;
+                push_line(&mut self.line, &series_entry(&slot.0, slot.1, slot.2));
+            }
+        }
+        self.moved_envs.sort_unstable();
+        self.moved_envs.dedup();
+        for env in self.moved_envs.drain(..) {
+            if let Some(&(rl_step, episode)) = self.envs.get(&env) {
+                let entry = Entry::Env {
+                    env,
+                    rl_step,
+                    episode,
+                };
+                push_line(&mut self.line, &entry);
+            }
         }
         self.lines += self.line.iter().filter(|b| **b == b'\n').count();
         // One write per batch: a killed process leaves at most one torn line.
@@ -214,7 +236,7 @@ impl CursorJournal {
         for entry in &self.inherited {
             push_line(&mut text, entry);
         }
-        for (key, ordering, last) in self.series.values() {
+        for (key, ordering, last, _) in self.series.values() {
             push_line(&mut text, &series_entry(key, *ordering, *last));
         }
         for (env, (rl_step, episode)) in &self.envs {
@@ -410,5 +432,38 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(files, 4, "two live writers: a journal and a snapshot each");
+    }
+
+    #[test]
+    fn a_batch_writes_each_moved_cursor_once_with_its_last_value() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunIdentity {
+            run_name: "r".into(),
+            ..Default::default()
+        };
+        let loss = Arc::new(SeriesKey::new("loss", Scale::MlStep, Vec::new()).unwrap());
+        let lr = Arc::new(SeriesKey::new("lr", Scale::MlStep, Vec::new()).unwrap());
+        let (mut journal, _) = CursorJournal::open(tmp.path(), &run).unwrap();
+        // 1,000 scalar calls in one pump batch: one line per series, not one per call.
+        let batch: Vec<Record> = (0..1000)
+            .flat_map(|step| [points(&loss, vec![step]), points(&lr, vec![step])])
+            .collect();
+        journal.observe(&batch);
+        journal.observe(&[points(&loss, vec![3])]); // behind the cursor: nothing to write
+        let text = std::fs::read_to_string(&journal.files()[0]).unwrap();
+        let lines: Vec<Entry> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for line in &lines {
+            let Entry::Series { last_step, .. } = line else {
+                panic!("{line:?}")
+            };
+            assert_eq!(*last_step, 999);
+        }
+        journal.observe(&[points(&loss, vec![1000])]);
+        let text = std::fs::read_to_string(&journal.files()[0]).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 }

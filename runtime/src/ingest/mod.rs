@@ -1,12 +1,16 @@
 //! The bounded ingest queue between callers and the Recorder actor, and the pump thread that
-//! drains it in batches. The caller's cost is one copy and one enqueue.
+//! drains it in batches. The caller's cost is one copy and one enqueue. The bound is counted
+//! in `room.rs`; the storage grows and shrinks with what is queued.
 
+mod room;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
-use crossbeam_channel::{
-    Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError,
-};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+
+use room::{NoRoom, Room};
 
 use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
 use crate::model::Record;
@@ -45,9 +49,22 @@ pub(crate) enum EnqueueOutcome {
 #[derive(Clone)]
 pub(crate) struct IngestQueue {
     tx: Sender<IngestItem>,
+    room: Arc<Room>,
     backpressure: Backpressure,
     timeout: Duration,
-    capacity: usize,
+}
+
+/// The pump's end of the queue: it gives room back as it takes records, and closes the room
+/// when it goes (waiting callers then see the queue closed).
+pub(crate) struct IngestReceiver {
+    rx: Receiver<IngestItem>,
+    room: Arc<Room>,
+}
+
+impl Drop for IngestReceiver {
+    fn drop(&mut self) {
+        self.room.close();
+    }
 }
 
 impl IngestQueue {
@@ -55,65 +72,83 @@ impl IngestQueue {
         capacity: usize,
         backpressure: Backpressure,
         timeout: Duration,
-    ) -> (Self, Receiver<IngestItem>) {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+    ) -> (Self, IngestReceiver) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let room = Arc::new(Room::new(capacity));
         (
             IngestQueue {
                 tx,
+                room: room.clone(),
                 backpressure,
                 timeout,
-                capacity,
             },
-            rx,
+            IngestReceiver { rx, room },
         )
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
+        self.room.capacity()
     }
 
+    /// Records in the queue (control messages not counted).
     pub(crate) fn len(&self) -> usize {
-        self.tx.len()
+        self.room.queued()
     }
 
     /// Enqueues one record (`IngestItem::Record` or `Forwarded`) according to the
     /// backpressure strategy.
     #[inline]
     pub(crate) fn push(&self, item: IngestItem) -> EnqueueOutcome {
-        let item = match self.tx.try_send(item) {
-            Ok(()) => return EnqueueOutcome::Enqueued,
-            Err(TrySendError::Disconnected(_)) => return EnqueueOutcome::Closed,
-            Err(TrySendError::Full(item)) => item,
-        };
+        if !self.room.try_reserve() {
+            if let Some(refused) = self.wait_for_room() {
+                return refused;
+            }
+        }
+        match self.tx.send(item) {
+            Ok(()) => EnqueueOutcome::Enqueued,
+            Err(_) => {
+                self.room.release(1);
+                EnqueueOutcome::Closed
+            }
+        }
+    }
+
+    /// The queue is full: waits as the strategy says. `None` once room is reserved.
+    #[cold]
+    fn wait_for_room(&self) -> Option<EnqueueOutcome> {
+        if self.room.is_closed() {
+            return Some(EnqueueOutcome::Closed);
+        }
         // What a wait that runs out means: `raise` reports it, `drop_new` counts it.
         let timed_out = match self.backpressure {
             Backpressure::Raise => EnqueueOutcome::Full,
             _ => EnqueueOutcome::Dropped,
         };
-        match self.backpressure {
-            Backpressure::Block => match self.tx.send(item) {
-                Ok(()) => EnqueueOutcome::Enqueued,
-                Err(_) => EnqueueOutcome::Closed,
-            },
-            _ if self.timeout.is_zero() => timed_out,
-            _ => match self.tx.send_timeout(item, self.timeout) {
-                Ok(()) => EnqueueOutcome::Enqueued,
-                Err(SendTimeoutError::Timeout(_)) => timed_out,
-                Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
-            },
+        let deadline = match self.backpressure {
+            Backpressure::Block => None,
+            _ if self.timeout.is_zero() => return Some(timed_out),
+            _ => Some(Instant::now() + self.timeout),
+        };
+        match self.room.wait(deadline) {
+            Ok(()) => None,
+            Err(NoRoom::TimedOut) => Some(timed_out),
+            Err(NoRoom::Closed) => Some(EnqueueOutcome::Closed),
         }
     }
 
-    /// Enqueues a control message, waiting for room until `deadline` whatever the strategy.
-    pub(crate) fn push_control(&self, item: IngestItem, deadline: Instant) -> bool {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        self.tx.send_timeout(item, wait).is_ok()
+    /// Enqueues a control message, without waiting: control messages take no room (they are
+    /// few, and a full queue must not refuse a flush or close); `false` when the pump is gone.
+    pub(crate) fn push_control(&self, item: IngestItem) -> bool {
+        self.tx.send(item).is_ok()
     }
 }
 
 /// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
-pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
+pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
+    let rx = &queue.rx;
+    // Records taken from the queue whose room is not given back yet (once per batch).
+    let mut taken = 0usize;
     let mut records: Vec<Record> = Vec::new();
     // Whether `records` holds forwarded records: a batch is all one or all the other, so a
     // switch hands the gathered records over first (order is kept).
@@ -148,6 +183,7 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
                 IngestItem::Record(r) => (r, false),
                 IngestItem::Forwarded(r) => (r, true),
                 IngestItem::Flush(msg) => {
+                    queue.room.release(std::mem::take(&mut taken));
                     if !hand_over(&recorder, &mut records, forwarded) {
                         return;
                     }
@@ -155,6 +191,7 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
                     continue;
                 }
                 IngestItem::Close(msg) => {
+                    queue.room.release(std::mem::take(&mut taken));
                     if hand_over(&recorder, &mut records, forwarded) {
                         recorder.do_send(msg);
                     }
@@ -162,16 +199,21 @@ pub(crate) fn run_pump(rx: Receiver<IngestItem>, recorder: Addr<Recorder>) {
                 }
             };
             if is_forwarded != forwarded {
+                queue.room.release(std::mem::take(&mut taken));
                 if !hand_over(&recorder, &mut records, forwarded) {
                     return;
                 }
                 forwarded = is_forwarded;
             }
             records.push(record);
+            taken += 1;
             if records.len() < PUMP_BATCH {
                 next = rx.try_recv().ok();
             }
         }
+        // The records are out of the queue: callers may fill their room while the Recorder
+        // takes them (as a bounded channel's slots were freed by each receive).
+        queue.room.release(std::mem::take(&mut taken));
         if !hand_over(&recorder, &mut records, forwarded) {
             return;
         }

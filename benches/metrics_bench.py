@@ -138,10 +138,14 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     blocks = [rng.random((ENVS, POINTS), dtype=np.float32) for _ in range(METRICS)]
     for rl_step in (1, 2):  # the first burst creates the series; the next one reuses them
+        faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu0, began = time.process_time(), time.perf_counter()
         for m, block in enumerate(blocks):
             c.rl(f"reward_{m}", rl_step, envs, block)
         enqueued = time.perf_counter()
+        # Page faults of the whole process while the caller enqueued (its own and the
+        # exporter's, which runs meanwhile): fresh memory is what makes a first burst slow.
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
         c.flush()
         acked = time.perf_counter()
         cpu = time.process_time() - cpu0
@@ -149,6 +153,7 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
         out.update(
             {
                 f"burst{rl_step}_enqueue_ms": (enqueued - began) * 1e3,
+                f"burst{rl_step}_enqueue_faults": faults,
                 f"burst{rl_step}_acked_s": acked - began,
                 f"burst{rl_step}_cpu_ns_per_point": cpu / burst * 1e9,
             }
@@ -194,6 +199,7 @@ def main() -> None:
         for n in (1, 2)
         for label, key, fmt in (
             ("enqueue ms", "enqueue_ms", "{:.1f}"),
+            ("page faults while enqueuing", "enqueue_faults", "{:d}"),
             ("enqueue→acked s", "acked_s", "{:.3f}"),
             ("client CPU ns/point", "cpu_ns_per_point", "{:.1f}"),
         )
@@ -205,7 +211,8 @@ def main() -> None:
     ]
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]
-        print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{b / a:>7.1f}x")
+        ratio = f"{b / a:>7.1f}x" if a else "       -"
+        print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{ratio}")
     print("\n(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
 
 

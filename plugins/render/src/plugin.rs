@@ -81,6 +81,9 @@ pub fn load_encoder_library(dirs: &[PathBuf]) -> Result<&'static EncoderLibrary,
             Err(e) => unloadable = unloadable.or(Some(e)),
         }
     }
+    if searched.is_empty() {
+        searched.push(format!("nowhere: {PLUGIN_PATH_ENV} is set but empty"));
+    }
     Err(unloadable.unwrap_or(RenderError::EncoderMissing {
         file: file_name,
         searched: searched.join(", "),

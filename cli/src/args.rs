@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "telemetron",
     version,
     about,
-    after_help = "Examples:\n  telemetron inspect telemetron-out/run.jsonl\n  telemetron tail -f telemetron-out/run.jsonl --kind log\n  telemetron timeline telemetron-out/run.jsonl -o run.trace.json\n  telemetron plot telemetron-out/run.jsonl loss -o loss.png --smooth 20\n  telemetron replay telemetron-out/run.jsonl --exporter '{type: otlp, endpoint: http://localhost:4317}'\n  telemetron config show"
+    after_help = "Examples:\n  telemetron inspect telemetron-out/run.jsonl\n  telemetron tail -f telemetron-out/run.jsonl --kind log\n  telemetron timeline telemetron-out/run.jsonl -o run.trace.json\n  telemetron plot telemetron-out/run.jsonl loss -o loss.png --smooth 20\n  telemetron replay telemetron-out/run.jsonl --exporter '{type: otlp, endpoint: http://localhost:4317}'\n  telemetron relay --config relay.yaml\n  telemetron config show"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -119,6 +119,22 @@ pub enum Command {
         #[arg(long)]
         no_rotated: bool,
     },
+    /// Relay records from Kafka to the exporters of a config file, as a consumer-group member.
+    #[cfg(feature = "kafka")]
+    #[command(
+        after_help = "Reads the topics the `kafka` exporter writes with `encoding: telemetron` and sends every record,\nunchanged, through the file's exporters, each producer run under its own identity. Offsets are\ncommitted only after the exporters delivered (at least once); relays sharing a group share the\npartitions. SIGTERM or Ctrl-C delivers, commits and leaves the group. The file:\n\n  relay:\n    brokers: kafka-0:9092,kafka-1:9092\n    group: telemetron-relay\n    topics: [telemetron_records]\n    consumer: {session.timeout.ms: 10000}   # any librdkafka consumer property\n  exporters:\n    - {type: otlp, endpoint: http://otel-collector:4317}\n    - {type: metrana, endpoint: https://ingestion.metrana.ai, api_key: ${METRANA_API_KEY}}\n\nExamples:\n  telemetron relay --config relay.yaml\n  telemetron relay --config relay.yaml --check"
+    )]
+    Relay {
+        /// The relay's config file: a `relay:` section and the exporters.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Check the file and print what it resolves to (secrets redacted); connect nowhere.
+        #[arg(long)]
+        check: bool,
+        /// Log level on stderr (progress and lag are `info`).
+        #[arg(long, value_enum, default_value_t = LogLevel::Info)]
+        log_level: LogLevel,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -168,4 +184,14 @@ pub enum XAxis {
 pub enum RlMode {
     Envs,
     Mean,
+}
+
+/// How much the `relay` command logs on stderr.
+#[cfg(feature = "kafka")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
 }

@@ -1,6 +1,6 @@
 //! The `telemetron` command line: look at a run recorded by the file exporter (`inspect`,
-//! `tail`, `timeline`, `plot`), send it on (`replay`), and show the configuration
-//! (`config show`, `exporters`).
+//! `tail`, `timeline`, `plot`), send it on (`replay`), relay records from Kafka to exporters
+//! (`relay`, feature `kafka`), and show the configuration (`config show`, `exporters`).
 //!
 //! The same code runs as the `telemetron` binary and, through the Python package's native
 //! module, as the `telemetron` console script and `python -m telemetron`: [`run`] takes the
@@ -17,6 +17,8 @@ mod args;
 mod commands;
 mod error;
 mod input;
+#[cfg(feature = "kafka")]
+mod logging;
 mod progress;
 
 use std::ffi::OsString;

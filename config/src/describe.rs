@@ -17,6 +17,15 @@ impl LoadedConfig {
         let _ = writeln!(out, "  (run_name in use: {:?})", self.run.run_name);
         describe_list(&mut out, "exporters", &self.exporters);
         describe_list(&mut out, "plugins", &self.plugins);
+        for section in &self.sections {
+            let _ = writeln!(
+                out,
+                "{}:  ({})\n  {}",
+                section.name,
+                section.source,
+                Value::Object(section.redacted())
+            );
+        }
         out
     }
 }

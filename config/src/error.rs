@@ -110,6 +110,18 @@ pub enum ConfigError {
         /// What is wrong.
         error: Box<RegistryError>,
     },
+    /// A section (`relay:`, asked for with `ConfigLoader::section`) is wrong.
+    #[error("{}{message} (section `{section}` from {source_name})", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    InvalidSection {
+        /// `file:line` of the section when it came from a file.
+        location: Option<String>,
+        /// The section's key.
+        section: String,
+        /// Where it came from.
+        source_name: String,
+        /// The field and what is wrong with it (secret values redacted).
+        message: String,
+    },
     /// Two exporters have the same explicit `name:`.
     #[error("two exporters are named {0:?}; give each a unique `name:`")]
     DuplicateName(String),

@@ -33,6 +33,7 @@ mod loader;
 mod locate;
 mod orchestration;
 mod run_name;
+mod section;
 mod strict;
 mod suggest;
 
@@ -40,4 +41,5 @@ pub use error::ConfigError;
 pub use loader::{ConfigLoader, LoadedConfig, SourcedSpec, CONFIG_ENV_VAR, DEFAULT_FILE_NAMES};
 pub use orchestration::{resolve_logger_id, resolve_orchestration_id, ORCHESTRATION_ENV_VARS};
 pub use run_name::generate_run_name;
+pub use section::Section;
 pub use suggest::{closest, OTHER_ENV_VARS};

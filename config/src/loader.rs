@@ -11,6 +11,7 @@ use telemetron_runtime::{RunIdentity, RuntimeSettings};
 use crate::file::{self, ConfigFile};
 use crate::layer::Layer;
 use crate::run_name::generate_run_name;
+use crate::section::{read_section, Section};
 use crate::suggest::{closest, unknown_env_vars};
 use crate::ConfigError;
 
@@ -29,6 +30,7 @@ pub struct ConfigLoader {
     discovery: bool,
     registry_layers: Vec<(String, Map<String, Value>)>,
     dir: Option<PathBuf>,
+    sections: Vec<&'static str>,
 }
 
 impl Default for ConfigLoader {
@@ -39,6 +41,7 @@ impl Default for ConfigLoader {
             discovery: true,
             registry_layers: Vec::new(),
             dir: None,
+            sections: Vec::new(),
         }
     }
 }
@@ -72,6 +75,9 @@ pub struct LoadedConfig {
     /// Things accepted but probably wrong (a `TELEMETRON_*` variable that is not a setting,
     /// with the closest known name), also logged as warnings. Bindings show them to the user.
     pub warnings: Vec<String>,
+    /// The sections asked for with [`ConfigLoader::section`] that a source has, in the order
+    /// they were asked for (read them typed with [`LoadedConfig::section`]).
+    pub sections: Vec<Section>,
 }
 
 impl ConfigLoader {
@@ -114,6 +120,17 @@ impl ConfigLoader {
     /// Ignores `TELEMETRON_CONFIG` and default file names (an explicit file is still read).
     pub fn without_discovery(mut self) -> Self {
         self.discovery = false;
+        self
+    }
+
+    /// Accepts the top-level mapping `name` besides the settings, `exporters` and `plugins`
+    /// (e.g. `relay` for `telemetron relay`): it is handed over in [`LoadedConfig::sections`]
+    /// (`${VAR}` expanded, secret-looking values registered for redaction) instead of being
+    /// refused as an unknown setting. Other programs' loaders still refuse it.
+    pub fn section(mut self, name: &'static str) -> Self {
+        if !self.sections.contains(&name) {
+            self.sections.push(name);
+        }
         self
     }
 
@@ -180,6 +197,7 @@ impl ConfigLoader {
         let sources = Sources {
             figment: &figment,
             file: config_file.as_ref(),
+            sections: &self.sections,
         };
 
         sources.check_keys()?;
@@ -204,6 +222,19 @@ impl ConfigLoader {
         for entry in exporters.iter().chain(&plugins) {
             entry.spec.register_secrets();
         }
+        let mut sections = Vec::new();
+        for name in &self.sections {
+            let found = read_section(
+                &figment,
+                name,
+                sources.source_of(name),
+                sources.key_location(name),
+            )?;
+            if let Some(section) = found {
+                section.register_secrets();
+                sections.push(section);
+            }
+        }
         let provenance = RuntimeSettings::KEYS
             .iter()
             .filter_map(|key| {
@@ -226,6 +257,7 @@ impl ConfigLoader {
             plugins,
             provenance,
             warnings,
+            sections,
         })
     }
 }
@@ -250,6 +282,7 @@ fn file_source_name(path: &Path) -> String {
 struct Sources<'a> {
     figment: &'a Figment,
     file: Option<&'a ConfigFile>,
+    sections: &'a [&'static str],
 }
 
 impl Sources<'_> {
@@ -290,6 +323,7 @@ impl Sources<'_> {
         };
         let mut known: Vec<&'static str> = RuntimeSettings::KEYS.to_vec();
         known.extend(LISTS);
+        known.extend(self.sections);
         for key in dict.keys() {
             if !known.contains(&key.as_str()) {
                 return Err(ConfigError::UnknownSetting {

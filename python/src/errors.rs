@@ -58,8 +58,16 @@ create_exception!(
     "Something went wrong in the background (an exporter failed or was disabled, records were dropped); shown under error_strategy='warn'."
 );
 
+create_exception!(
+    telemetron,
+    ExporterAbandoned,
+    pyo3::exceptions::PyBaseException,
+    "Raised inside a Python exporter's method that was still running after shutdown gave up on it (a BaseException, so `except Exception` does not swallow it)."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    m.add("ExporterAbandoned", py.get_type::<ExporterAbandoned>())?;
     quiet_panics();
     m.add("TelemetronWarning", py.get_type::<TelemetronWarning>())?;
     m.add("TelemetronError", py.get_type::<TelemetronError>())?;

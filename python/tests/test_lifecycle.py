@@ -251,3 +251,31 @@ def test_calls_back_into_telemetron_from_an_exporter_raise_at_once(tmp_path: Pat
             seen.startswith("TelemetronError: ")
             and f"telemetron.{what}() was called from inside an exporter" in seen
         )
+
+
+@pytest.mark.parametrize("where", ["export_event", "close"])
+@pytest.mark.parametrize("how", ["shutdown", "atexit"])
+def test_an_exporter_stuck_in_a_loop_does_not_abort_interpreter_exit(
+    tmp_path: Path, where: str, how: str
+) -> None:
+    result = run_python(
+        f"""
+        import time, telemetron
+        class Stuck(telemetron.Exporter):
+            def {where}(self, *args):
+                while True:
+                    pass
+        telemetron.configure(exporters=[Stuck], close_timeout_secs=1)
+        telemetron.get_recorder().event(None, "e")
+        if "{where}" == "export_event":
+            while not telemetron._native.exporters_inside():  # the thread enters its loop
+                time.sleep(0.01)
+        if "{how}" == "shutdown":
+            print("timed_out", telemetron.shutdown(timeout=1)["timed_out"])
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Fatal Python error" not in result.stderr
+    if how == "shutdown":
+        assert result.stdout.split() == ["timed_out", "True"]

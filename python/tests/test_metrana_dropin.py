@@ -6,6 +6,7 @@ NotImplementedError naming it."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,11 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MetranaS
     yield s
     metrana.close(10)
     s.stop()
+
+
+def system_series(server: MetranaServer, run: str) -> list[str]:
+    series = server.run(run)["series"].values()
+    return [s["metric"] for s in series if s["metric"].startswith("system/")]
 
 
 def f32(v: float) -> float:
@@ -119,9 +125,12 @@ def test_init_arguments_and_metrana_variables(
     assert telemetron.orchestration_id() == "job-7"
     assert '"drop_new"' in telemetron.describe_config()
     metrana.log("x", 0.1)  # default_dtype float64: exact
+    # Metrana samples system metrics by default; so does the drop-in (first sample after 1 s).
+    deadline = time.monotonic() + 30
+    while not system_series(server, "vars") and time.monotonic() < deadline:
+        metrana.flush(10)
     metrana.close()
     assert server.points("x", run_name="vars") == [(0, 0.1, None)]
-    # Metrana samples system metrics by default; so does the drop-in.
     rss = server.points("system/process/rss_bytes", run_name="vars")
     assert rss and all(value > 0 for _, value, _ in rss)
     assert (tmp_path / "copy.jsonl").exists()

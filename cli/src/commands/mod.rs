@@ -5,6 +5,8 @@ mod format;
 mod inspect;
 mod plot;
 mod plot_font;
+#[cfg(feature = "kafka")]
+mod relay;
 mod replay;
 mod tail;
 mod timeline;
@@ -68,6 +70,12 @@ pub(crate) fn run(cli: Cli, host: &Host) -> Result<(), CliError> {
             !no_rotated,
             host,
         ),
+        #[cfg(feature = "kafka")]
+        Command::Relay {
+            config,
+            check,
+            log_level,
+        } => relay::run(&config, check, log_level, host),
         Command::Config {
             command: ConfigCommand::Show { file },
         } => config::show(file.as_deref(), host),

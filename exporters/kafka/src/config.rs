@@ -178,26 +178,10 @@ impl KafkaConfig {
             ("logs", &self.topics.logs),
             ("records", &self.topics.records),
         ] {
-            let ok = !topic.is_empty()
-                && topic.len() <= 249
-                && topic
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-            if !ok {
-                return invalid(format!(
-                    "topics.{name} {topic:?} is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"
-                ));
-            }
+            check_topic_name(&format!("topics.{name}"), topic)
+                .map_err(KafkaConfigError::Invalid)?;
         }
-        for (key, value) in &self.producer {
-            if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                // Never the value itself: it may be a password.
-                return invalid(format!(
-                    "producer.{key} must be a string, number or boolean"
-                ));
-            }
-        }
-        Ok(())
+        check_property_values("producer", &self.producer).map_err(KafkaConfigError::Invalid)
     }
 
     /// The librdkafka properties: our defaults, then `producer:`, then `bootstrap.servers`
@@ -214,13 +198,50 @@ impl KafkaConfig {
         );
         props.insert("bootstrap.servers".into(), self.brokers.clone());
         for (k, v) in &self.producer {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            props.insert(k.clone(), text);
+            props.insert(k.clone(), property_text(v));
         }
         props
+    }
+}
+
+/// A topic name Kafka accepts (1-249 of `a-z A-Z 0-9 . _ -`), or an error naming `field`.
+pub(crate) fn check_topic_name(field: &str, topic: &str) -> Result<(), String> {
+    let ok = !topic.is_empty()
+        && topic.len() <= 249
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field} {topic:?} is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"
+        ))
+    }
+}
+
+/// librdkafka properties (`producer:`, `consumer:`) must be scalars; the error names the key,
+/// never the value (it may be a password).
+pub(crate) fn check_property_values(
+    section: &str,
+    properties: &BTreeMap<String, Value>,
+) -> Result<(), String> {
+    match properties
+        .iter()
+        .find(|(_, v)| !matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
+    {
+        Some((key, _)) => Err(format!(
+            "{section}.{key} must be a string, number or boolean"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A property value as librdkafka takes it (text).
+pub(crate) fn property_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

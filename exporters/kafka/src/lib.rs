@@ -11,7 +11,9 @@ mod service;
 
 pub use config::{is_secret_property, Encoding, KafkaConfig, KafkaConfigError, KeyMode, Topics};
 pub use exporter::{KafkaExporter, KafkaSettings};
-pub use relay::{run_relay, RelayError, RelayOptions, RelayReport, RuntimeFactory};
+pub use relay::{
+    run_relay, RelayError, RelayOptions, RelayOptionsError, RelayReport, RuntimeFactory,
+};
 
 use std::sync::Arc;
 

@@ -111,7 +111,7 @@ impl KafkaService {
         };
         let producer: ThreadedProducer<DeliveryContext> = config
             .create_with_context(context)
-            .map_err(|e| ExportError::failed(config_error(&e)))?;
+            .map_err(|e| ExportError::failed(config_error("producer", &e)))?;
         let queue_kib: u64 = properties
             .get("queue.buffering.max.kbytes")
             .and_then(|v| v.parse().ok())
@@ -245,8 +245,9 @@ impl KafkaService {
     }
 }
 
-/// A librdkafka config error without the value (it may be a password).
-fn config_error(error: &KafkaError) -> String {
+/// A librdkafka config error of a `client` (`producer`, `consumer`) without the value (it may
+/// be a password).
+pub(crate) fn config_error(client: &str, error: &KafkaError) -> String {
     match error {
         KafkaError::ClientConfig(_, desc, key, value) => {
             let desc = if value.is_empty() {
@@ -254,8 +255,8 @@ fn config_error(error: &KafkaError) -> String {
             } else {
                 desc.replace(value.as_str(), "***")
             };
-            format!("kafka producer property {key:?}: {desc}")
+            format!("kafka {client} property {key:?}: {desc}")
         }
-        other => format!("kafka producer: {other}"),
+        other => format!("kafka {client}: {other}"),
     }
 }

@@ -17,6 +17,7 @@ use crate::auth::Auth;
 use crate::config::MetranaConfig;
 use crate::handshake::initialize_run;
 use crate::mapping::{add, approximate_size};
+use crate::resume::{Stored, StoredSteps};
 use crate::sender::{Outgoing, Sender};
 
 /// How long `close()` without a deadline waits for acknowledgements (the default
@@ -34,6 +35,8 @@ pub struct MetranaExporter {
     sequence: u64,
     /// Batches taken so far (the id of the newest).
     batches: u64,
+    /// What the run had at the handshake (forwarded points already there are not re-sent).
+    stored: StoredSteps,
 }
 
 impl MetranaExporter {
@@ -48,6 +51,7 @@ impl MetranaExporter {
             session: TraceId::random().0 as u64 >> 1,
             sequence: 0,
             batches: 0,
+            stored: StoredSteps::default(),
         }
     }
 
@@ -97,6 +101,29 @@ impl MetranaExporter {
             .ok_or_else(|| ExportError::failed("metrana exporter used before initialize"))?;
         let mut cut = Vec::new();
         for record in batch.iter() {
+            let rest;
+            let record = match self.stored.of(record) {
+                Stored::Nothing => record,
+                // Already stored (a forwarded record read again): delivered, points and all.
+                Stored::All => {
+                    let points = record.data_points();
+                    self.deliveries
+                        .acknowledged(record.kind(), Count { records: 1, points });
+                    continue;
+                }
+                Stored::Part(points) => {
+                    rest = Record::Metric(points);
+                    let stored = record.data_points() - rest.data_points();
+                    self.deliveries.acknowledged(
+                        record.kind(),
+                        Count {
+                            records: 0,
+                            points: stored,
+                        },
+                    );
+                    &rest
+                }
+            };
             if !add(&mut sender.declarations, record, &mut request, &mut rl) {
                 self.deliveries.acknowledged(record.kind(), 1);
                 continue;
@@ -167,6 +194,7 @@ impl Exporter for MetranaExporter {
             &ctx.seeds,
         )?;
         self.run_id = initialized.run_id;
+        self.stored = initialized.stored;
         self.sender = Some(Sender::new(
             runtime,
             initialized.channel,

@@ -13,12 +13,15 @@ use telemetron_runtime::{CursorSeed, CursorSeeds, ExportError, RunIdentity};
 use tonic::transport::Channel;
 
 use crate::config::{MetranaConfig, ResumeStrategy};
+use crate::resume::StoredSteps;
 use crate::transport::{authorize, endpoint, status_error};
 
 /// What the handshake gives the stream.
 pub(crate) struct Initialized {
     pub channel: Channel,
     pub run_id: Vec<u8>,
+    /// The last step of each ordered series the run has.
+    pub stored: StoredSteps,
 }
 
 /// Connects and initializes the run, within `init_timeout_secs` in all. Connection failures
@@ -104,17 +107,23 @@ pub(crate) fn initialize_run(
         }
     };
     let mut initialized = None;
+    let mut stored = StoredSteps::default();
     for message in messages {
         match message {
             Msg::InitializedRun(r) => initialized = Some(r),
             Msg::LastLoggedSteps(steps) => {
                 for s in steps.series {
                     match series_seed(&s.metric_name, &s.scale, &s.flat_labels, s.ordering) {
-                        Some((key, ordering)) => seeds.seed(CursorSeed::LastStep {
-                            key,
-                            ordering,
-                            last_step: s.last_step,
-                        }),
+                        Some((key, ordering)) => {
+                            if ordering == SeriesOrdering::Ordered {
+                                stored.insert(key.clone(), s.last_step);
+                            }
+                            seeds.seed(CursorSeed::LastStep {
+                                key,
+                                ordering,
+                                last_step: s.last_step,
+                            })
+                        }
                         None => tracing::warn!(
                             target: "telemetron",
                             "metrana handshake: series {:?} ({}, {:?}) has no cursor this \
@@ -145,6 +154,7 @@ pub(crate) fn initialize_run(
     Ok(Initialized {
         channel,
         run_id: initialized.run_id,
+        stored,
     })
 }
 

@@ -8,6 +8,7 @@ mod exporter;
 mod handshake;
 mod mapping;
 mod outgoing;
+mod resume;
 mod rl_wire;
 mod sender;
 mod transport;

@@ -1,6 +1,8 @@
 """The ``telemetron`` command: ``telemetron --help`` or ``python -m telemetron --help``.
 
 ``inspect``, ``tail``, ``timeline``, ``plot`` and ``replay`` read a file export;
+``relay --config relay.yaml`` sends the records of Kafka topics to exporters as a
+consumer-group member (SIGTERM or Ctrl-C delivers and commits first);
 ``config show`` prints the effective configuration (with this environment's entry-point
 config layers) without starting anything; ``exporters`` lists the registered types. The
 command is native code (the same as the Rust ``telemetron`` binary).

@@ -100,10 +100,15 @@ def _broadcast_ints(what: str, value: Any, m: int, per_env: int) -> tuple[str, l
         raise _invalid(what, f"must be integers, got dtype {array.dtype}")
     if array.ndim == 1 and array.shape[0] == m:
         return "per_env", [int(v) for v in array.tolist()]
+    if m == 1 and array.ndim == 1 and array.shape[0] == per_env:
+        # One environment: a 1-D sequence of its T values (Metrana's [T] for a single env).
+        return "each", [int(v) for v in array.tolist()]
     if array.ndim == 2 and array.shape == (m, per_env):
         return "each", [int(v) for v in array.reshape(-1).tolist()]
     shape = list(array.shape)
-    raise _invalid(what, f"expected a scalar, [{m}] or [{m}, {per_env}], got shape {shape}")
+    raise _invalid(
+        what, f"expected a scalar, [{m}] or [{m}, {per_env}] ([{per_env}] for one env), got {shape}"
+    )
 
 
 def log_rl_environment_step(

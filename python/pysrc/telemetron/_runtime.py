@@ -161,9 +161,25 @@ def shutdown(
         return None
     _last = runtime
     report = runtime.close(timeout)
+    if report["timed_out"]:
+        _release_abandoned_exporters()
     if not verbose:
         report["metrics"] = _concise(report["metrics"])
     return report
+
+
+def _release_abandoned_exporters(grace: float = 1.0) -> None:
+    """A Python exporter still running after close gave up on it (a loop that never ends) is
+    interrupted with ``ExporterAbandoned`` and given ``grace`` seconds to leave Python: a
+    runtime thread still inside Python when the interpreter finalizes would abort it."""
+    if not _native.exporters_inside():
+        return
+    import time
+
+    _native.interrupt_exporters()
+    deadline = time.monotonic() + grace
+    while _native.exporters_inside() and time.monotonic() < deadline:
+        time.sleep(0.005)  # lets the exporter thread take the GIL and unwind
 
 
 def flush(timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
@@ -240,6 +256,8 @@ def _after_fork_in_child() -> None:
 def _close_at_exit() -> None:
     try:
         shutdown()
+        # Exporters abandoned by an earlier shutdown may still be running Python code.
+        _release_abandoned_exporters()
     except Exception as exc:  # noqa: BLE001 - never fail interpreter exit
         import warnings
 

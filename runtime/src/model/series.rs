@@ -211,6 +211,14 @@ impl Values {
         }
     }
 
+    /// Values `range` (a copy).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Values {
+        match self {
+            Values::F32(v) => Values::F32(v[range].to_vec()),
+            Values::F64(v) => Values::F64(v[range].to_vec()),
+        }
+    }
+
     /// The index of the first value that is NaN or infinite.
     pub fn first_non_finite(&self) -> Option<usize> {
         match self {
@@ -245,6 +253,16 @@ pub enum TimestampsMs {
     Each(Vec<i64>),
 }
 
+impl TimestampsMs {
+    /// The timestamps of points `range` (one for all stays one).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> TimestampsMs {
+        match self {
+            TimestampsMs::Each(ts) => TimestampsMs::Each(ts[range].to_vec()),
+            other => other.clone(),
+        }
+    }
+}
+
 /// Points of one series: resolved steps, values and timestamps, column by column.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricPoints {
@@ -261,6 +279,21 @@ pub struct MetricPoints {
     pub timestamps_ms: TimestampsMs,
     /// When they were logged.
     pub time: Timestamp,
+}
+
+impl MetricPoints {
+    /// Points `range` of the same series (a copy): how a record too large for one message, or
+    /// partly known to a backend already, is cut.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> MetricPoints {
+        MetricPoints {
+            series: self.series.clone(),
+            ordering: self.ordering,
+            steps: self.steps[range.clone()].to_vec(),
+            values: self.values.slice(range.clone()),
+            timestamps_ms: self.timestamps_ms.slice(range),
+            time: self.time,
+        }
+    }
 }
 
 #[cfg(test)]

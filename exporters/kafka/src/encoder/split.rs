@@ -4,7 +4,7 @@
 
 use telemetron_codec::wire;
 use telemetron_codec::BatchEncoder;
-use telemetron_runtime::model::{MetricPoints, MinorSteps, Record, RlPoints, TimestampsMs, Values};
+use telemetron_runtime::model::{MinorSteps, Record, RlPoints};
 
 use super::wire_record;
 
@@ -19,8 +19,8 @@ pub(crate) fn to_fit(record: &Record, budget: usize) -> Result<Vec<wire::Record>
         Record::Metric(m) if m.values.len() > 1 => {
             let mid = m.values.len() / 2;
             Some((
-                Record::Metric(metric_slice(m, 0, mid)),
-                Record::Metric(metric_slice(m, mid, m.values.len())),
+                Record::Metric(m.slice(0..mid)),
+                Record::Metric(m.slice(mid..m.values.len())),
             ))
         }
         Record::Rl(r) if r.envs.len() > 1 => {
@@ -52,31 +52,6 @@ pub(crate) fn to_fit(record: &Record, budget: usize) -> Result<Vec<wire::Record>
     }
 }
 
-fn values_slice(values: &Values, from: usize, to: usize) -> Values {
-    match values {
-        Values::F32(v) => Values::F32(v[from..to].to_vec()),
-        Values::F64(v) => Values::F64(v[from..to].to_vec()),
-    }
-}
-
-fn timestamps_slice(t: &TimestampsMs, from: usize, to: usize) -> TimestampsMs {
-    match t {
-        TimestampsMs::Each(ts) => TimestampsMs::Each(ts[from..to].to_vec()),
-        other => other.clone(),
-    }
-}
-
-fn metric_slice(m: &MetricPoints, from: usize, to: usize) -> MetricPoints {
-    MetricPoints {
-        series: m.series.clone(),
-        ordering: m.ordering,
-        steps: m.steps[from..to].to_vec(),
-        values: values_slice(&m.values, from, to),
-        timestamps_ms: timestamps_slice(&m.timestamps_ms, from, to),
-        time: m.time,
-    }
-}
-
 /// Environments `from..to` of an RL record.
 fn rl_envs(r: &RlPoints, from: usize, to: usize) -> RlPoints {
     let (a, b) = (from * r.per_env, to * r.per_env);
@@ -91,8 +66,8 @@ fn rl_envs(r: &RlPoints, from: usize, to: usize) -> RlPoints {
             MinorSteps::Runs(starts) => MinorSteps::Runs(starts[from..to].to_vec()),
             MinorSteps::Each(steps) => MinorSteps::Each(steps[a..b].to_vec()),
         },
-        values: values_slice(&r.values, a, b),
-        timestamps_ms: timestamps_slice(&r.timestamps_ms, a, b),
+        values: r.values.slice(a..b),
+        timestamps_ms: r.timestamps_ms.slice(a..b),
         time: r.time,
     }
 }
@@ -110,8 +85,8 @@ fn rl_columns(r: &RlPoints, from: usize, to: usize) -> RlPoints {
             MinorSteps::Runs(starts) => MinorSteps::Runs(vec![starts[0] + from as u64]),
             MinorSteps::Each(steps) => MinorSteps::Each(steps[from..to].to_vec()),
         },
-        values: values_slice(&r.values, from, to),
-        timestamps_ms: timestamps_slice(&r.timestamps_ms, from, to),
+        values: r.values.slice(from..to),
+        timestamps_ms: r.timestamps_ms.slice(from..to),
         time: r.time,
     }
 }

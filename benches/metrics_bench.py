@@ -14,10 +14,14 @@ Measured per library:
   everything (flush), client CPU ns per point (every thread of the process, from the first
   call to the end of the flush); and peak RSS.
 The server's point count is checked against what was logged. Run with ``make bench-metrics``.
+To compare telemetron builds in the same run (each installed in its own venv with NumPy), name
+their interpreters: ``--telemetron before=/venv-a/bin/python --telemetron after=.venv/bin/python``
+(default: this interpreter); the engine runs in this one.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -166,12 +170,12 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def run(library: str) -> dict[str, Any]:
+def run(library: str, python: str = sys.executable) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as state_dir:
         server = CountingServer(state_dir)
         try:
             done = subprocess.run(
-                [sys.executable, __file__, "--worker", library, server.endpoint],
+                [python, __file__, "--worker", library, server.endpoint],
                 check=True, stdout=subprocess.PIPE, text=True,
                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no idle BLAS threads spinning
             )  # fmt: skip
@@ -184,13 +188,20 @@ def run(library: str) -> dict[str, Any]:
     return result
 
 
-def main() -> None:
+def main(builds: dict[str, str]) -> None:
     print(
         f"{SCALARS} scalar calls; RL burst {ENVS} envs x {METRICS} metrics x {POINTS} points "
         f"= {ENVS * METRICS * POINTS} points; reference server --count-only, one per library"
     )
-    ours, engine = run("telemetron"), run("engine")
-    print(f"\n{'':50}{'telemetron':>12}{'engine 0.12':>13}{'ratio':>8}")
+    results = {label: run("telemetron", python) for label, python in builds.items()}
+    engine = run("engine")
+    for label, ours in results.items():
+        name = "telemetron" if len(builds) == 1 else f"telemetron ({label})"
+        compare(name, ours, engine)
+
+
+def compare(name: str, ours: dict[str, Any], engine: dict[str, Any]) -> None:
+    print(f"\n{name:50}{'telemetron':>12}{'engine 0.12':>13}{'ratio':>8}")
     for mode, us in engine["scalar_us"].items():
         t = ours["scalar_us"]["log"]
         print(f"{'scalar µs/call, engine ' + mode:50}{t:>12.3f}{us:>13.3f}{us / t:>7.1f}x")
@@ -213,11 +224,14 @@ def main() -> None:
         a, b = ours[key], engine[key]
         ratio = f"{b / a:>7.1f}x" if a else "       -"
         print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{ratio}")
-    print("\n(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
+    print("(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         print(json.dumps(worker(sys.argv[2], sys.argv[3])))
     else:
-        main()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--telemetron", action="append", default=[], metavar="LABEL=PYTHON")
+        args = parser.parse_args()
+        main(dict(b.split("=", 1) for b in args.telemetron) or {"telemetron": sys.executable})

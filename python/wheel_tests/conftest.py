@@ -62,17 +62,32 @@ def pytest_report_header() -> str:
 
 
 class Venv:
-    """A fresh virtual environment with the given wheels installed from files only."""
+    """A fresh virtual environment with the given wheels installed from files only, or (with
+    ``requirement``) what pip resolves for it from the wheel directory alone, as a user's
+    ``pip install 'telemetron[render]'`` would."""
 
-    def __init__(self, interpreter: str, root: Path, wheels: list[Path]) -> None:
+    def __init__(
+        self, interpreter: str, root: Path, wheels: list[Path], requirement: str | None = None
+    ) -> None:
         self.root = root
         subprocess.run([interpreter, "-m", "venv", str(root)], check=True)
         self.python = root / "bin" / "python"
+        what = (
+            ["--find-links", str(wheel_dir()), requirement]
+            if requirement
+            else ["--no-deps", *map(str, wheels)]
+        )
         subprocess.run(
-            [str(self.python), "-m", "pip", "install", "-q", "--no-index", "--no-deps",
-             "--disable-pip-version-check", *map(str, wheels)],
+            [str(self.python), "-m", "pip", "install", "-q", "--no-index",
+             "--disable-pip-version-check", *what],
             check=True,
         )  # fmt: skip
+
+    def installed(self) -> set[str]:
+        """The distributions installed in this venv (pip aside)."""
+        out = self.run("-m", "pip", "list", "--format=freeze", cwd=self.root)
+        names = {line.split("==")[0].lower() for line in out.splitlines() if "==" in line}
+        return names - {"pip", "setuptools"}
 
     def run(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
         done = subprocess.run(

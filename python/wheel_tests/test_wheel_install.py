@@ -90,7 +90,9 @@ def test_core_wheel_without_the_renderer_records_and_explains_log_rendering(
 def test_with_telemetron_render_installed_log_rendering_writes_h264(
     interpreter: str, tmp_path: Path, receiver: Receiver
 ) -> None:
-    venv = Venv(interpreter, tmp_path / "venv", [core_wheel(), render_wheel()])
+    # Through the extra, as the README says: pip finds telemetron-render by the core's metadata.
+    venv = Venv(interpreter, tmp_path / "venv", [], requirement="telemetron[render]")
+    assert venv.installed() == {"telemetron", "telemetron-render"}, venv.installed()
     out = tmp_path / "out"
     out.mkdir()
     seen = run_scenario(venv, "render", out, receiver, {})

@@ -63,7 +63,7 @@ wheel: system-deps $(VENV)/.deps
 	objcopy --only-keep-debug $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) $(WHEEL_DIR)/debug/$(RENDER_LIB).debug
 	$(PY) scripts/build_render_wheel.py --library $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) --strip \
 	  --out $(WHEEL_DIR)/raw $(RENDER_LICENSES)
-	LD_LIBRARY_PATH=$(FFMPEG_PREFIX)/lib $(VENV)/bin/auditwheel repair -w $(WHEEL_DIR) \
+	PATH=$(abspath $(VENV))/bin:$$PATH LD_LIBRARY_PATH=$(FFMPEG_PREFIX)/lib $(VENV)/bin/auditwheel repair -w $(WHEEL_DIR) \
 	  $(WHEEL_DIR)/raw/telemetron_render-*.whl
 	rm -rf $(WHEEL_DIR)/raw
 	ls -l $(WHEEL_DIR)

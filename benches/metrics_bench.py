@@ -93,7 +93,7 @@ def telemetron_contender(endpoint: str) -> Contender:
     c.scalar_modes = {"log": lambda v: log("loss", v)}
     step = telemetron.log_rl_environment_step
     c.rl = lambda name, rl_step, envs, block: step(name, block, rl_step, episode=None, env_id=envs)
-    c.flush = telemetron.flush
+    c.flush = lambda: telemetron.flush(timeout=900.0)  # as long as the engine's flush may take
     c.close = lambda: telemetron.shutdown()
     return c
 

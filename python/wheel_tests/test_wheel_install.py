@@ -157,9 +157,11 @@ def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: P
 
 
 def test_a_free_threaded_cpython_gets_a_clear_import_error(tmp_path: Path) -> None:
-    """No free-threaded CPython can be installed on this machine (none in Debian 12 or pyenv's
-    local builds; uv's downloads are unreachable), so the guard is exercised by presenting a
-    free-threaded build's ``sys.abiflags`` to a standard interpreter."""
+    """No free-threaded CPython can be installed on this machine: Debian ships none (checked
+    in bookworm, trixie and sid: no ``*-nogil`` package), pyenv's local builds are standard
+    ones, and python.org's and uv's downloads are unreachable. So the guard is exercised by
+    presenting a free-threaded build's ``sys.abiflags`` to a standard interpreter (pip itself
+    would not install an abi3 wheel on a free-threaded one)."""
     venv = Venv(INTERPRETERS["3.10"], tmp_path / "venv", [core_wheel()])
     code = (
         "import sys; sys.abiflags = 't'\n"

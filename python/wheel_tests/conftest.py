@@ -89,10 +89,13 @@ class Venv:
         names = {line.split("==")[0].lower() for line in out.splitlines() if "==" in line}
         return names - {"pip", "setuptools"}
 
-    def run(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    def run(
+        self, *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+    ) -> str:
+        """Runs this venv's python with ``args`` (behind ``prefix``, a wrapper command)."""
         done = subprocess.run(
-            [str(self.python), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-            env={**os.environ, **(env or {})},
+            [*prefix, str(self.python), *args], cwd=cwd, capture_output=True, text=True,
+            timeout=300, env={**os.environ, **(env or {})},
         )  # fmt: skip
         assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
         return done.stdout

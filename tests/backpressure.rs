@@ -2,29 +2,14 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{start, test_exporter, Behaviour, Gate};
-use telemetron::model::{Attributes, Record};
+use telemetron::model::Attributes;
 use telemetron::{
-    Backpressure, EnqueueError, PluginSlot, PluginVerdict, RecorderPlugin, RunIdentity, Runtime,
-    RuntimeConfig, RuntimeSettings,
+    Backpressure, EnqueueError, RunIdentity, Runtime, RuntimeConfig, RuntimeSettings,
 };
-
-/// Holds the Recorder on its first record until the gate opens, so the ingest queue fills.
-struct Holder(Arc<Gate>);
-
-impl RecorderPlugin for Holder {
-    fn name(&self) -> &str {
-        "holder"
-    }
-    fn on_record(&mut self, _: &mut Record, _: &mut Vec<Record>) -> PluginVerdict {
-        self.0.wait();
-        PluginVerdict::Keep
-    }
-}
 
 fn held_runtime(settings: RuntimeSettings, gate: Arc<Gate>) -> (Runtime, Arc<common::Seen>) {
     let (capture, seen) = test_exporter("capture", Behaviour::Capture);
@@ -32,10 +17,8 @@ fn held_runtime(settings: RuntimeSettings, gate: Arc<Gate>) -> (Runtime, Arc<com
         settings,
         run: RunIdentity::default(),
         exporters: vec![capture],
-        plugins: vec![PluginSlot {
-            name: "holder".into(),
-            factory: Arc::new(move || Box::new(Holder(gate.clone()))),
-        }],
+        plugins: vec![common::holding_plugin(gate)],
+        codec: None,
     })
     .unwrap();
     (runtime, seen)
@@ -43,9 +26,7 @@ fn held_runtime(settings: RuntimeSettings, gate: Arc<Gate>) -> (Runtime, Arc<com
 
 fn fill_until_held(runtime: &Runtime, gate: &Gate) {
     runtime.event(None, "first", Attributes::new()).unwrap();
-    while !gate.waiting.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
+    gate.until_waiting();
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Once an exporter is disabled, every record it does not get is counted dropped for it, with
 //! the reason, and the close report accounts for all of them: an OTLP exporter against a dead
-//! collector ends with added = logged = failed + dropped, and says why.
+//! collector ends with added = logged = failed + dropped, and says why. (Without a spool: with
+//! one, disabled is not forever and the records wait on disk, `spool_bridges_an_outage.rs`.)
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,8 @@ fn an_otlp_exporter_disabled_against_a_dead_collector_counts_every_record() {
         .set("error_strategy", "silent")
         .exporters(vec![
             json!({"type": "otlp", "protocol": "http/protobuf", "timeout_secs": 2,
-                   "endpoint": format!("http://127.0.0.1:{port}"), "batch_max_size": 10}),
+                   "endpoint": format!("http://127.0.0.1:{port}"), "batch_max_size": 10,
+                   "spool": false}),
             json!({"type": "file", "path": dir.path().join("run.jsonl")}),
         ]);
     let runtime = telemetron::start(loader).unwrap();

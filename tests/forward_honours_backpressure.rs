@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,22 +10,8 @@ use common::capture_all::{capture_all, Captured};
 use common::Gate;
 use telemetron::model::{Attributes, Event, Name, Record, Timestamp};
 use telemetron::{
-    Backpressure, EnqueueError, PluginSlot, PluginVerdict, RecorderPlugin, RunIdentity, Runtime,
-    RuntimeConfig, RuntimeSettings,
+    Backpressure, EnqueueError, RunIdentity, Runtime, RuntimeConfig, RuntimeSettings,
 };
-
-/// Holds the Recorder on its first record until the gate opens, so the ingest queue fills.
-struct Holder(Arc<Gate>);
-
-impl RecorderPlugin for Holder {
-    fn name(&self) -> &str {
-        "holder"
-    }
-    fn on_record(&mut self, _: &mut Record, _: &mut Vec<Record>) -> PluginVerdict {
-        self.0.wait();
-        PluginVerdict::Keep
-    }
-}
 
 fn events(n: usize) -> Vec<Record> {
     (0..n)
@@ -44,22 +29,17 @@ fn events(n: usize) -> Vec<Record> {
 fn held(settings: RuntimeSettings) -> (Runtime, Captured, Arc<Gate>) {
     let gate = Arc::new(Gate::default());
     let (slot, captured) = capture_all("capture");
-    let g = gate.clone();
     let runtime = Runtime::start(RuntimeConfig {
         settings,
         run: RunIdentity::default(),
         exporters: vec![slot],
-        plugins: vec![PluginSlot {
-            name: "holder".into(),
-            factory: Arc::new(move || Box::new(Holder(g.clone()))),
-        }],
+        plugins: vec![common::holding_plugin(gate.clone())],
+        codec: None,
     })
     .unwrap();
     // One record reaches the Recorder and is held there: the queue is empty and stays so.
     runtime.forward(events(1)).unwrap();
-    while !gate.waiting.load(Ordering::SeqCst) {
-        std::thread::yield_now();
-    }
+    gate.until_waiting();
     (runtime, captured, gate)
 }
 

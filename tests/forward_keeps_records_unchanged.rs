@@ -112,6 +112,7 @@ fn forwarded_records_reach_the_exporters_as_they_were_recorded() {
         },
         exporters: vec![slot],
         plugins: Vec::new(),
+        codec: None,
     })
     .unwrap();
     let records = from_another_runtime();

@@ -6,6 +6,7 @@
 //! that close timed out.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -93,9 +94,13 @@ impl Drop for ReferenceServer {
 
 const POINTS: usize = 5_000;
 
-fn start_logging(server: &ReferenceServer, run_name: &str) -> Runtime {
-    let loader = ConfigLoader::new()
-        .without_discovery()
+/// Without a spool unless `spool` (the close deadline is what these tests are about).
+fn start_logging(server: &ReferenceServer, run_name: &str, spool: Option<&Path>) -> Runtime {
+    let mut loader = ConfigLoader::new().without_discovery();
+    if let Some(dir) = spool {
+        loader = loader.set("spool_dir", dir.display().to_string());
+    }
+    let loader = loader
         .set("workspace", "w")
         .set("project", "p")
         .set("run_name", run_name)
@@ -103,6 +108,7 @@ fn start_logging(server: &ReferenceServer, run_name: &str) -> Runtime {
             "type": "metrana",
             "endpoint": format!("http://127.0.0.1:{}", server.port),
             "init_timeout_secs": 20,
+            "spool": spool.is_some(),
         })]);
     telemetron::start(loader).unwrap()
 }
@@ -125,7 +131,7 @@ fn log_points(runtime: &Runtime) {
 fn close_retries_until_its_deadline_and_delivers_when_the_server_returns() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ReferenceServer::start(&dir.path().join("state.json"));
-    let runtime = start_logging(&server, "comes-back");
+    let runtime = start_logging(&server, "comes-back", None);
     assert_eq!(server.ask("REFUSE"), "OK");
     log_points(&runtime);
 
@@ -144,7 +150,7 @@ fn close_retries_until_its_deadline_and_delivers_when_the_server_returns() {
 fn a_server_that_never_returns_costs_the_deadline_and_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ReferenceServer::start(&dir.path().join("state.json"));
-    let runtime = start_logging(&server, "never-back");
+    let runtime = start_logging(&server, "never-back", None);
     assert_eq!(server.ask("REFUSE"), "OK");
     log_points(&runtime);
     let began = Instant::now();
@@ -165,6 +171,33 @@ fn a_server_that_never_returns_costs_the_deadline_and_is_reported() {
     assert!(
         took < Duration::from_secs(3) + Duration::from_secs(2),
         "{took:?}"
+    );
+    assert_eq!(server.ask("POINTS loss"), "POINTS 0");
+}
+
+#[test]
+fn with_a_spool_what_the_server_never_acknowledged_is_kept_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ReferenceServer::start(&dir.path().join("state.json"));
+    let spool = dir.path().join("spool");
+    let runtime = start_logging(&server, "spooled-at-close", Some(&spool));
+    assert_eq!(server.ask("REFUSE"), "OK");
+    log_points(&runtime);
+    let began = Instant::now();
+    let report = runtime.close(Duration::from_secs(3)).unwrap();
+    assert!(began.elapsed() < Duration::from_secs(5));
+    // Not lost, not timed out: on disk, where the report says.
+    assert_eq!(report.undelivered, vec![], "{report:?}");
+    assert!(!report.timed_out, "{report:?}");
+    let [spooled] = <[_; 1]>::try_from(report.spooled).unwrap();
+    assert_eq!((spooled.exporter.as_str(), spooled.records), ("metrana", 1));
+    // TELEMETRON_SPOOL_DIR (set by `make test`) outranks the code's setting.
+    let expected = std::env::var_os("TELEMETRON_SPOOL_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or(spool, std::path::PathBuf::from);
+    assert!(
+        Path::new(&spooled.path).starts_with(&expected),
+        "{spooled:?}"
     );
     assert_eq!(server.ask("POINTS loss"), "POINTS 0");
 }

@@ -59,6 +59,7 @@ fn a_plugin_panic_restarts_the_recorder_with_fresh_plugins() {
         },
         exporters: vec![capture],
         plugins: vec![plugin],
+        codec: None,
     })
     .unwrap();
     let span = runtime

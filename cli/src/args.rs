@@ -119,6 +119,32 @@ pub enum Command {
         #[arg(long)]
         no_rotated: bool,
     },
+    /// Deliver disk spools (an offline run, or what dead processes left) to the configured exporters.
+    #[command(
+        after_help = "Every writer directory under SPOOL_DIR is delivered to the configured exporter of the same\nname, oldest first, each frame under the identity it was written with (a re-sent frame is\napplied once by Metrana); what was delivered is removed, so a second sync sends nothing.\n\nExamples:\n  telemetron sync\n  telemetron sync /scratch/spool --config cluster.yaml\n  telemetron sync --run-name ppo-7 --exporter '{type: metrana, endpoint: https://ingest.example, api_key: ${KEY}}'"
+    )]
+    Sync {
+        /// The spool directory (default: TELEMETRON_SPOOL_DIR, else ~/.cache/telemetron/spool).
+        spool_dir: Option<PathBuf>,
+        /// A config file naming the exporters.
+        #[arg(long, value_name = "FILE", conflicts_with = "exporter")]
+        config: Option<PathBuf>,
+        /// One exporter entry as YAML/JSON (repeatable); its name must be the spool's exporter's.
+        #[arg(long, value_name = "YAML")]
+        exporter: Vec<String>,
+        /// Only this workspace.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Only this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// Only this run.
+        #[arg(long)]
+        run_name: Option<String>,
+        /// Seconds to deliver each run.
+        #[arg(long, default_value_t = 60.0)]
+        timeout: f64,
+    },
     /// Relay records from Kafka to the exporters of a config file, as a consumer-group member.
     #[cfg(feature = "kafka")]
     #[command(

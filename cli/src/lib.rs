@@ -1,6 +1,7 @@
 //! The `telemetron` command line: look at a run recorded by the file exporter (`inspect`,
-//! `tail`, `timeline`, `plot`), send it on (`replay`), relay records from Kafka to exporters
-//! (`relay`, feature `kafka`), and show the configuration (`config show`, `exporters`).
+//! `tail`, `timeline`, `plot`), send it on (`replay`), deliver disk spools (`sync`), relay
+//! records from Kafka to exporters (`relay`, feature `kafka`), and show the configuration
+//! (`config show`, `exporters`).
 //!
 //! The same code runs as the `telemetron` binary and, through the Python package's native
 //! module, as the `telemetron` console script and `python -m telemetron`: [`run`] takes the
@@ -14,7 +15,7 @@
 //! ```
 
 mod args;
-mod commands;
+pub(crate) mod commands;
 mod error;
 mod input;
 #[cfg(feature = "kafka")]
@@ -25,6 +26,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
+pub use commands::sync::{sync, SyncReport, SyncRequest, SyncedSpool};
 pub use error::CliError;
 
 /// What the program embedding the CLI provides.

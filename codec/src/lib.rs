@@ -29,11 +29,13 @@ mod content_type;
 mod decode;
 mod encode;
 mod error;
+mod spool;
 
 pub use content_type::{check_content_type, CONTENT_TYPE, MEDIA_TYPE};
 pub use decode::{decode, DecodedBatch};
 pub use encode::{encode, encode_record, BatchEncoder};
 pub use error::CodecError;
+pub use spool::SpoolCodec;
 
 /// The schema's major version: readers refuse a batch with a newer one.
 pub const SCHEMA_MAJOR: u32 = 1;

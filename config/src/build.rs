@@ -58,6 +58,7 @@ impl LoadedConfig {
             slot.queue_capacity = spec.queue_capacity;
             slot.batch_max_size = spec.batch_max_size;
             slot.batch_max_age_secs = spec.batch_max_age_secs;
+            slot.spool = spec.spool;
             exporters.push(slot);
         }
         let mut plugins = Vec::new();
@@ -85,6 +86,7 @@ impl LoadedConfig {
             run: self.run.clone(),
             exporters,
             plugins,
+            codec: None,
         })
     }
 }

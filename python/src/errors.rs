@@ -140,7 +140,9 @@ impl ToPyErr for rs::EnqueueError {
                 ValidationError::new_err(message)
             }
             rs::EnqueueError::Closed => ShutdownError::new_err(message),
-            rs::EnqueueError::Background(_) => ExporterError::new_err(message),
+            rs::EnqueueError::Background(_) | rs::EnqueueError::Undeliverable(_) => {
+                ExporterError::new_err(message)
+            }
         }
     }
 }
@@ -172,7 +174,9 @@ impl ToPyErr for rs::StartError {
 impl ToPyErr for rs::ShutdownError {
     fn to_py(self) -> PyErr {
         match self {
-            rs::ShutdownError::BackgroundErrors(_) => ExporterError::new_err(self.to_string()),
+            rs::ShutdownError::BackgroundErrors(_) | rs::ShutdownError::Undeliverable(..) => {
+                ExporterError::new_err(self.to_string())
+            }
             _ => ShutdownError::new_err(self.to_string()),
         }
     }

@@ -17,6 +17,7 @@ mod run_attributes;
 mod runtime;
 mod series_methods;
 mod span_ref;
+mod spool;
 mod timestamps;
 
 use pyo3::prelude::*;
@@ -36,6 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(python_exporter::interrupt_exporters, m)?)?;
     m.add_function(wrap_pyfunction!(columns::max_values_per_call, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(spool::replay_spool, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

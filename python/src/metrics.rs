@@ -159,70 +159,75 @@ pub(crate) fn timestamps_of(
     })
 }
 
+/// The arguments `log` and `log({...})` share, as the caller passed them.
+pub(crate) struct MetricOptions<'a, 'py> {
+    pub scale: Option<&'a str>,
+    pub step: Option<&'a Bound<'py, PyAny>>,
+    pub labels: Option<&'a Bound<'py, PyDict>>,
+    pub evaluation: Option<bool>,
+    pub timestamp: Option<&'a Bound<'py, PyAny>>,
+    pub dtype: Option<&'a str>,
+    /// `log` (true) or `log_distributed` (false).
+    pub ordered: bool,
+}
+
+impl MetricOptions<'_, '_> {
+    fn ordering(&self) -> SeriesOrdering {
+        if self.ordered {
+            SeriesOrdering::Ordered
+        } else {
+            SeriesOrdering::Unordered
+        }
+    }
+
+    /// One series' call, converted and validated.
+    fn call(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<MetricCall> {
+        Ok(MetricCall {
+            key: series_key(name, self.scale, self.labels, self.evaluation)?,
+            ordering: self.ordering(),
+            steps: steps_of(py, self.step)?,
+            values: values_of(py, value, self.dtype)?,
+            timestamps_ms: timestamps_of(py, self.timestamp)?,
+        })
+    }
+}
+
 /// One `log` / `log_distributed` call on one series.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn log_metric(
     py: Python<'_>,
     rt: &PyRuntime,
     name: &str,
     value: &Bound<'_, PyAny>,
-    scale: Option<&str>,
-    step: Option<&Bound<'_, PyAny>>,
-    labels: Option<&Bound<'_, PyDict>>,
-    evaluation: Option<bool>,
-    timestamp: Option<&Bound<'_, PyAny>>,
-    dtype: Option<&str>,
-    ordered: bool,
+    options: &MetricOptions<'_, '_>,
 ) -> PyResult<()> {
-    let key = series_key(name, scale, labels, evaluation)?;
-    let values = values_of(py, value, dtype)?;
-    let steps = steps_of(py, step)?;
-    let timestamps = timestamps_of(py, timestamp)?;
-    let ordering = if ordered {
-        SeriesOrdering::Ordered
-    } else {
-        SeriesOrdering::Unordered
-    };
+    let call = options.call(py, name, value)?;
     rt.maybe_detached(py, || {
-        rt.runtime
-            .log_metric(key, ordering, steps, values, timestamps)
+        rt.runtime.log_metric(
+            call.key,
+            call.ordering,
+            call.steps,
+            call.values,
+            call.timestamps_ms,
+        )
     })
 }
 
 /// `log({name: value, ...})`: every series converted and validated before any is recorded.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn log_metrics(
     py: Python<'_>,
     rt: &PyRuntime,
     values: &Bound<'_, PyDict>,
-    scale: Option<&str>,
-    step: Option<&Bound<'_, PyAny>>,
-    labels: Option<&Bound<'_, PyDict>>,
-    evaluation: Option<bool>,
-    timestamp: Option<&Bound<'_, PyAny>>,
-    dtype: Option<&str>,
-    ordered: bool,
+    options: &MetricOptions<'_, '_>,
 ) -> PyResult<()> {
-    let ordering = if ordered {
-        SeriesOrdering::Ordered
-    } else {
-        SeriesOrdering::Unordered
-    };
     let mut calls = Vec::with_capacity(values.len());
     for (name, value) in values.iter() {
         let name: String = name
             .extract()
             .map_err(|_| invalid("metric name", format!("{name} is not a str")))?;
-        let in_call = |e: PyErr| {
+        let call = options.call(py, &name, &value).map_err(|e| {
             ValidationError::new_err(format!("{name:?}: {}; nothing was logged", e.value(py)))
-        };
-        calls.push(MetricCall {
-            key: series_key(&name, scale, labels, evaluation).map_err(in_call)?,
-            ordering,
-            steps: steps_of(py, step).map_err(in_call)?,
-            values: values_of(py, &value, dtype).map_err(in_call)?,
-            timestamps_ms: timestamps_of(py, timestamp).map_err(in_call)?,
-        });
+        })?;
+        calls.push(call);
     }
     rt.maybe_detached(py, || rt.runtime.log_metrics(calls))
 }

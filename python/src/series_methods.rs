@@ -25,9 +25,16 @@ impl PyRuntime {
         ordered: bool,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
-            crate::metrics::log_metric(
-                py, self, name, value, scale, step, labels, evaluation, timestamp, dtype, ordered,
-            )
+            let options = crate::metrics::MetricOptions {
+                scale,
+                step,
+                labels,
+                evaluation,
+                timestamp,
+                dtype,
+                ordered,
+            };
+            crate::metrics::log_metric(py, self, name, value, &options)
         })
     }
 
@@ -47,9 +54,16 @@ impl PyRuntime {
         ordered: bool,
     ) -> PyResult<()> {
         crate::errors::guarded(|| {
-            crate::metrics::log_metrics(
-                py, self, values, scale, step, labels, evaluation, timestamp, dtype, ordered,
-            )
+            let options = crate::metrics::MetricOptions {
+                scale,
+                step,
+                labels,
+                evaluation,
+                timestamp,
+                dtype,
+                ordered,
+            };
+            crate::metrics::log_metrics(py, self, values, &options)
         })
     }
 

@@ -33,6 +33,14 @@ def run_python(code: str, cwd: Path, timeout: float = 60) -> subprocess.Complete
 
 
 @pytest.fixture(autouse=True)
+def own_spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Network exporters spool to disk by default, and a run's spool (and step journal) is
+    picked up by the next process of the same run: each test gets a spool directory of its
+    own, so one test's leftovers never reach another."""
+    monkeypatch.setenv("TELEMETRON_SPOOL_DIR", str(tmp_path / "spool"))
+
+
+@pytest.fixture(autouse=True)
 def no_runtime_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that fails half-way must not leave its runtime to the next one (whose
     `configure` would then refuse to start); module-scoped runtimes (`fuzz_runtime`) stay."""

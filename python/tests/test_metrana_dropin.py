@@ -1,7 +1,8 @@
 """`import telemetron.metrana as metrana`: Metrana's documented examples (its README, 1.11)
 run unchanged against the reference Metrana server, which then holds their points; Metrana's
 init arguments and METRANA_* variables are honoured; what telemetron does not do raises
-NotImplementedError naming it."""
+NotImplementedError naming it. The disk spool options (offline runs, ``disk=``, ``DiskConfig``,
+``replay_spool``) work as Metrana's."""
 
 from __future__ import annotations
 
@@ -182,8 +183,12 @@ def test_a_missing_api_key_is_refused(
     [
         (lambda: metrana.init("ws", "p", "r", fork_from_run="x", fork_at_step=3), "forking"),
         (lambda: metrana.init("ws", "p", "r", connect_timeout_secs=1.0), "connect timeout"),
-        (lambda: metrana.init("ws", "p", "r", init_mode="offline"), "offline"),
-        (lambda: metrana.init("ws", "p", "r", disk="/tmp/spool"), "spool"),
+        (
+            lambda: metrana.init("ws", "p", "r", disk=metrana.DiskConfig("/tmp/s", zstd_level=9)),
+            "zstd level",
+        ),
+        (lambda: metrana.follow_spool, "follow_spool"),
+        (lambda: metrana.failover_to_spool, "failover_to_spool"),
         (lambda: metrana.tracing, "metrana.tracing"),
         (lambda: metrana.upload_artifact, "artifact API"),
         (lambda: metrana.shutdown_logger(), "shutdown_logger"),
@@ -205,3 +210,71 @@ def test_rendering_without_upload(server: MetranaServer, tmp_path: Path) -> None
     assert metrana.log_rendering(frame, 0, 0, env_id="e")
     metrana.close()
     assert list((tmp_path / "video2" / "e").glob("episode_0*.mp4"))
+
+
+@pytest.fixture
+def spool_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Metrana's spool variable, and not Telemetron's (which would outrank init's disk=)."""
+    monkeypatch.delenv("TELEMETRON_SPOOL_DIR", raising=False)
+    base = tmp_path / "metrana-spools"
+    monkeypatch.setenv("METRANA_DISK_SPOOL_DIR", str(base))
+    return base
+
+
+def test_an_offline_run_is_delivered_by_replay_spool(
+    server: MetranaServer, spool_base: Path
+) -> None:
+    metrana.init("ws", "proj", "offline-1", init_mode="offline")
+    assert metrana.is_offline()
+    for step in range(3):
+        metrana.log("loss", float(step))
+    metrana.flush()
+    assert metrana.get_metrics().float_points_disk_persisted == 3
+    info = metrana.close()
+    assert info is not None and not metrana.is_offline()
+    # Nothing reached the server; the spool says what is left, under METRANA_DISK_SPOOL_DIR.
+    assert "offline-1" not in server.state["runs"]
+    assert info.has_undelivered_spool and info.leftover_bytes > 0 and info.leftover_segments >= 1
+    assert list(spool_base.glob("ws/proj/offline-1/metrana/w-*"))
+    replayed = metrana.replay_spool(
+        workspace_name="ws", project_name="proj", run_name="offline-1", timeout_secs=60
+    )
+    assert not replayed.has_undelivered_spool and replayed.leftover_bytes == 0
+    assert [(s, v) for s, v, _ in server.points("loss", run_name="offline-1")] == [
+        (0, 0.0), (1, 1.0), (2, 2.0)
+    ]  # fmt: skip
+    assert server.run("offline-1")["closed"] == ""
+    assert replayed.report["delivered"] == 3
+    again = metrana.replay_spool(run_name="offline-1")
+    assert again.report["delivered"] == 0 and again.report["spools"] == []
+
+
+def test_disk_options_become_the_spool(
+    server: MetranaServer, spool_base: Path, tmp_path: Path
+) -> None:
+    disk = metrana.DiskConfig(
+        tmp_path / "explicit", max_size_bytes=1 << 20, compression=metrana.DiskCompression.Off
+    )
+    metrana.init("ws", "proj", "disk-1", disk=disk, backpressure_strategy="spool_then_raise")
+    shown = telemetron.describe_config()
+    assert str(tmp_path / "explicit") in shown and "1048576" in shown
+    assert '"spool_then_raise"' in shown
+    metrana.log("x", 1.0)
+    metrana.close()
+    assert server.points("x", run_name="disk-1") == [(0, 1.0, None)]
+    # disk=None: no spool, so an offline run cannot be, and spool_then_raise has nowhere to go.
+    with pytest.raises(metrana.MetranaSpoolUnavailableError, match="offline"):
+        metrana.init("ws", "proj", "disk-2", disk=None, init_mode="offline")
+    with pytest.raises(telemetron.ConfigError, match="spool_then_raise"):
+        metrana.init("ws", "proj", "disk-2", disk=None, backpressure_strategy="spool_then_raise")
+    assert not metrana.is_initialized()
+
+
+def test_an_unusable_explicit_spool_is_spool_unavailable(
+    server: MetranaServer, spool_base: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    with pytest.raises(metrana.MetranaSpoolUnavailableError):
+        metrana.init("ws", "proj", "disk-3", disk=blocked / "spool")
+    assert not metrana.is_initialized()

@@ -153,6 +153,7 @@ def test_a_dead_collector_is_disabled_while_the_file_exporter_keeps_everything(
                 "endpoint": "http://127.0.0.1:9",
                 "timeout_secs": 1,
                 "batch_max_size": 1,
+                "spool": False,  # disabled and lost, as without a disk spool
             },
         ],
         max_retries=1,
@@ -344,10 +345,11 @@ def test_tls_with_a_custom_ca_and_a_client_certificate(tmp_path: Path, protocol:
         assert report is not None and report["undelivered"] == [], report
         assert [span.name for _, span in receiver.spans()] == ["secure"]
 
-        # Without the CA the collector's certificate is not trusted: nothing is delivered.
+        # Without the CA the collector's certificate is not trusted: nothing is delivered (and,
+        # without a spool, nothing is kept).
         telemetron.configure(
             exporters=[{"type": "otlp", "endpoint": endpoint(receiver, protocol),
-                        "protocol": protocol, "timeout_secs": 2}],
+                        "protocol": protocol, "timeout_secs": 2, "spool": False}],
             max_retries=0, error_strategy="silent",
         )  # fmt: skip
         with timed_span("untrusted"):

@@ -35,6 +35,8 @@ pub(crate) enum Source {
     Misuse,
     /// A panic caught in an actor or plugin.
     Panic,
+    /// An exporter's spool: failover, recovery, a full or unwritable disk, damaged frames.
+    Spool(String),
 }
 
 struct Announced {
@@ -56,6 +58,10 @@ pub(crate) struct BackgroundErrors {
     /// `warn`: set when `notices` holds something for the caller's next call.
     notices_pending: AtomicBool,
     notices: Mutex<Notices>,
+    /// `delivery_policy: all_or_crash`: set once a batch could be neither delivered nor spooled;
+    /// every later call fails with it.
+    fatal_set: AtomicBool,
+    fatal: Mutex<Option<String>>,
 }
 
 impl BackgroundErrors {
@@ -67,6 +73,8 @@ impl BackgroundErrors {
             unread_for_caller: Mutex::new(Vec::new()),
             notices_pending: AtomicBool::new(false),
             notices: Mutex::new(Notices::default()),
+            fatal_set: AtomicBool::new(false),
+            fatal: Mutex::new(None),
         }
     }
 
@@ -145,6 +153,24 @@ impl BackgroundErrors {
         self.pending.store(false, Ordering::Release);
         let taken = std::mem::take(&mut *self.unread_for_caller.lock());
         (!taken.is_empty()).then_some(taken)
+    }
+
+    /// Stops the runtime's deliveries for `reason` (`all_or_crash`): the first reason stays.
+    pub(crate) fn set_fatal(&self, reason: String) {
+        let mut fatal = self.fatal.lock();
+        if fatal.is_none() {
+            *fatal = Some(crate::redact::redact_text(&reason));
+            self.fatal_set.store(true, Ordering::Release);
+        }
+    }
+
+    /// Why deliveries stopped (`all_or_crash`), if they did: one relaxed load when not.
+    #[inline]
+    pub(crate) fn fatal(&self) -> Option<String> {
+        if !self.fatal_set.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.fatal.lock().clone()
     }
 
     pub(crate) fn all(&self) -> Vec<String> {

@@ -33,6 +33,10 @@ pub enum EnqueueError {
     /// `raise_on_log`: errors happened in the background since the last call.
     #[error("background telemetry errors: {}", .0.join("; "))]
     Background(Vec<String>),
+    /// `delivery_policy: all_or_crash`: a batch could be neither delivered nor spooled; the
+    /// runtime records nothing more.
+    #[error("telemetry delivery stopped (delivery_policy all_or_crash): {0}")]
+    Undeliverable(String),
 }
 
 impl EnqueueError {
@@ -62,6 +66,10 @@ pub enum StartError {
         /// Why.
         message: String,
     },
+    /// A disk spool that must be there (an explicit `spool_dir`, or an offline run) cannot be
+    /// used.
+    #[error("spool: {0}")]
+    Spool(String),
     /// The runtime's threads could not be started.
     #[error("could not start the runtime's threads: {0}")]
     Threads(String),
@@ -77,4 +85,8 @@ pub enum ShutdownError {
     #[error("{} background telemetry errors during the run; first: {}", .0.background_errors.len(),
         .0.background_errors.first().map(String::as_str).unwrap_or(""))]
     BackgroundErrors(Box<CloseReport>),
+    /// `delivery_policy: all_or_crash`: a batch could be neither delivered nor spooled. The
+    /// runtime is closed; the report says what was lost.
+    #[error("telemetry delivery stopped (delivery_policy all_or_crash): {1}")]
+    Undeliverable(Box<CloseReport>, String),
 }

@@ -100,6 +100,18 @@ impl HealthCell {
         s.ever_succeeded = true;
     }
 
+    /// Enables a disabled exporter again (its spool's probe reached the backend); returns why
+    /// it was disabled, if it was.
+    pub(crate) fn enable(&self) -> Option<String> {
+        if !self.is_disabled() {
+            return None;
+        }
+        let mut s = self.state.lock();
+        s.consecutive_failures = 0;
+        self.disabled.store(false, Ordering::Release);
+        s.disabled.take()
+    }
+
     pub(crate) fn record_panic(&self) {
         self.state.lock().panics += 1;
     }

@@ -23,22 +23,26 @@ pub mod redact;
 mod report;
 mod secret;
 mod settings;
+pub mod spool;
 
 pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
-    Count, CursorSeed, CursorSeeds, Deliveries, ExportError, Exporter, ExporterContext,
-    ExporterFactory, RecordBatch,
+    Count, CursorSeed, CursorSeeds, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext,
+    ExporterFactory, RecordBatch, Unacknowledged,
 };
 pub use handle::FlushError;
 pub use handle::{
     Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot, RecordSink,
-    RlStepCall, Runtime, RuntimeConfig, SpanGuard, Steps,
+    RlStepCall, Runtime, RuntimeConfig, SpanGuard, SpoolState, Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};
 pub use plugin::{PluginFactory, PluginVerdict, RecorderPlugin};
 pub use priority::{lower_thread_priority, BACKGROUND_NICE};
-pub use report::{CloseReport, Undelivered};
+pub use report::{CloseReport, Spooled, Undelivered};
 pub use secret::Secret;
-pub use settings::{Backpressure, ErrorStrategy, RunIdentity, RuntimeSettings, X264_PRESETS};
+pub use settings::{
+    Backpressure, DeliveryPolicy, ErrorStrategy, RunIdentity, RunMode, RuntimeSettings,
+    SpoolCompression, SpoolFsync, X264_PRESETS,
+};

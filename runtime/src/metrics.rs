@@ -25,6 +25,17 @@ pub struct CounterSnapshot {
     pub dropped: u64,
     /// Refused as invalid at the API (runtime) or failed to export after retries (exporter).
     pub failed: u64,
+    /// Exporter with a spool: records of this runtime on disk and not delivered yet.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub spooled: u64,
+    /// Exporter with a spool: records delivered from a spool (this runtime's, or an earlier
+    /// process's leftovers: those count in `sent` too, not in `added`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub recovered: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A snapshot of every self-metric.
@@ -69,6 +80,8 @@ fn sum<'a>(it: impl Iterator<Item = &'a CounterSnapshot>) -> CounterSnapshot {
         acc.sent += c.sent;
         acc.dropped += c.dropped;
         acc.failed += c.failed;
+        acc.spooled += c.spooled;
+        acc.recovered += c.recovered;
         acc
     })
 }
@@ -80,6 +93,8 @@ struct KindCounters {
     sent: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    spooled: AtomicU64,
+    recovered: AtomicU64,
 }
 
 /// Counters of the runtime as a whole. `added` and the ingest drops are written by callers
@@ -158,6 +173,7 @@ impl RuntimeCounters {
                     sent: self.points_sent[i].load(Relaxed),
                     dropped: dropped_at_ingest + self.points_recorder_dropped[i].load(Relaxed),
                     failed: 0,
+                    ..CounterSnapshot::default()
                 };
                 (kind.as_str(), snap)
             })
@@ -178,6 +194,7 @@ impl RuntimeCounters {
                     sent: self.sent[i].load(Relaxed),
                     dropped: ingest_dropped + self.recorder_dropped[i].load(Relaxed),
                     failed: refused,
+                    ..CounterSnapshot::default()
                 };
                 (kind.as_str(), snap)
             })
@@ -202,6 +219,9 @@ pub(crate) enum ExporterCounter {
     Sent,
     Dropped,
     Failed,
+    /// Records written to the spool (a gauge: [`ExporterCounters::unspool`] takes them off).
+    Spooled,
+    Recovered,
 }
 
 impl ExporterCounters {
@@ -218,6 +238,16 @@ impl ExporterCounters {
             counter
                 .cell(&self.points[kind.index()])
                 .fetch_add(n, Relaxed);
+        }
+    }
+
+    /// `n` records (`points` data points) of `kind` left this runtime's spool (delivered, or
+    /// dropped from it).
+    pub(crate) fn unspool(&self, kind: RecordKind, n: u64, points: u64) {
+        for (cells, n) in [(&self.kinds, n), (&self.points, points)] {
+            let _ = cells[kind.index()]
+                .spooled
+                .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
         }
     }
 
@@ -238,6 +268,8 @@ impl ExporterCounter {
             ExporterCounter::Sent => &k.sent,
             ExporterCounter::Dropped => &k.dropped,
             ExporterCounter::Failed => &k.failed,
+            ExporterCounter::Spooled => &k.spooled,
+            ExporterCounter::Recovered => &k.recovered,
         }
     }
 }
@@ -256,6 +288,8 @@ fn snapshot_of(
                 sent: k.sent.load(Relaxed),
                 dropped: k.dropped.load(Relaxed),
                 failed: k.failed.load(Relaxed),
+                spooled: k.spooled.load(Relaxed),
+                recovered: k.recovered.load(Relaxed),
             };
             (kind.as_str(), snap)
         })
@@ -276,6 +310,14 @@ impl KindTally {
             t.add(r);
         }
         t
+    }
+
+    /// Adds `other`'s counts.
+    pub(crate) fn merge(&mut self, other: &KindTally) {
+        for i in 0..KINDS {
+            self.records[i] += other.records[i];
+            self.points[i] += other.points[i];
+        }
     }
 
     pub(crate) fn add(&mut self, record: &Record) {
@@ -307,6 +349,16 @@ impl KindTally {
     pub(crate) fn apply(&self, counters: &ExporterCounters, counter: ExporterCounter) {
         self.each(|kind, n| counters.add(counter, kind, n));
         self.each_points(|kind, n| counters.add_points(counter, kind, n));
+    }
+
+    /// Takes these records off the exporter's `spooled` gauge.
+    pub(crate) fn unspool(&self, counters: &ExporterCounters) {
+        for kind in RecordKind::ALL {
+            let (n, points) = (self.records[kind.index()], self.points[kind.index()]);
+            if n > 0 || points > 0 {
+                counters.unspool(kind, n, points);
+            }
+        }
     }
 
     /// Counts these records dropped by the exporter, for `reason`.

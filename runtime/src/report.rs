@@ -18,6 +18,22 @@ pub struct Undelivered {
     pub reason: String,
 }
 
+/// What one exporter left in its disk spool at close: kept, not lost (a later process of the
+/// run, or `telemetron sync`, delivers it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Spooled {
+    /// Exporter instance name.
+    pub exporter: String,
+    /// This runtime's records on disk, not delivered.
+    pub records: u64,
+    /// Bytes on disk (this runtime's, plus earlier processes' spools it did not finish).
+    pub bytes: u64,
+    /// This runtime's writer directory.
+    pub path: String,
+    /// Damaged regions skipped while delivering (each at least one lost frame).
+    pub bad_frames: u64,
+}
+
 /// The outcome of `close(timeout)`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CloseReport {
@@ -27,6 +43,9 @@ pub struct CloseReport {
     /// stopped waiting for its backend), records left in the ingest queue, or a component
     /// (the renderer) that used up the time.
     pub timed_out: bool,
+    /// What stayed in disk spools (undelivered, not lost), per exporter with a spool.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spooled: Vec<Spooled>,
     /// Background errors seen during the run (the first 100).
     pub background_errors: Vec<String>,
     /// Final self-metrics.

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::spool::{DeliveryPolicy, RunMode, SpoolCompression, SpoolFsync};
+
 /// What to do when the ingest queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -19,6 +21,19 @@ pub enum Backpressure {
     /// Wait up to `enqueue_timeout_secs`, then return `EnqueueError::QueueFull` (counted dropped).
     #[serde(alias = "Raise")]
     Raise,
+    /// Like `block` while the exporters keep up; when the queue stays full for
+    /// `enqueue_timeout_secs`, every spooled exporter fails over to its disk spool (which takes
+    /// the backlog at disk speed), the caller waits `disk_spool_retry_timeout_secs` more, and
+    /// only then gets `EnqueueError::QueueFull`.
+    #[serde(alias = "SpoolThenRaise", alias = "spool-then-raise")]
+    SpoolThenRaise,
+}
+
+impl Backpressure {
+    /// Whether nothing is dropped for a full queue: the Recorder waits for exporter room.
+    pub fn waits_for_room(self) -> bool {
+        matches!(self, Backpressure::Block | Backpressure::SpoolThenRaise)
+    }
 }
 
 /// What to do with errors that happen in the background (export failures, drops, misuse).
@@ -127,6 +142,32 @@ pub struct RuntimeSettings {
     /// Values one metric call may copy (an array, or all environments × steps of an RL call);
     /// a larger call is refused with a `ValidationError` instead of a multi-GB allocation.
     pub max_values_per_call: usize,
+    /// `online` (default), or `offline`: spooled exporters write their spool and connect
+    /// nowhere; `telemetron sync` delivers it later.
+    pub mode: RunMode,
+    /// Where spools go (default `$TELEMETRON_SPOOL_DIR`, else `~/.cache/telemetron/spool`).
+    /// Set explicitly, an unusable directory fails the start; the default one only warns.
+    pub spool_dir: Option<String>,
+    /// What all spools of the run may hold on disk, in bytes (8 GiB).
+    pub spool_max_bytes: u64,
+    /// A spool starts a new segment file past this many bytes.
+    pub spool_segment_bytes: u64,
+    /// When spooled frames are made durable: `always`, `batch` (default), `never`.
+    pub spool_fsync: SpoolFsync,
+    /// `zstd` (default) or `none`, per frame.
+    pub spool_compression: SpoolCompression,
+    /// What happens to a batch neither the backend nor the spool can take: `tolerate_loss`
+    /// (default: counted) or `all_or_crash` (the next call raises).
+    pub delivery_policy: DeliveryPolicy,
+    /// The tail of `close(timeout)` kept to write what is undelivered to the spool (at most
+    /// half the timeout).
+    pub close_spool_reserve_secs: f64,
+    /// `spool_then_raise`: how long a caller waits for room after the failover to disk.
+    pub disk_spool_retry_timeout_secs: f64,
+    /// First wait before a spooling exporter tries its backend again; doubles up to...
+    pub spool_recovery_initial_backoff_secs: f64,
+    /// ...this cap.
+    pub spool_recovery_max_backoff_secs: f64,
 }
 
 /// x264's presets, fastest first.
@@ -175,6 +216,17 @@ impl Default for RuntimeSettings {
             skip_drain_render_on_close: false,
             rendering_close_timeout_secs: None,
             max_values_per_call: Self::DEFAULT_MAX_VALUES_PER_CALL,
+            mode: RunMode::Online,
+            spool_dir: None,
+            spool_max_bytes: 8 << 30,
+            spool_segment_bytes: 64 << 20,
+            spool_fsync: SpoolFsync::Batch,
+            spool_compression: SpoolCompression::Zstd,
+            delivery_policy: DeliveryPolicy::TolerateLoss,
+            close_spool_reserve_secs: 5.0,
+            disk_spool_retry_timeout_secs: 5.0,
+            spool_recovery_initial_backoff_secs: 1.0,
+            spool_recovery_max_backoff_secs: 60.0,
         }
     }
 }
@@ -216,6 +268,17 @@ impl RuntimeSettings {
         "skip_drain_render_on_close",
         "rendering_close_timeout_secs",
         "max_values_per_call",
+        "mode",
+        "spool_dir",
+        "spool_max_bytes",
+        "spool_segment_bytes",
+        "spool_fsync",
+        "spool_compression",
+        "delivery_policy",
+        "close_spool_reserve_secs",
+        "disk_spool_retry_timeout_secs",
+        "spool_recovery_initial_backoff_secs",
+        "spool_recovery_max_backoff_secs",
     ];
 
     /// The run identity, with `fallback_run_name` when no run name was set, and the
@@ -257,6 +320,8 @@ impl RuntimeSettings {
             ),
             ("rendering_queue_max_size", self.rendering_queue_max_size),
             ("max_values_per_call", self.max_values_per_call),
+            ("spool_max_bytes", self.spool_max_bytes as usize),
+            ("spool_segment_bytes", self.spool_segment_bytes as usize),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -275,6 +340,19 @@ impl RuntimeSettings {
             (
                 "rendering_close_timeout_secs",
                 self.rendering_close_timeout_secs.unwrap_or(0.0),
+            ),
+            ("close_spool_reserve_secs", self.close_spool_reserve_secs),
+            (
+                "disk_spool_retry_timeout_secs",
+                self.disk_spool_retry_timeout_secs,
+            ),
+            (
+                "spool_recovery_initial_backoff_secs",
+                self.spool_recovery_initial_backoff_secs,
+            ),
+            (
+                "spool_recovery_max_backoff_secs",
+                self.spool_recovery_max_backoff_secs,
             ),
         ];
         for (name, value) in seconds {
@@ -306,6 +384,13 @@ impl RuntimeSettings {
                 X264_PRESETS.join(", "),
                 self.rendering_preset
             ));
+        }
+        if self
+            .spool_dir
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
+            return Err("spool_dir must not be empty".into());
         }
         if self.rendering_output_dir.is_empty() {
             return Err("rendering_output_dir must not be empty".into());

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 use telemetron::model::{ErrorRecord, Event, Record, SpanStart, SpanStop, TelemetryDataError};
 use telemetron::{
-    ExportError, Exporter, ExporterContext, ExporterFactory, ExporterSlot, Runtime, RuntimeConfig,
-    RuntimeSettings,
+    ExportError, Exporter, ExporterContext, ExporterFactory, ExporterSlot, PluginSlot,
+    PluginVerdict, RecorderPlugin, Runtime, RuntimeConfig, RuntimeSettings,
 };
 
 /// What a capturing exporter saw, shared across restarts of the exporter.
@@ -81,6 +81,32 @@ impl Gate {
     pub fn open(&self) {
         *self.open.lock() = true;
         self.cv.notify_all();
+    }
+
+    /// Returns once something waits on the gate.
+    pub fn until_waiting(&self) {
+        while !self.waiting.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// A Recorder plugin that holds the Recorder on its first record until `gate` opens, so that
+/// the ingest queue fills behind it.
+pub fn holding_plugin(gate: Arc<Gate>) -> PluginSlot {
+    struct Holder(Arc<Gate>);
+    impl RecorderPlugin for Holder {
+        fn name(&self) -> &str {
+            "holder"
+        }
+        fn on_record(&mut self, _: &mut Record, _: &mut Vec<Record>) -> PluginVerdict {
+            self.0.wait();
+            PluginVerdict::Keep
+        }
+    }
+    PluginSlot {
+        name: "holder".into(),
+        factory: Arc::new(move || Box::new(Holder(gate.clone()))),
     }
 }
 
@@ -187,6 +213,7 @@ pub fn start(settings: RuntimeSettings, exporters: Vec<ExporterSlot>) -> Runtime
         },
         exporters,
         plugins: Vec::new(),
+        codec: None,
     })
     .expect("runtime starts")
 }

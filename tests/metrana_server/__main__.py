@@ -20,8 +20,16 @@ def main() -> None:
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--count-only", action="store_true", help="count points, store nothing")
+    parser.add_argument(
+        "--reject-metric",
+        action="append",
+        default=[],
+        help="refuse every request with points of this metric (INVALID_ARGUMENT, bad data)",
+    )
     args = parser.parse_args()
-    server = MetranaServer(args.state, args.port, count_only=args.count_only).start()
+    server = MetranaServer(args.state, args.port, count_only=args.count_only)
+    server.faults.reject_metrics = set(args.reject_metric)
+    server.start()
     print(f"READY {server.port}", flush=True)
     if not args.count_only:
         threading.Event().wait()

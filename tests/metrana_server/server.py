@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class Faults:
     pacing_delay_ms: int = 0
     write_limit_bytes_per_second: int | None = None  # sent in every ack
     hold_acks: threading.Event | None = None  # acks wait until this is set (a stalled server)
+    reject_metrics: set[str] = field(default_factory=set)  # bad data: refuse their requests
 
 
 class MetranaServer:
@@ -262,7 +263,9 @@ class MetranaServer:
         return out
 
     def apply(self, stream: Stream, request: Any) -> api_pb2.UpdateRunResponse:
-        """Validates and applies one stream request (or acknowledges a re-sent one)."""
+        """Validates and applies one stream request (or acknowledges a re-sent one). A refused
+        request is final (a client does not send it again): it consumes its sequence number,
+        so the requests after it are not a gap."""
         with self._lock:
             run = next(
                 (r for r in self.state["runs"].values() if r["run_id"] == request.run_id.hex()),
@@ -270,6 +273,19 @@ class MetranaServer:
             )
             if run is None:
                 raise Rejected(grpc.StatusCode.NOT_FOUND, f"unknown run id {request.run_id.hex()}")
+            try:
+                return self._apply_to(run, stream, request)
+            except Rejected:
+                session = f"{request.logger_id}/{request.logger_session_id}"
+                last = run["sessions"].get(session)
+                if last is None or request.sequence_number == last + 1:
+                    run["sessions"][session] = request.sequence_number
+                    if not self.count_only:
+                        self._save()
+                raise
+
+    def _apply_to(self, run: dict[str, Any], stream: Stream, request: Any) -> Any:
+        with self._lock:
             for d in request.series_declarations:
                 labels = dict(d.labels)
                 key = series_key(d.metric_name, d.scale, labels)
@@ -302,6 +318,13 @@ class MetranaServer:
                 raise Rejected(
                     grpc.StatusCode.FAILED_PRECONDITION,
                     f"sequence gap in session {session}: {last} then {request.sequence_number}",
+                )
+            rejected = {
+                stream.declarations.get(u.series_id, "").split("|")[0] for u in request.series
+            } & set(self.faults.reject_metrics)
+            if rejected:
+                raise Rejected(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"bad data: metric {sorted(rejected)[0]}"
                 )
             if self.count_only:
                 self.points_received += count_points(request)

@@ -8,6 +8,7 @@ mod plot_font;
 #[cfg(feature = "kafka")]
 mod relay;
 mod replay;
+pub(crate) mod sync;
 mod tail;
 mod timeline;
 
@@ -68,6 +69,30 @@ pub(crate) fn run(cli: Cli, host: &Host) -> Result<(), CliError> {
             &exporter,
             timeout,
             !no_rotated,
+            host,
+        ),
+        Command::Sync {
+            spool_dir,
+            config,
+            exporter,
+            workspace,
+            project,
+            run_name,
+            timeout,
+        } => sync::run(
+            &sync::SyncRequest {
+                spool_dir,
+                workspace,
+                project,
+                run_name,
+                config,
+                exporters: exporter
+                    .iter()
+                    .map(|e| replay::exporter_entry(e))
+                    .collect::<Result<_, _>>()?,
+                timeout,
+                progress: true,
+            },
             host,
         ),
         #[cfg(feature = "kafka")]

@@ -76,7 +76,13 @@ fn load(config: &Path, host: &Host) -> Result<(LoadedConfig, RelayOptions), CliE
     for (name, layer) in &host.registry_layers {
         loader = loader.registry_layer(name.clone(), layer.clone());
     }
-    let loaded = loader.load()?;
+    let mut loaded = loader.load()?;
+    // Kafka's retention is the relay's buffer: a batch its exporters cannot deliver is read
+    // again from the topic (uncommitted), not spooled to this machine's disk, unless an entry
+    // asks for a spool itself.
+    for entry in &mut loaded.exporters {
+        entry.spec.spool.get_or_insert(false);
+    }
     let shown = config.display();
     let options: RelayOptions = loaded.section(SECTION)?.ok_or_else(|| {
         CliError::Usage(format!(

@@ -19,7 +19,7 @@ use crate::Host;
 /// Records handed to the runtime per `forward` call.
 const CHUNK: usize = 1024;
 
-fn exporter_entry(text: &str) -> Result<Value, CliError> {
+pub(super) fn exporter_entry(text: &str) -> Result<Value, CliError> {
     let value: Value = serde_yaml::from_str(text)
         .map_err(|e| CliError::Usage(format!("--exporter {text:?} is not YAML/JSON: {e}")))?;
     if !value.is_object() {

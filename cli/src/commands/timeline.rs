@@ -12,8 +12,9 @@
 //!   points' own, else when they were logged); RL series one counter per series, one value per
 //!   environment.
 //! - `ts` and `dur` are microseconds since the earliest time in the run
-//!   (`otherData.start_time_unix_ns`); counters wait in a temporary file until that is known,
-//!   so memory holds spans and instants, not metric points.
+//!   (`otherData.start_time_unix_ns`). Every event waits as JSON in a temporary file until that
+//!   and the tracks are known: memory holds a few numbers per span (for the track layout) and
+//!   the spans still open, not attributes or metric points.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -29,23 +30,16 @@ use crate::error::CliError;
 use crate::input::{report_skipped, RunInput};
 use crate::Host;
 
+/// What the track layout needs of a span; its JSON waits in the span spill, in `order`.
 struct Span {
     id: u64,
     parent: Option<u64>,
-    name: String,
     start: u64,
     dur: u64,
-    /// File order of the stop: an enclosing span stops later.
-    order: u64,
-    args: Map<String, Value>,
-}
-
-struct Instant {
-    ts: u64,
-    span: Option<u64>,
-    name: String,
-    cat: &'static str,
-    args: Map<String, Value>,
+    /// Position in the span spill (file order of the stop: an enclosing span stops later).
+    order: u32,
+    /// Index into the interned span names.
+    name: u32,
 }
 
 pub(crate) fn attributes_json(attrs: &Attributes, into: &mut Map<String, Value>) {
@@ -90,27 +84,52 @@ impl<W: Write> Events<W> {
         serde_json::to_writer(&mut self.out, event).map_err(std::io::Error::other)
     }
 
-    /// An event whose JSON (without `ts`) was spilled as `{...}` with its time in ns.
-    fn push_at(&mut self, ns: u64, event_without_ts: &str) -> std::io::Result<()> {
+    /// An event whose JSON was spilled as `{...}` without `ts` (and `tid`, given here).
+    fn push_at(&mut self, ns: u64, tid: Option<&str>, spilled: &str) -> std::io::Result<()> {
         self.separator()?;
-        let rest = event_without_ts
-            .strip_prefix('{')
-            .unwrap_or(event_without_ts);
-        write!(self.out, "{{\"ts\":{},{rest}", self.us(ns))
+        let rest = spilled.strip_prefix('{').unwrap_or(spilled);
+        write!(self.out, "{{\"ts\":{},", self.us(ns))?;
+        if let Some(tid) = tid {
+            write!(self.out, "{tid},")?;
+        }
+        self.out.write_all(rest.as_bytes())
     }
 }
 
-/// Counter events held on disk until the run's earliest time is known: `ns<TAB>json` lines.
+/// Events held on disk until the run's earliest time and the tracks are known: one
+/// `key<TAB>json` line each (`key`: the event's time in ns, with `<TAB>span id` for instants).
 struct Spill {
     file: BufWriter<File>,
 }
 
 impl Spill {
-    fn push(&mut self, ns: u64, event: &Value) -> std::io::Result<()> {
-        write!(self.file, "{ns}\t")?;
-        serde_json::to_writer(&mut self.file, event).map_err(std::io::Error::other)?;
-        self.file.write_all(b"\n")
+    fn new() -> Result<Self, CliError> {
+        let file = tempfile::tempfile().map_err(spill_err)?;
+        Ok(Spill {
+            file: BufWriter::with_capacity(1 << 20, file),
+        })
     }
+
+    fn push(&mut self, key: std::fmt::Arguments<'_>, event: &Value) -> Result<(), CliError> {
+        self.file.write_fmt(key).map_err(spill_err)?;
+        self.file.write_all(b"\t").map_err(spill_err)?;
+        serde_json::to_writer(&mut self.file, event).map_err(|e| spill_err(e.into()))?;
+        self.file.write_all(b"\n").map_err(spill_err)
+    }
+
+    /// Reads the lines back in the order they were written.
+    fn lines(self) -> Result<std::io::Lines<BufReader<File>>, CliError> {
+        let mut file = self
+            .file
+            .into_inner()
+            .map_err(|e| spill_err(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(spill_err)?;
+        Ok(BufReader::with_capacity(1 << 20, file).lines())
+    }
+}
+
+fn spill_err(e: std::io::Error) -> CliError {
+    CliError::Runtime(format!("temporary file for the timeline: {e}"))
 }
 
 pub(super) fn run(
@@ -127,19 +146,28 @@ pub(super) fn run(
         Box::new(File::create(output).map_err(|e| CliError::write(output, e))?)
     };
     let werr = |e| CliError::write(output, e);
-    let spill_err = |e| CliError::Runtime(format!("temporary file for counters: {e}"));
-    let mut spill = Spill {
-        file: BufWriter::with_capacity(1 << 20, tempfile::tempfile().map_err(spill_err)?),
-    };
+    // Counters (`ns`), spans (`start ns`, in stop order) and instants (`ns<TAB>span id`).
+    let mut counters = Spill::new()?;
+    let mut span_bodies = Spill::new()?;
+    let mut instants = Spill::new()?;
     let mut base = u64::MAX;
 
     let mut spans: Vec<Span> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut name_index: HashMap<String, u32> = HashMap::new();
+    let mut intern = |name: &str| -> u32 {
+        if let Some(&i) = name_index.get(name) {
+            return i;
+        }
+        let i = names.len() as u32;
+        names.push(name.to_owned());
+        name_index.insert(name.to_owned(), i);
+        i
+    };
     // Started and not yet stopped: (name, start, parent, attributes).
     let mut started: HashMap<u64, (String, u64, Option<u64>, Attributes)> = HashMap::new();
-    let mut instants: Vec<Instant> = Vec::new();
     let mut run_name = String::new();
     let mut last_ns = 0u64;
-    let mut stops = 0u64;
     while let Some(item) = input.next_item()? {
         let record = match item {
             ReadItem::Header(h) => {
@@ -177,45 +205,37 @@ pub(super) fn run(
                     attributes_json(&attrs, &mut args);
                 }
                 attributes_json(&s.attributes, &mut args);
-                stops += 1;
-                spans.push(Span {
-                    id: s.context.span_id.0,
-                    parent: s.parent.map(|p| p.0),
-                    name: s.name.to_string(),
-                    start: s.start_time.0,
-                    dur: s.duration_ns,
-                    order: stops,
-                    args,
-                });
+                let body = json!({"name": &*s.name, "cat": "span", "ph": "X", "pid": 1,
+                    "dur": s.duration_ns as f64 / 1000.0, "args": args});
+                let name = intern(&s.name);
+                let place = (
+                    s.context.span_id.0,
+                    s.parent.map(|p| p.0),
+                    s.start_time.0,
+                    s.duration_ns,
+                );
+                push_span(&mut spans, &mut span_bodies, place, name, &body)?;
             }
             Record::Event(e) => {
                 let mut args = Map::new();
                 attributes_json(&e.attributes, &mut args);
-                instants.push(Instant {
-                    ts: e.time.0,
-                    span: e.span.map(|s| s.span_id.0),
-                    name: e.name.to_string(),
-                    cat: "event",
-                    args,
-                });
+                let event = json!({"name": &*e.name, "cat": "event", "ph": "i", "pid": 1,
+                    "args": args});
+                push_instant(&mut instants, e.time.0, e.span.map(|s| s.span_id.0), &event)?;
             }
             Record::Error(e) => {
-                let args = json!({
+                let name = format!(
+                    "error: {}",
+                    e.exception_type.as_deref().unwrap_or(&e.message)
+                );
+                let event = json!({"name": name, "cat": "error", "ph": "i", "pid": 1,
+                "args": {
                     "message": e.message,
                     "exception_type": e.exception_type,
                     "exception_message": e.exception_message,
                     "traceback": e.traceback,
-                });
-                instants.push(Instant {
-                    ts: e.time.0,
-                    span: e.span.map(|s| s.span_id.0),
-                    name: format!(
-                        "error: {}",
-                        e.exception_type.as_deref().unwrap_or(&e.message)
-                    ),
-                    cat: "error",
-                    args: args.as_object().cloned().unwrap_or_default(),
-                });
+                }});
+                push_instant(&mut instants, e.time.0, e.span.map(|s| s.span_id.0), &event)?;
             }
             Record::Log(l) if logs => {
                 let mut args = Map::new();
@@ -227,13 +247,9 @@ pub(super) fn run(
                 if name.is_empty() {
                     name = l.logger.to_string();
                 }
-                instants.push(Instant {
-                    ts: l.time.0,
-                    span: l.span.map(|s| s.span_id.0),
-                    name,
-                    cat: "log",
-                    args,
-                });
+                let event = json!({"name": name, "cat": "log", "ph": "i", "pid": 1,
+                    "args": args});
+                push_instant(&mut instants, l.time.0, l.span.map(|s| s.span_id.0), &event)?;
             }
             Record::Metric(m) => {
                 let name = series_label(&m.series);
@@ -247,7 +263,7 @@ pub(super) fn run(
                     base = base.min(ns);
                     let event = json!({"name": name, "cat": "metric", "ph": "C", "pid": 1,
                         "args": {"value": v}});
-                    spill.push(ns, &event).map_err(spill_err)?;
+                    counters.push(format_args!("{ns}"), &event)?;
                 }
             }
             Record::Rl(r) => {
@@ -272,7 +288,7 @@ pub(super) fn run(
                 base = base.min(ns);
                 let event = json!({"name": series_label(&r.series), "cat": "rl_metric", "ph": "C",
                     "pid": 1, "args": args});
-                spill.push(ns, &event).map_err(spill_err)?;
+                counters.push(format_args!("{ns}"), &event)?;
             }
             _ => {}
         }
@@ -286,16 +302,17 @@ pub(super) fn run(
         );
         args.insert("unfinished".into(), json!(true));
         attributes_json(&attrs, &mut args);
-        stops += 1;
-        spans.push(Span {
-            id,
-            parent,
+        let dur = last_ns.saturating_sub(start);
+        let body = json!({"name": name, "cat": "span", "ph": "X", "pid": 1,
+            "dur": dur as f64 / 1000.0, "args": args});
+        let name = intern(&name);
+        push_span(
+            &mut spans,
+            &mut span_bodies,
+            (id, parent, start, dur),
             name,
-            start,
-            dur: last_ns.saturating_sub(start),
-            order: stops,
-            args,
-        });
+            &body,
+        )?;
     }
     if base == u64::MAX {
         base = 0;
@@ -309,52 +326,59 @@ pub(super) fn run(
         .out
         .write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")
         .map_err(werr)?;
-    let mut spilled = spill
-        .file
-        .into_inner()
-        .map_err(|e| spill_err(e.into_error()))?;
-    spilled.seek(SeekFrom::Start(0)).map_err(spill_err)?;
-    for line in BufReader::with_capacity(1 << 20, spilled).lines() {
+    for line in counters.lines()? {
         let line = line.map_err(spill_err)?;
         if let Some((ns, event)) = line.split_once('\t') {
             events
-                .push_at(ns.parse().unwrap_or(base), event)
+                .push_at(ns.parse().unwrap_or(base), None, event)
                 .map_err(werr)?;
         }
     }
+    // Tracks: the layout sorts by start; the bodies are then read back in stop order.
     let tracks = layout(&mut spans);
-    let mut track_of: HashMap<u64, usize> = HashMap::with_capacity(spans.len());
-    for (span, track) in spans.iter().zip(&tracks) {
-        track_of.insert(span.id, *track);
-    }
-    let mut track_names: Vec<Option<String>> = Vec::new();
-    for (span, &track) in spans.iter_mut().zip(&tracks) {
+    let mut track_by_order = vec![0u32; spans.len()];
+    let mut track_of: HashMap<u64, u32> = HashMap::with_capacity(spans.len());
+    let mut track_names: Vec<Option<u32>> = Vec::new();
+    for (span, &track) in spans.iter().zip(&tracks) {
+        track_by_order[span.order as usize] = track as u32;
+        track_of.insert(span.id, track as u32);
         if track_names.len() <= track {
             track_names.resize(track + 1, None);
         }
-        track_names[track].get_or_insert_with(|| span.name.clone());
-        let event = json!({"name": span.name, "cat": "span", "ph": "X", "pid": 1,
-            "tid": track + 1, "ts": events.us(span.start), "dur": span.dur as f64 / 1000.0,
-            "args": std::mem::take(&mut span.args)});
-        events.push(&event).map_err(werr)?;
+        track_names[track].get_or_insert(span.name);
     }
-    for i in instants {
-        let track = i.span.and_then(|s| track_of.get(&s));
-        let event = match track {
-            Some(t) => json!({"name": i.name, "cat": i.cat, "ph": "i", "s": "t", "pid": 1,
-                "tid": t + 1, "ts": events.us(i.ts), "args": i.args}),
-            None => json!({"name": i.name, "cat": i.cat, "ph": "i", "s": "g", "pid": 1,
-                "tid": 0, "ts": events.us(i.ts), "args": i.args}),
+    drop(spans);
+    for (order, line) in span_bodies.lines()?.enumerate() {
+        let line = line.map_err(spill_err)?;
+        if let Some((ns, event)) = line.split_once('\t') {
+            let tid = format!("\"tid\":{}", track_by_order.get(order).map_or(0, |t| t + 1));
+            events
+                .push_at(ns.parse().unwrap_or(base), Some(&tid), event)
+                .map_err(werr)?;
+        }
+    }
+    for line in instants.lines()? {
+        let line = line.map_err(spill_err)?;
+        let mut parts = line.splitn(3, '\t');
+        let (Some(ns), Some(span), Some(event)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
         };
-        events.push(&event).map_err(werr)?;
+        let track = span.parse::<u64>().ok().and_then(|s| track_of.get(&s));
+        let tid = match track {
+            Some(t) => format!("\"s\":\"t\",\"tid\":{}", t + 1),
+            None => "\"s\":\"g\",\"tid\":0".to_owned(),
+        };
+        events
+            .push_at(ns.parse().unwrap_or(base), Some(&tid), event)
+            .map_err(werr)?;
     }
     let process = json!({"name": "process_name", "ph": "M", "pid": 1,
         "args": {"name": format!("telemetron run {run_name}")}});
     events.push(&process).map_err(werr)?;
     for (t, name) in track_names.iter().enumerate() {
-        let name = name.clone().unwrap_or_default();
+        let name = name.map_or("", |n| names[n as usize].as_str());
         let label = if t == 0 {
-            name
+            name.to_owned()
         } else {
             format!("{name} ({})", t + 1)
         };
@@ -368,6 +392,39 @@ pub(super) fn run(
     events.out.flush().map_err(werr)?;
     report_skipped(&input.stats());
     Ok(())
+}
+
+/// A stopped span: its JSON to the spill, what the layout needs to `spans`.
+fn push_span(
+    spans: &mut Vec<Span>,
+    bodies: &mut Spill,
+    (id, parent, start, dur): (u64, Option<u64>, u64, u64),
+    name: u32,
+    body: &Value,
+) -> Result<(), CliError> {
+    bodies.push(format_args!("{start}"), body)?;
+    spans.push(Span {
+        id,
+        parent,
+        start,
+        dur,
+        order: spans.len() as u32,
+        name,
+    });
+    Ok(())
+}
+
+/// An instant waits with its time and its span (`-` for none) until the tracks are known.
+fn push_instant(
+    spill: &mut Spill,
+    ns: u64,
+    span: Option<u64>,
+    event: &Value,
+) -> Result<(), CliError> {
+    match span {
+        Some(id) => spill.push(format_args!("{ns}\t{id}"), event),
+        None => spill.push(format_args!("{ns}\t-"), event),
+    }
 }
 
 fn ms_to_ns(ms: i64) -> u64 {

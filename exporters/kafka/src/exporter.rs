@@ -86,6 +86,11 @@ impl Exporter for KafkaExporter {
         true
     }
 
+    /// A broker outage is bridged by the disk spool.
+    fn spool_by_default(&self) -> bool {
+        true
+    }
+
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
         self.one(Record::SpanStart(span.clone()))
     }

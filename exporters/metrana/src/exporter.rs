@@ -10,7 +10,8 @@ use telemetron_runtime::model::{
     ErrorRecord, Event, Record, RecordKind, SpanStart, SpanStop, TelemetryDataError, TraceId,
 };
 use telemetron_runtime::{
-    Count, Deliveries, ExportError, Exporter, ExporterContext, RecordBatch, RunIdentity,
+    Count, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch,
+    RunIdentity, Unacknowledged,
 };
 
 use crate::auth::Auth;
@@ -18,7 +19,7 @@ use crate::config::MetranaConfig;
 use crate::handshake::initialize_run;
 use crate::mapping::{add, approximate_size};
 use crate::resume::{Stored, StoredSteps};
-use crate::sender::{Outgoing, Sender};
+use crate::sender::{Origin, Outgoing, Sender};
 
 /// How long `close()` without a deadline waits for acknowledgements (the default
 /// `close_timeout_secs`); the runtime calls `close_by` with its own.
@@ -35,6 +36,9 @@ pub struct MetranaExporter {
     sequence: u64,
     /// Batches taken so far (the id of the newest).
     batches: u64,
+    /// A disk spool backs this exporter: what is unacknowledged at close is handed back to
+    /// it rather than dropped.
+    spooled: bool,
     /// What the run had at the handshake (forwarded points already there are not re-sent).
     stored: StoredSteps,
 }
@@ -51,6 +55,7 @@ impl MetranaExporter {
             session: TraceId::random().0 as u64 >> 1,
             sequence: 0,
             batches: 0,
+            spooled: false,
             stored: StoredSteps::default(),
         }
     }
@@ -94,13 +99,14 @@ impl MetranaExporter {
         let mut request = self.next_request();
         let mut rl = Vec::new();
         let mut records: Vec<(RecordKind, Count)> = Vec::new();
+        let mut positions: Vec<u32> = Vec::new();
         let mut approximate = 0;
         let sender = self
             .sender
             .as_mut()
             .ok_or_else(|| ExportError::failed("metrana exporter used before initialize"))?;
         let mut cut = Vec::new();
-        for record in batch.iter() {
+        for (position, record) in batch.iter().enumerate() {
             let rest;
             let record = match self.stored.of(record) {
                 Stored::Nothing => record,
@@ -129,6 +135,7 @@ impl MetranaExporter {
                 continue;
             }
             count(&mut records, record);
+            positions.push(position as u32);
             approximate += approximate_size(record);
             // The exact size only when the estimate says it may be due.
             if approximate >= max && request.encoded_len() + rl.len() >= max {
@@ -136,22 +143,24 @@ impl MetranaExporter {
                     std::mem::take(&mut request),
                     std::mem::take(&mut rl),
                     std::mem::take(&mut records),
+                    std::mem::take(&mut positions),
                 ));
                 approximate = 0;
             }
         }
         if !records.is_empty() {
-            cut.push((request, rl, records));
+            cut.push((request, rl, records, positions));
         }
         // Sequence numbers and the run go on each part in order.
         self.sequence -= 1;
-        for (mut part, rl, records) in cut {
+        for (mut part, rl, records, positions) in cut {
             let header = self.next_request();
             part.run_id = header.run_id;
             part.logger_id = header.logger_id;
             part.logger_session_id = header.logger_session_id;
             part.sequence_number = header.sequence_number;
-            let outgoing = Outgoing::new(&part, rl, records, id);
+            let origin = Origin::Live(batch.clone(), positions);
+            let outgoing = Outgoing::new(&part, rl, records, id, origin);
             self.sender()?.queue(outgoing);
         }
         Ok(())
@@ -174,6 +183,7 @@ impl Exporter for MetranaExporter {
     fn initialize(&mut self, ctx: &ExporterContext) -> Result<(), ExportError> {
         self.run = ctx.run.clone();
         self.deliveries = ctx.deliveries.clone();
+        self.spooled = ctx.spooled;
         // One worker thread of its own: the connection reads acks while this thread waits
         // for the next batch.
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -211,6 +221,71 @@ impl Exporter for MetranaExporter {
 
     fn acknowledges_later(&self) -> bool {
         true
+    }
+
+    fn spool_by_default(&self) -> bool {
+        true
+    }
+
+    /// One request per frame, under the frame's identity (its writer's logger id, session and
+    /// sequence number): a frame re-sent after a crash is acknowledged by the server without
+    /// being applied twice. Unlike `export_batch`, a broken stream is an error here: the spool
+    /// keeps the frame and tries again later.
+    fn export_spooled(&mut self, batch: &RecordBatch, id: DeliveryId) -> Result<(), ExportError> {
+        let sender = self.sender()?;
+        if sender.backlog() >= 2 * sender.window() {
+            self.pump(None)?;
+        }
+        let sender = self
+            .sender
+            .as_mut()
+            .ok_or_else(|| ExportError::failed("metrana exporter used before initialize"))?;
+        let mut request = UpdateRunRequest {
+            run_id: self.run_id.clone(),
+            logger_id: id.logger_id,
+            logger_session_id: id.session,
+            sequence_number: id.sequence,
+            ..Default::default()
+        };
+        let mut rl = Vec::new();
+        let mut records: Vec<(RecordKind, Count)> = Vec::new();
+        for record in batch.iter() {
+            if add(&mut sender.declarations, record, &mut request, &mut rl) {
+                count(&mut records, record);
+            } else {
+                self.deliveries.acknowledged(record.kind(), 1);
+            }
+        }
+        if records.is_empty() {
+            self.deliveries.settled(id);
+            return Ok(());
+        }
+        sender.queue(Outgoing::new(&request, rl, records, 0, Origin::Spooled(id)));
+        self.pump(None)
+    }
+
+    /// The requests not acknowledged: those built from batches go back with the records they
+    /// carry and the (session, sequence) they went out under; spooled frames are forgotten
+    /// (the spool holds them).
+    fn take_unacknowledged(&mut self) -> Vec<Unacknowledged> {
+        let Some(sender) = self.sender.as_mut() else {
+            return Vec::new();
+        };
+        let mut back = Vec::new();
+        for outgoing in sender.take_all() {
+            if let Origin::Live(batch, positions) = outgoing.origin {
+                let all: Vec<&Record> = batch.iter().collect();
+                let records: Vec<Record> = positions
+                    .iter()
+                    .filter_map(|p| all.get(*p as usize).map(|r| (*r).clone()))
+                    .collect();
+                back.push(Unacknowledged {
+                    records,
+                    sent_as: Some(outgoing.sent_as),
+                });
+            }
+        }
+        back
     }
 
     fn export_start(&mut self, _: &SpanStart) -> Result<(), ExportError> {
@@ -282,9 +357,27 @@ impl Exporter for MetranaExporter {
         request.close_run = Some(CloseRun {
             close_message: None,
         });
+        let spooled = self.spooled;
         let sender = self.sender()?;
-        sender.queue(Outgoing::new(&request, Vec::new(), Vec::new(), 0));
+        sender.queue(Outgoing::new(
+            &request,
+            Vec::new(),
+            Vec::new(),
+            0,
+            Origin::Nothing,
+        ));
         let drained = sender.drain_by(deadline);
+        // With a spool, what is unacknowledged goes there (`take_unacknowledged`), not lost.
+        if spooled && drained.is_err() {
+            return match drained {
+                Err(ExportError::DeadlinePassed(last)) => {
+                    Err(ExportError::deadline_passed(format!(
+                        "not acknowledged by the deadline, kept for the spool (last error: {last})"
+                    )))
+                }
+                other => other,
+            };
+        }
         let reason = match &drained {
             Ok(()) => String::new(),
             Err(ExportError::DeadlinePassed(last)) => {

@@ -6,7 +6,7 @@ use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
 use telemetron_runtime::model::RecordKind;
-use telemetron_runtime::Count;
+use telemetron_runtime::{Count, DeliveryId, RecordBatch};
 
 /// An encoded request, the declarations it introduces, the records it carries by kind
 /// (acknowledged together), and the batch it was built from.
@@ -15,6 +15,22 @@ pub(crate) struct Outgoing {
     pub declarations: Vec<SeriesDeclaration>,
     pub records: Vec<(RecordKind, Count)>,
     pub batch: u64,
+    /// Where it came from: a spooled frame (settled with the spool when acknowledged or
+    /// refused), or the batch and the positions of the records it carries (handed back to the
+    /// spool when the backend stops answering).
+    pub origin: Origin,
+    /// The (session, sequence) it goes out under.
+    pub sent_as: (u64, u64),
+}
+
+/// What an [`Outgoing`] carries, for the spool.
+pub(crate) enum Origin {
+    /// Built from a batch of the runtime: the batch and the positions of its records here.
+    Live(RecordBatch, Vec<u32>),
+    /// A spooled frame, delivered under this identity.
+    Spooled(DeliveryId),
+    /// Carries no records (`CloseRun`).
+    Nothing,
 }
 
 impl Outgoing {
@@ -25,6 +41,7 @@ impl Outgoing {
         mut encoded: Vec<u8>,
         records: Vec<(RecordKind, Count)>,
         batch: u64,
+        origin: Origin,
     ) -> Self {
         encoded.reserve(request.encoded_len());
         request.encode_raw(&mut encoded);
@@ -33,6 +50,8 @@ impl Outgoing {
             declarations: request.series_declarations.clone(),
             records,
             batch,
+            origin,
+            sent_as: (request.logger_session_id, request.sequence_number),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::auth::Auth;
 use crate::codec::update_run_stream;
 use crate::config::{Compression, MetranaConfig};
 use crate::mapping::Declarations;
-pub(crate) use crate::outgoing::Outgoing;
+pub(crate) use crate::outgoing::{Origin, Outgoing};
 use crate::transport::{authorize, status_error};
 
 struct Stream {
@@ -356,6 +356,9 @@ impl Sender {
                     for (kind, n) in done.records {
                         self.deliveries.acknowledged(kind, n);
                     }
+                    if let Origin::Spooled(id) = done.origin {
+                        self.deliveries.settled(id);
+                    }
                 }
                 self.pacing = Duration::from_millis(u64::from(ack.pacing_delay_ms));
                 self.write_limit = ack.write_limit_bytes_per_second;
@@ -386,8 +389,23 @@ impl Sender {
             for (kind, n) in oldest.records {
                 self.deliveries.rejected(kind, n, &error.to_string());
             }
+            // A refused spooled frame is done with: the spool trims it (a poison frame never
+            // blocks the ones after it).
+            if let Origin::Spooled(id) = oldest.origin {
+                self.deliveries.settled(id);
+            }
         }
         Ok(())
+    }
+
+    /// Takes every request not acknowledged, oldest first (the stream is dropped): the spool
+    /// keeps them.
+    pub(crate) fn take_all(&mut self) -> Vec<Outgoing> {
+        self.stream = None;
+        self.unacked
+            .drain(..)
+            .chain(self.queued.drain(..))
+            .collect()
     }
 
     /// Drops the stream: its unacknowledged requests are re-sent on the next one.

@@ -132,6 +132,11 @@ fn report_rejected(deliveries: &Deliveries, kind: RecordKind, rejected: &Rejecte
 }
 
 impl Exporter for OtlpExporter {
+    /// A collector outage is bridged by the disk spool.
+    fn spool_by_default(&self) -> bool {
+        true
+    }
+
     fn initialize(&mut self, ctx: &ExporterContext) -> Result<(), ExportError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

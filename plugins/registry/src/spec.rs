@@ -13,6 +13,7 @@ const COMMON_KEYS: &[&str] = &[
     "queue_capacity",
     "batch_max_size",
     "batch_max_age_secs",
+    "spool",
 ];
 
 /// Why a configuration entry could not be used.
@@ -59,6 +60,9 @@ pub struct ComponentSpec {
     pub batch_max_size: Option<usize>,
     /// Per-exporter batch age override.
     pub batch_max_age_secs: Option<f64>,
+    /// `spool: true | false`: a disk spool behind the exporter (default: on for network
+    /// exporters).
+    pub spool: Option<bool>,
     /// Everything else: the type's own options.
     pub options: Map<String, Value>,
 }
@@ -72,6 +76,7 @@ impl std::fmt::Debug for ComponentSpec {
             .field("queue_capacity", &self.queue_capacity)
             .field("batch_max_size", &self.batch_max_size)
             .field("batch_max_age_secs", &self.batch_max_age_secs)
+            .field("spool", &self.spool)
             .field("options", &self.redacted_options())
             .finish()
     }
@@ -150,6 +155,11 @@ impl ComponentSpec {
                     .ok_or_else(|| invalid("batch_max_age_secs", "a number of seconds >= 0"))?,
             ),
         };
+        let spool = match map.get("spool") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err(invalid("spool", "true or false")),
+        };
         let options = map
             .iter()
             .filter(|(k, _)| !COMMON_KEYS.contains(&k.as_str()))
@@ -164,6 +174,7 @@ impl ComponentSpec {
             queue_capacity,
             batch_max_size,
             batch_max_age_secs,
+            spool,
             options,
         })
     }

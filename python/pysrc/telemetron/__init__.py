@@ -66,6 +66,7 @@ from telemetron._runtime import (
     shutdown,
 )
 from telemetron._spans import current_span, timed_span
+from telemetron._spool import is_offline, replay_spool, spool_status
 
 __version__ = "0.1.0"
 
@@ -113,6 +114,7 @@ __all__ = [
     "get_recorder",
     "inject",
     "is_configured",
+    "is_offline",
     "log",
     "log_distributed",
     "log_histogram",
@@ -125,7 +127,9 @@ __all__ = [
     "metrics",
     "orchestration_id",
     "rendering_metrics",
+    "replay_spool",
     "run_name",
     "shutdown",
+    "spool_status",
     "timed_span",
 ]

@@ -13,9 +13,12 @@ variables) and configures Telemetron's ``metrana`` exporter, plus the file expor
 The logging calls are Telemetron's, with Metrana's names and semantics; calls before ``init``
 or after ``close`` raise ``MetranaNotInitializedError``. Metrana's exceptions are aliases of
 Telemetron's (``except metrana.MetranaValidationError`` catches ``telemetron.ValidationError``).
-What Telemetron does not do (artifacts, queries, tracing, video upload, forking a run, a
-non-default connect timeout, ...) raises ``NotImplementedError`` naming the feature, never a
-silent no-op.
+The disk spool is Telemetron's (``disk=DEFAULT_DISK`` / a path / ``DiskConfig`` / ``None``,
+``init_mode="offline"``, ``is_offline()``, ``replay_spool``, ``spool_then_raise``): same
+behaviour, Telemetron's on-disk format (a Metrana engine's spool directory is not read, nor
+the other way round). What Telemetron does not do (artifacts, queries, tracing, video upload,
+forking a run, a non-default connect timeout, ``follow_spool``, ...) raises
+``NotImplementedError`` naming the feature, never a silent no-op.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import enum
 import os
 import warnings as _warnings
+from pathlib import Path
 
 import telemetron
 from telemetron import _runtime
@@ -31,7 +35,6 @@ from telemetron._distributions import Histogram
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
     from typing import Any, TypeVar
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +45,8 @@ __all__ = [
     "Compression",
     "DEFAULT_DISK",
     "DeliveryPolicy",
+    "DiskCompression",
+    "DiskConfig",
     "ErrorStrategy",
     "Histogram",
     "InitMode",
@@ -72,6 +77,7 @@ __all__ = [
     "log_scatter",
     "log_scatter3d",
     "remove_tags",
+    "replay_spool",
     "set_description",
     "set_tags",
 ]
@@ -97,6 +103,11 @@ class MetranaNotInitializedError(telemetron.TelemetronError):
 
 class NoMetranaApiKeyError(telemetron.ConfigError):
     """Neither ``api_key=`` nor ``METRANA_API_KEY`` gives an API key."""
+
+
+class MetranaSpoolUnavailableError(telemetron.ConfigError):
+    """An explicit spool (``disk="/path"`` or ``DiskConfig``) that cannot be used, or an
+    offline run without one."""
 
 
 class MetranaAlreadyInitializedError(telemetron.ConfigError):
@@ -159,6 +170,15 @@ class InitMode(_CaseInsensitiveEnum):
     Offline = "offline"
 
 
+class DiskCompression(_CaseInsensitiveEnum):
+    """Spool compression. ``Lz4`` is accepted and written as zstd (Telemetron's spool
+    compresses with zstd or not at all)."""
+
+    Off = "none"
+    Lz4 = "lz4"
+    Zstd = "zstd"
+
+
 class LogLevel(_CaseInsensitiveEnum):
     Trace = "TRACE"
     Debug = "DEBUG"
@@ -176,6 +196,99 @@ class _DefaultDisk:
 
 
 DEFAULT_DISK: Any = _DefaultDisk()
+
+
+class DiskConfig:
+    """Metrana's ``DiskConfig``: the spool directory (used verbatim) and its limits, as
+    Telemetron spool settings. Options Telemetron has no counterpart for must keep their
+    defaults (``NotImplementedError`` otherwise)."""
+
+    # Metrana's option -> (its default, why it cannot be honoured) for the unmapped ones.
+    _UNSUPPORTED = {
+        "zstd_level": (3, "a zstd level other than 3"),
+        "io_max_retries": (None, "bounded disk I/O retries (a failed write is lost or raises "
+                           "per delivery_policy)"),
+        "err_initial_backoff_secs": (1.0, "disk I/O retry backoff"),
+        "err_max_backoff_secs": (60.0, "disk I/O retry backoff"),
+        "coalesce_min_batch": (None, "spool write coalescing (batches follow batch_max_size)"),
+        "coalesce_timeout_secs": (1.0, "spool write coalescing (batches follow "
+                                  "batch_max_age_secs)"),
+        "metadata_checkpoint_interval_secs": (None, "a cursor snapshot interval"),
+        "foreign_cursor_dirs": ((), "cursors from other hosts' spools"),
+    }  # fmt: skip
+
+    def __init__(
+        self,
+        dir: str | os.PathLike[str],
+        *,
+        max_size_bytes: int = 8 << 30,
+        segment_size_bytes: int = 64 << 20,
+        compression: DiskCompression | str = DiskCompression.Zstd,
+        zstd_level: int = 3,
+        io_max_retries: int | None = None,
+        err_initial_backoff_secs: float = 1.0,
+        err_max_backoff_secs: float = 60.0,
+        coalesce_min_batch: int | None = None,
+        coalesce_timeout_secs: float = 1.0,
+        recovery_initial_backoff_secs: float = 60.0,
+        recovery_max_backoff_secs: float = 900.0,
+        metadata_checkpoint_interval_secs: float | None = None,
+        foreign_cursor_dirs: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
+        given = dict(locals())
+        for name, (default, feature) in self._UNSUPPORTED.items():
+            value = given[name]
+            if (tuple(value) if name == "foreign_cursor_dirs" else value) != default:
+                raise _unsupported(feature, f"DiskConfig({name}={value!r})")
+        self._dir = os.fspath(dir)
+        self.max_size_bytes = max_size_bytes
+        self.segment_size_bytes = segment_size_bytes
+        self.compression = _enum(DiskCompression, compression, "METRANA_DISK_COMPRESSION", "zstd")
+        self.recovery_initial_backoff_secs = recovery_initial_backoff_secs
+        self.recovery_max_backoff_secs = recovery_max_backoff_secs
+
+    @property
+    def dir(self) -> str:
+        return self._dir
+
+    def settings(self) -> dict[str, Any]:
+        """The Telemetron settings this spool is."""
+        return {
+            "spool_dir": self._dir,
+            "spool_max_bytes": self.max_size_bytes,
+            "spool_segment_bytes": self.segment_size_bytes,
+            "spool_compression": "none" if self.compression is DiskCompression.Off else "zstd",
+            "spool_recovery_initial_backoff_secs": self.recovery_initial_backoff_secs,
+            "spool_recovery_max_backoff_secs": self.recovery_max_backoff_secs,
+        }
+
+    def __repr__(self) -> str:
+        return f"DiskConfig({self._dir!r}, max_size_bytes={self.max_size_bytes})"
+
+
+def _default_spool_dir() -> str | None:
+    """``METRANA_DISK_SPOOL_DIR`` when set (verbatim), else Telemetron's default spool dir."""
+    value = _env("METRANA_DISK_SPOOL_DIR")
+    return None if value is None else str(value)
+
+
+def _disk_settings(disk: Any, offline: bool) -> dict[str, Any] | None:
+    """Telemetron spool settings for Metrana's ``disk=``; None: the exporter has no spool."""
+    if disk is None:
+        if offline:
+            raise MetranaSpoolUnavailableError("init_mode='offline' needs a spool: disk=None")
+        return None
+    if disk is DEFAULT_DISK:
+        spool_dir = _default_spool_dir()
+        return {} if spool_dir is None else {"spool_dir": spool_dir}
+    if isinstance(disk, DiskConfig):
+        return disk.settings()
+    if isinstance(disk, (str, os.PathLike)):
+        return {"spool_dir": os.fspath(disk)}
+    raise telemetron.ConfigError(
+        f"disk must be DEFAULT_DISK, a path, a DiskConfig or None, got {disk!r}"
+    )
+
 
 _DEFAULT_INGESTION_URL = "https://ingestion.metrana.ai"
 
@@ -222,8 +335,6 @@ _UNSUPPORTED_INIT = {
     "fork_at_step": (None, "forking a run"),
     "connect_timeout_secs": (5.0, "a connect timeout other than 5 s (init_timeout_secs bounds "
                              "the handshake)"),
-    "disk_spool_retry_timeout_secs": (5.0, "the disk spool"),
-    "close_spool_reserve_secs": (5.0, "the disk spool"),
     "rendering_max_concurrent_encoders": (16, "a global encoder cap (telemetron keeps one open "
                                           "video per env on rendering_num_encoder_threads "
                                           "threads)"),
@@ -311,17 +422,17 @@ def init(
         if given[name] != default:
             raise _unsupported(feature, f"{name}={given[name]!r}")
     mode = _enum(InitMode, init_mode, "METRANA_INIT_MODE", "online_only")
-    if mode is InitMode.Offline:
-        raise _unsupported("init_mode='offline' (offline runs)", "it needs the disk spool")
-    if disk is not DEFAULT_DISK and disk is not None:
-        raise _unsupported(f"disk={disk!r} (the disk spool)")
+    offline = mode is InitMode.Offline
+    disk_settings = _disk_settings(disk, offline)
     api_key = api_key if api_key is not None else _env("METRANA_API_KEY")
     if not api_key:
         raise NoMetranaApiKeyError("no API key: pass api_key= or set METRANA_API_KEY")
     backpressure = _enum(BackpressureStrategy, backpressure_strategy,
                          "METRANA_BACKPRESSURE_STRATEGY", "block")  # fmt: skip
-    if backpressure is BackpressureStrategy.SpoolThenRaise:
-        raise _unsupported("backpressure_strategy='spool_then_raise'", "it needs the disk spool")
+    if backpressure is BackpressureStrategy.SpoolThenRaise and disk_settings is None:
+        raise telemetron.ConfigError(
+            "backpressure_strategy='spool_then_raise' needs a spool: disk=None"
+        )
     policy = _enum(DeliveryPolicy, delivery_policy, "METRANA_DELIVERY_POLICY", "all_or_crash")
     if error_strategy is not None:  # Metrana 0.2.1's name
         strategy = _enum(ErrorStrategy, error_strategy, "METRANA_ERROR_STRATEGY", "warn").value
@@ -344,6 +455,7 @@ def init(
         "max_msg_size": max_msg_size,
         "ack_stall_timeout_secs": ack_stall_timeout_secs,
         "compression": _enum(Compression, compression, "METRANA_COMPRESSION", "none").value,
+        "spool": disk_settings is not None,
     }
     entries = [exporter, *exporters]
     if file:
@@ -362,6 +474,11 @@ def init(
         "retry_initial_backoff_secs": send_retry_initial_backoff_secs,
         "retry_max_backoff_secs": send_retry_max_backoff_secs,
         "rendering_fps": rendering_fps,
+        "mode": "offline" if offline else "online",
+        "delivery_policy": policy.value,
+        "disk_spool_retry_timeout_secs": disk_spool_retry_timeout_secs,
+        "close_spool_reserve_secs": close_spool_reserve_secs,
+        **(disk_settings or {}),
     }
     capacity = (
         queue_capacity if queue_capacity is not None else _env("METRANA_EVENT_QUEUE_MAX_SIZE")
@@ -389,12 +506,18 @@ def init(
             "METRANA_SYSTEM_METRICS_INTERVAL_SECS"
         )
         plugins.append({"type": "system_metrics", "interval_secs": max(interval or 30.0, 1.0)})
-    telemetron.configure(
-        exporters=entries,
-        plugins=plugins or None,
-        reconfigure=_runtime.is_configured(),
-        **settings,
-    )
+    try:
+        telemetron.configure(
+            exporters=entries,
+            plugins=plugins or None,
+            reconfigure=_runtime.is_configured(),
+            **settings,
+        )
+    except telemetron.ConfigError as e:
+        # An explicit spool that cannot be used is Metrana's SpoolUnavailable.
+        if disk_settings and "spool" in str(e) and not isinstance(e, MetranaSpoolUnavailableError):
+            raise MetranaSpoolUnavailableError(str(e)) from e
+        raise
     os.environ["METRANA_ORCHESTRATION_ID"] = telemetron.orchestration_id()
     _state.initialized = True
     _state.delivery_policy = policy
@@ -429,8 +552,45 @@ def is_initialized() -> bool:
 
 
 def is_offline() -> bool:
-    """Offline runs need the disk spool, which this version does not have: always False."""
-    return False
+    """Whether the run was started with ``init_mode="offline"`` (everything goes to the spool,
+    nothing connects; ``replay_spool`` delivers it later). False when not initialized."""
+    return is_initialized() and telemetron.is_offline()
+
+
+def replay_spool(
+    spool_dir: str | os.PathLike[str] | None = None,
+    *,
+    workspace_name: str | None = None,
+    project_name: str | None = None,
+    run_name: str | None = None,
+    organization: str | None = None,
+    api_key: str | None = None,
+    ingestion_url: str | None = None,
+    timeout_secs: float = 60.0,
+) -> CloseInfo:
+    """Delivers spools (an offline run's, or what killed processes left) under ``spool_dir``
+    (default ``METRANA_DISK_SPOOL_DIR``, else Telemetron's spool dir) to Metrana at
+    ``ingestion_url`` (default ``METRANA_INGESTION_URL``) with ``api_key`` (default
+    ``METRANA_API_KEY``); no ``init`` needed. What was delivered is removed. Returns a
+    ``CloseInfo`` whose spool fields say what is left; ``report`` is Telemetron's."""
+    del organization
+    api_key = api_key if api_key is not None else _env("METRANA_API_KEY")
+    if not api_key:
+        raise NoMetranaApiKeyError("no API key: pass api_key= or set METRANA_API_KEY")
+    directory = spool_dir if spool_dir is not None else _default_spool_dir()
+    report = telemetron.replay_spool(
+        directory,
+        workspace=workspace_name,
+        project=project_name,
+        run_name=run_name,
+        exporters=[{
+            "type": "metrana",
+            "endpoint": ingestion_url or _env("METRANA_INGESTION_URL", _DEFAULT_INGESTION_URL),
+            "api_key": api_key,
+        }],
+        timeout=timeout_secs,
+    )  # fmt: skip
+    return CloseInfo.of_replay(report)
 
 
 def _require() -> None:
@@ -536,7 +696,8 @@ def check_sender_errors() -> None:
 
 class Metrics:
     """Metrana's self-metrics: data points per kind, ``_added`` (API calls), ``_enqueued``,
-    ``_sent`` (acknowledged by the server), ``_dropped`` (dropped or failed anywhere)."""
+    ``_sent`` (acknowledged by the server), ``_dropped`` (dropped or failed anywhere),
+    ``_disk_persisted`` (in the spool, not delivered yet)."""
 
     _KINDS = {"float_points": ("metric",), "rl_float_points": ("rl_metric",),
               "histogram_points": ("histogram",), "scatter_points": ("scatter",),
@@ -554,7 +715,7 @@ class Metrics:
             setattr(self, f"{name}_sent", exporter.get("sent", 0))
             setattr(self, f"{name}_dropped", runtime.get("dropped", 0)
                     + exporter.get("dropped", 0) + exporter.get("failed", 0))  # fmt: skip
-            setattr(self, f"{name}_disk_persisted", 0)
+            setattr(self, f"{name}_disk_persisted", exporter.get("spooled", 0))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("env_attribute_updates"):
@@ -574,16 +735,31 @@ def get_metrics() -> Metrics:
 
 
 class CloseInfo:
-    """What ``close()`` returns: ``metrics`` (final ``Metrics``), the spool fields (always
-    empty: no disk spool), and ``report`` (Telemetron's close report)."""
+    """What ``close()`` and ``replay_spool()`` return: ``metrics`` (final ``Metrics``; None
+    after a replay), what is left on disk (``has_undelivered_spool``, ``leftover_segments``,
+    ``leftover_bytes``; ``foreign_spools`` is always empty: other hosts' spools are not
+    looked at) and ``report`` (Telemetron's close or replay report)."""
 
     def __init__(self, report: dict[str, Any]) -> None:
         self.report = report
-        self.metrics = Metrics(report["metrics"])
-        self.has_undelivered_spool = False
-        self.leftover_segments = 0
-        self.leftover_bytes = 0
+        self.metrics: Metrics | None = Metrics(report["metrics"])
+        spooled = [s for s in report.get("spooled", []) if s["exporter"] == "metrana"]
+        paths = [Path(s["path"]) for s in spooled if s["records"] > 0]
+        self.leftover_bytes = sum(s["bytes"] for s in spooled if s["records"] > 0)
+        self.leftover_segments = sum(len(list(p.glob("seg-*"))) for p in paths if p.is_dir())
+        self.has_undelivered_spool = bool(paths)
         self.foreign_spools: list[str] = []
+
+    @classmethod
+    def of_replay(cls, report: dict[str, Any]) -> CloseInfo:
+        info = cls.__new__(cls)
+        info.report = report
+        info.metrics = None
+        info.leftover_bytes = int(report["remaining_bytes"])
+        info.leftover_segments = 0
+        info.has_undelivered_spool = info.leftover_bytes > 0
+        info.foreign_spools = []
+        return info
 
 
 def close(close_timeout: float | None = 900.0) -> CloseInfo | None:
@@ -618,11 +794,10 @@ def __getattr__(name: str) -> Any:
         "tracing": "metrana.tracing (LLM/agent traces; use telemetron.timed_span and the OTLP "
                    "exporter)",
         "query": "metrana.query (reading runs back)",
-        "replay_spool": "replay_spool (the disk spool)",
-        "follow_spool": "follow_spool (the disk spool)",
-        "failover_to_spool": "failover_to_spool (the disk spool)",
-        "DiskConfig": "DiskConfig (the disk spool)",
-        "DiskCompression": "DiskCompression (the disk spool)",
+        "follow_spool": "follow_spool (delivering a growing copy of a spool; replay_spool "
+                        "delivers a finished one)",
+        "failover_to_spool": "failover_to_spool (a manual failover; the spool takes over by "
+                             "itself when the backend stops answering)",
         "tag_rendering": "tag_rendering (video tags are an artifact-API feature)",
         "mark_rendering_event": "mark_rendering_event (video events are an artifact-API feature)",
     }  # fmt: skip

@@ -22,13 +22,15 @@ pub(crate) struct FirstInstance {
 
 pub(crate) struct ExporterWorker {
     factory: ExporterFactory,
-    context: ExporterContext,
+    pub(super) context: ExporterContext,
     restarts: Arc<AtomicU32>,
-    health: Arc<HealthCell>,
-    shared: Arc<Shared>,
-    exporter: Option<Box<dyn Exporter>>,
-    initialized: bool,
-    closed: bool,
+    pub(super) health: Arc<HealthCell>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) exporter: Option<Box<dyn Exporter>>,
+    pub(super) initialized: bool,
+    pub(super) closed: bool,
+    /// The exporter's spool (shared with the workers rebuilt after a panic).
+    pub(super) spool: Option<super::spool_worker::WorkerSpool>,
 }
 
 impl ExporterWorker {
@@ -41,6 +43,7 @@ impl ExporterWorker {
         health: Arc<HealthCell>,
         shared: Arc<Shared>,
         first: Option<FirstInstance>,
+        spool: Option<super::spool_worker::WorkerSpool>,
     ) -> Self {
         // Called on the worker's own thread: exports yield to the callers.
         crate::priority::lower_thread_priority();
@@ -57,11 +60,12 @@ impl ExporterWorker {
             exporter,
             initialized,
             closed: false,
+            spool,
         }
     }
 
     /// Calls `f` on an initialized exporter, catching panics.
-    fn call(
+    pub(super) fn call(
         &mut self,
         ctx: &mut SyncContext<Self>,
         f: impl FnOnce(&mut dyn Exporter) -> Result<(), ExportError>,
@@ -128,7 +132,7 @@ impl Handler<DeliverDataError> for ExporterWorker {
     }
 }
 
-/// Flush the exporter.
+/// Flush the exporter (and trim the spool by what it settled).
 pub(crate) struct FlushExporter;
 
 impl Message for FlushExporter {
@@ -139,32 +143,51 @@ impl Handler<FlushExporter> for ExporterWorker {
     type Result = Result<(), ExportError>;
 
     fn handle(&mut self, _: FlushExporter, ctx: &mut SyncContext<Self>) -> Self::Result {
-        self.call(ctx, |e| e.flush())
+        // Offline, or spooling before the exporter ever started: nothing to flush but the disk.
+        if self.spool.is_some() && !self.initialized {
+            return self.commit_spool();
+        }
+        let result = self.call(ctx, |e| e.flush());
+        if result.is_ok() {
+            self.settle_spool();
+        }
+        result
     }
 }
 
 /// Close the exporter (idempotent) by the deadline. An exporter never built or never
-/// initialized is closed without being opened.
+/// initialized is closed without being opened. With a spool, what the exporter did not get
+/// acknowledged is written to it, and the spool is closed.
 pub(crate) struct CloseExporter {
     pub deadline: std::time::Instant,
 }
 
+/// How the close went, and what is left on disk.
+pub(crate) struct ExporterClosed {
+    pub result: Result<(), ExportError>,
+    pub spool: Option<crate::report::Spooled>,
+}
+
 impl Message for CloseExporter {
-    type Result = Result<(), ExportError>;
+    type Result = ExporterClosed;
 }
 
 impl Handler<CloseExporter> for ExporterWorker {
-    type Result = Result<(), ExportError>;
+    type Result = actix::MessageResult<CloseExporter>;
 
     fn handle(&mut self, msg: CloseExporter, ctx: &mut SyncContext<Self>) -> Self::Result {
         if self.closed {
-            return Ok(());
+            return actix::MessageResult(ExporterClosed {
+                result: Ok(()),
+                spool: None,
+            });
         }
         let result = match (&mut self.exporter, self.initialized) {
             (Some(_), true) => self.call(ctx, |e| e.close_by(msg.deadline)),
             _ => Ok(()),
         };
+        let spool = self.close_spool();
         self.closed = true;
-        result
+        actix::MessageResult(ExporterClosed { result, spool })
     }
 }

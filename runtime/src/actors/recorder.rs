@@ -10,7 +10,7 @@ use crossbeam_channel::Sender;
 use futures::channel::oneshot;
 
 use super::exporter_actor::{
-    CloseQueue, Deliver, ExporterActor, ExporterCloseReport, FlushQueue, OfferDataError,
+    CloseQueue, Deliver, ExporterActor, ExporterCloseReport, Failover, FlushQueue, OfferDataError,
 };
 use super::span_table::SpanTable;
 use super::supervision::catch_panic;
@@ -365,13 +365,24 @@ impl Handler<IngestBatch> for Recorder {
             .map(|l| (l.health.clone(), l.capacity))
             .collect();
         let shared = self.shared.clone();
+        let actors: Vec<Addr<ExporterActor>> =
+            self.exporters.iter().map(|l| l.addr.clone()).collect();
         Box::pin(async move {
+            let mut failover_seen = shared.failover.load(Relaxed);
             loop {
                 // Created before the check, so a release between the check and the await
                 // still wakes it.
                 let room = shared.room.notified();
                 if Self::within_capacity(&queues) || shared.closing.load(Relaxed) {
                     return;
+                }
+                // `spool_then_raise`: a caller gave up waiting; the exporters go to disk.
+                let failover = shared.failover.load(Relaxed);
+                if failover != failover_seen {
+                    failover_seen = failover;
+                    for actor in &actors {
+                        actor.do_send(Failover);
+                    }
                 }
                 let _ = actix_rt::time::timeout(ROOM_RECHECK, room).await;
             }
@@ -476,6 +487,7 @@ impl Handler<CloseRecorder> for Recorder {
                         undelivered: health.queued(),
                         error: Some(error.to_string()),
                         timed_out,
+                        spool: None,
                     };
                     match actix_rt::time::timeout(left, rx).await {
                         Ok(Ok(report)) => report,

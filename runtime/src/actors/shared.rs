@@ -24,6 +24,9 @@ pub(crate) struct Shared {
     pub(crate) ingest_drop_reported_at: AtomicU64,
     /// Ingest drops since that report.
     pub(crate) ingest_drops_unreported: AtomicU64,
+    /// `spool_then_raise`: bumped when a caller found the ingest queue full for the whole
+    /// enqueue timeout; every spooled exporter then fails over to its spool.
+    pub(crate) failover: std::sync::Arc<AtomicU64>,
 }
 
 impl Shared {

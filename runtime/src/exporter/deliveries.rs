@@ -9,6 +9,9 @@ use crate::actors::Shared;
 use crate::background::Source;
 use crate::metrics::{ExporterCounter, ExporterCounters};
 use crate::model::RecordKind;
+use crate::spool::SettledQueue;
+
+use super::DeliveryId;
 
 /// A number of records, and of the data points they carry (0 when the caller does not know;
 /// a plain `u64` converts to records only).
@@ -34,6 +37,8 @@ impl From<u64> for Count {
 #[derive(Clone)]
 pub struct Deliveries {
     inner: Option<(String, Arc<ExporterCounters>, Arc<Shared>)>,
+    /// Where settled spool frames go (when a spool backs the exporter).
+    settled: Option<Arc<SettledQueue>>,
 }
 
 impl Deliveries {
@@ -44,12 +49,22 @@ impl Deliveries {
     ) -> Self {
         Deliveries {
             inner: Some((exporter, counters, shared)),
+            settled: None,
         }
+    }
+
+    /// The same, reporting settled spool frames to `queue`.
+    pub(crate) fn with_settled(mut self, queue: Arc<SettledQueue>) -> Self {
+        self.settled = Some(queue);
+        self
     }
 
     /// A sink that goes nowhere (an exporter used outside a runtime).
     pub fn detached() -> Self {
-        Deliveries { inner: None }
+        Deliveries {
+            inner: None,
+            settled: None,
+        }
     }
 
     /// `count` records of `kind` were rejected, for `reason`.
@@ -98,6 +113,15 @@ impl Deliveries {
                     kind.as_str()
                 ),
             );
+        }
+    }
+
+    /// The spooled frame sent under `id` ([`Exporter::export_spooled`](super::Exporter::export_spooled))
+    /// was acknowledged, or refused for good: the spool may trim it. Its records are counted
+    /// through [`acknowledged`](Self::acknowledged) or [`rejected`](Self::rejected) as usual.
+    pub fn settled(&self, id: DeliveryId) {
+        if let Some(queue) = &self.settled {
+            queue.lock().push(id);
         }
     }
 

@@ -4,11 +4,13 @@ mod batch;
 mod deliveries;
 mod error;
 mod seeds;
+mod spooled;
 
 pub use batch::RecordBatch;
 pub use deliveries::{Count, Deliveries};
 pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
+pub use spooled::{DeliveryId, Unacknowledged};
 
 use std::sync::Arc;
 
@@ -32,6 +34,9 @@ pub struct ExporterContext {
     pub deliveries: Deliveries,
     /// Where to hand over the cursors of a resumed run (see [`CursorSeeds`]).
     pub seeds: CursorSeeds,
+    /// A disk spool backs this exporter: what the backend does not acknowledge by the close
+    /// deadline is kept for [`Exporter::take_unacknowledged`] instead of being counted dropped.
+    pub spooled: bool,
 }
 
 /// A telemetry backend: file, OTLP, Kafka, Metrana, or a user's own.
@@ -69,6 +74,33 @@ pub trait Exporter: Send + 'static {
     /// [`Deliveries::acknowledged`]; the wrapper counts a returned batch as sent otherwise.
     fn acknowledges_later(&self) -> bool {
         false
+    }
+
+    /// Whether a disk spool backs this exporter unless its entry says `spool: false`: true for
+    /// network backends, whose outages the spool bridges; false (the default) for local ones.
+    fn spool_by_default(&self) -> bool {
+        false
+    }
+
+    /// Exports a frame read back from the spool, under `id` (its writer's logger id, a session
+    /// and a sequence number: the same for every re-send of the frame). A backend that
+    /// de-duplicates by (logger, session, sequence) should send the frame as one request under
+    /// `id`, so a re-send after a crash is applied once. An exporter that
+    /// [acknowledges later](Self::acknowledges_later) reports the frame through
+    /// [`Deliveries::settled`] once the backend acknowledged or refused it for good; for the
+    /// others the frame is delivered when this returns. The default exports it as a batch.
+    fn export_spooled(&mut self, batch: &RecordBatch, id: DeliveryId) -> Result<(), ExportError> {
+        let _ = id;
+        self.export_batch(batch)
+    }
+
+    /// Hands back, in order, what `export_batch` accepted and the backend has not acknowledged,
+    /// and forgets what `export_spooled` sent and is not acknowledged (the spool still holds
+    /// it). Called when the spool takes over from a backend that stopped answering, and after
+    /// `close_by`. The default hands back nothing: an exporter that is done with a batch when
+    /// `export_batch` returns.
+    fn take_unacknowledged(&mut self) -> Vec<Unacknowledged> {
+        Vec::new()
     }
 
     /// A span started.

@@ -8,7 +8,7 @@ use crate::actors::recorder::{CloseRecorder, FlushRecorder};
 use crate::error::ShutdownError;
 use crate::ingest::IngestItem;
 use crate::redact::redact_text;
-use crate::report::{CloseReport, ExporterLosses, Undelivered};
+use crate::report::{CloseReport, ExporterLosses, Spooled, Undelivered};
 use crate::settings::ErrorStrategy;
 
 /// Extra time for the runtime's threads to wind down after the deadline before they are left.
@@ -25,6 +25,9 @@ pub enum FlushError {
     /// The runtime is closed.
     #[error("the runtime is closed")]
     Closed,
+    /// `delivery_policy: all_or_crash`: a batch could be neither delivered nor spooled.
+    #[error("telemetry delivery stopped (delivery_policy all_or_crash): {0}")]
+    Undeliverable(String),
 }
 
 impl Runtime {
@@ -34,6 +37,9 @@ impl Runtime {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
             return Err(FlushError::Closed);
+        }
+        if let Some(reason) = inner.shared.background.fatal() {
+            return Err(FlushError::Undeliverable(reason));
         }
         let deadline = Instant::now() + timeout;
         // Components first: what they finish (encoded frames) is part of "recorded so far".
@@ -47,6 +53,9 @@ impl Runtime {
         }) {
             Ok(exporters) => failures.extend(exporters),
             Err(why) => failures.push(("runtime".into(), why.into())),
+        }
+        if let Some(reason) = inner.shared.background.fatal() {
+            return Err(FlushError::Undeliverable(reason));
         }
         if failures.is_empty() {
             Ok(())
@@ -68,6 +77,9 @@ impl Runtime {
             .inner
             .close_inner(timeout)
             .ok_or(ShutdownError::AlreadyClosed)?;
+        if let Some(reason) = self.inner.shared.background.fatal() {
+            return Err(ShutdownError::Undeliverable(Box::new(report), reason));
+        }
         if self.inner.shared.background.strategy() == ErrorStrategy::RaiseOnClose
             && !report.background_errors.is_empty()
         {
@@ -113,6 +125,12 @@ impl Inner {
                 })
                 .unwrap_or_default()
         };
+        let spooled: Vec<Spooled> = reports
+            .iter()
+            .flatten()
+            .filter_map(|r| r.spool.clone())
+            .filter(|s| s.records > 0 || s.bytes > 0)
+            .collect();
         let mut undelivered = match reports {
             Some(reports) => CloseReport::from_exporters(reports, &metrics, &causes),
             None => self
@@ -145,9 +163,17 @@ impl Inner {
         }
         self.system.stop();
         self.join_threads(deadline + THREAD_GRACE);
+        // Every cursor is with the backends: a later run of this name starts from theirs. (A
+        // killed process, or one that left a spool, keeps its journal for the next one.)
+        if spooled.is_empty() {
+            for file in &self.journal_files {
+                let _ = std::fs::remove_file(file);
+            }
+        }
         let report = CloseReport {
             undelivered,
             timed_out,
+            spooled,
             background_errors: self.shared.background.all(),
             metrics: self.metrics(),
         };

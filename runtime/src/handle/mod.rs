@@ -31,6 +31,27 @@ use crate::ingest::IngestQueue;
 use crate::metrics::{ExporterCounters, MetricsSnapshot};
 use crate::settings::{RunIdentity, RuntimeSettings};
 
+/// One exporter's disk spool, as [`Runtime::spool_status`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SpoolState {
+    /// The exporter instance.
+    pub exporter: String,
+    /// This runtime's records on disk, not delivered yet.
+    pub records: u64,
+    /// Bytes of this runtime's spool.
+    pub own_bytes: u64,
+    /// Bytes of earlier processes' spools still to deliver (leftovers first).
+    pub leftover_bytes: u64,
+    /// Their writer directories.
+    pub leftover_dirs: usize,
+    /// Damaged regions skipped so far (each at least one lost frame) and their bytes.
+    pub bad_frames: u64,
+    /// Bytes skipped with them.
+    pub skipped_bytes: u64,
+    /// This runtime's writer directory.
+    pub path: std::path::PathBuf,
+}
+
 /// A running Telemetron runtime. Recording calls copy the record and enqueue it; everything else
 /// happens on the runtime's own threads.
 ///
@@ -52,6 +73,8 @@ struct ExporterView {
     name: String,
     health: Arc<HealthCell>,
     counters: Arc<ExporterCounters>,
+    /// Its spool's latest status, when it has a spool.
+    spool: Mutex<Option<Arc<Mutex<crate::spool::SpoolStatus>>>>,
 }
 
 struct Inner {
@@ -71,6 +94,8 @@ struct Inner {
     series: series::SeriesCursors,
     /// Closed before the exporters, in the order they were attached.
     components: Mutex<Vec<Arc<dyn Component>>>,
+    /// The cursor journal's files: removed by a close that leaves nothing in any spool.
+    journal_files: Vec<std::path::PathBuf>,
     /// Keeps the Recorder alive after the pump exits: actix stops an actor whose last address
     /// is gone, which would cancel a close still in progress.
     _recorder: actix::Addr<crate::actors::recorder::Recorder>,
@@ -99,6 +124,34 @@ impl Runtime {
     /// A snapshot of every self-metric.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.metrics()
+    }
+
+    /// Whether the run is offline (`mode: offline`): spooled exporters write to disk only.
+    pub fn is_offline(&self) -> bool {
+        self.inner.settings.mode == crate::spool::RunMode::Offline
+    }
+
+    /// Each spooled exporter's spool: what is on disk (this runtime's, and earlier processes'
+    /// leftovers still to deliver), in configuration order.
+    pub fn spool_status(&self) -> Vec<SpoolState> {
+        self.inner
+            .exporters
+            .iter()
+            .filter_map(|e| {
+                let status = e.spool.lock().as_ref()?.lock().clone();
+                let records = e.counters.snapshot().values().map(|c| c.spooled).sum();
+                Some(SpoolState {
+                    exporter: e.name.clone(),
+                    records,
+                    own_bytes: status.own_bytes,
+                    leftover_bytes: status.leftover_bytes,
+                    leftover_dirs: status.leftover_dirs,
+                    bad_frames: status.bad_frames,
+                    skipped_bytes: status.skipped_bytes,
+                    path: status.dir,
+                })
+            })
+            .collect()
     }
 
     /// Under `error_strategy: warn`, the background errors not yet shown to the caller: each

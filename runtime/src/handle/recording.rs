@@ -288,6 +288,9 @@ impl Runtime {
         if let Some(errors) = inner.shared.background.take_for_caller() {
             return Err(EnqueueError::Background(errors));
         }
+        if let Some(reason) = inner.shared.background.fatal() {
+            return Err(EnqueueError::Undeliverable(reason));
+        }
         super::component::push_counted(&inner.queue, &inner.shared, record)
     }
 }

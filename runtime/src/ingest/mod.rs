@@ -4,6 +4,7 @@
 
 mod room;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use room::{NoRoom, Room};
 use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
 use crate::model::Record;
 use crate::settings::Backpressure;
+use crate::spool::journal::CursorJournal;
 
 /// The largest batch the pump hands the Recorder at once.
 const PUMP_BATCH: usize = 4096;
@@ -52,6 +54,10 @@ pub(crate) struct IngestQueue {
     room: Arc<Room>,
     backpressure: Backpressure,
     timeout: Duration,
+    /// `spool_then_raise`: bumped to make spooled exporters fail over to disk, and how long to
+    /// wait for room after that.
+    failover: Arc<AtomicU64>,
+    disk_retry: Duration,
 }
 
 /// The pump's end of the queue: it gives room back as it takes records, and closes the room
@@ -81,9 +87,18 @@ impl IngestQueue {
                 room: room.clone(),
                 backpressure,
                 timeout,
+                failover: Arc::default(),
+                disk_retry: Duration::ZERO,
             },
             IngestReceiver { rx, room },
         )
+    }
+
+    /// `spool_then_raise`: the counter that sends spooled exporters to disk, and the wait after.
+    pub(crate) fn with_spool_failover(mut self, failover: Arc<AtomicU64>, wait: Duration) -> Self {
+        self.failover = failover;
+        self.disk_retry = wait;
+        self
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -121,19 +136,41 @@ impl IngestQueue {
         }
         // What a wait that runs out means: `raise` reports it, `drop_new` counts it.
         let timed_out = match self.backpressure {
-            Backpressure::Raise => EnqueueOutcome::Full,
+            Backpressure::Raise | Backpressure::SpoolThenRaise => EnqueueOutcome::Full,
             _ => EnqueueOutcome::Dropped,
         };
-        let deadline = match self.backpressure {
-            Backpressure::Block => None,
-            _ if self.timeout.is_zero() => return Some(timed_out),
-            _ => Some(Instant::now() + self.timeout),
-        };
+        match self.backpressure {
+            Backpressure::Block => self.room_or(None, timed_out),
+            Backpressure::SpoolThenRaise => self.spool_then_raise(),
+            _ if self.timeout.is_zero() => Some(timed_out),
+            _ => self.room_or(Some(Instant::now() + self.timeout), timed_out),
+        }
+    }
+
+    /// Waits for room until `deadline`: `None` once reserved, else what the caller gets.
+    fn room_or(
+        &self,
+        deadline: Option<Instant>,
+        timed_out: EnqueueOutcome,
+    ) -> Option<EnqueueOutcome> {
         match self.room.wait(deadline) {
             Ok(()) => None,
             Err(NoRoom::TimedOut) => Some(timed_out),
             Err(NoRoom::Closed) => Some(EnqueueOutcome::Closed),
         }
+    }
+
+    /// Waits `enqueue_timeout_secs`; then sends the spooled exporters to disk (their backlog
+    /// drains at disk speed) and waits `disk_spool_retry_timeout_secs` more; then gives up.
+    #[cold]
+    fn spool_then_raise(&self) -> Option<EnqueueOutcome> {
+        match self.room.wait(Some(Instant::now() + self.timeout)) {
+            Ok(()) => return None,
+            Err(NoRoom::Closed) => return Some(EnqueueOutcome::Closed),
+            Err(NoRoom::TimedOut) => {}
+        }
+        self.failover.fetch_add(1, Ordering::AcqRel);
+        self.room_or(Some(Instant::now() + self.disk_retry), EnqueueOutcome::Full)
     }
 
     /// Enqueues a control message, without waiting: control messages take no room (they are
@@ -145,10 +182,22 @@ impl IngestQueue {
 
 /// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
-pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
+pub(crate) fn run_pump(
+    queue: IngestReceiver,
+    recorder: Addr<Recorder>,
+    mut journal: Option<CursorJournal>,
+) {
     let rx = &queue.rx;
     // Records taken from the queue whose room is not given back yet (once per batch).
     let mut taken = 0usize;
+    let recorder = &recorder;
+    let mut hand_over = |recorder: &Addr<Recorder>, records: &mut Vec<Record>, forwarded: bool| {
+        // The cursors the caller's records moved, on disk before they go on.
+        if let (Some(journal), false) = (journal.as_mut(), forwarded) {
+            journal.observe(records);
+        }
+        hand_over(recorder, records, forwarded)
+    };
     let mut records: Vec<Record> = Vec::new();
     // Whether `records` holds forwarded records: a batch is all one or all the other, so a
     // switch hands the gathered records over first (order is kept).
@@ -184,7 +233,7 @@ pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
                 IngestItem::Forwarded(r) => (r, true),
                 IngestItem::Flush(msg) => {
                     queue.room.release(std::mem::take(&mut taken));
-                    if !hand_over(&recorder, &mut records, forwarded) {
+                    if !hand_over(recorder, &mut records, forwarded) {
                         return;
                     }
                     recorder.do_send(msg);
@@ -192,7 +241,7 @@ pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
                 }
                 IngestItem::Close(msg) => {
                     queue.room.release(std::mem::take(&mut taken));
-                    if hand_over(&recorder, &mut records, forwarded) {
+                    if hand_over(recorder, &mut records, forwarded) {
                         recorder.do_send(msg);
                     }
                     return;
@@ -200,7 +249,7 @@ pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
             };
             if is_forwarded != forwarded {
                 queue.room.release(std::mem::take(&mut taken));
-                if !hand_over(&recorder, &mut records, forwarded) {
+                if !hand_over(recorder, &mut records, forwarded) {
                     return;
                 }
                 forwarded = is_forwarded;
@@ -214,7 +263,7 @@ pub(crate) fn run_pump(queue: IngestReceiver, recorder: Addr<Recorder>) {
         // The records are out of the queue: callers may fill their room while the Recorder
         // takes them (as a bounded channel's slots were freed by each receive).
         queue.room.release(std::mem::take(&mut taken));
-        if !hand_over(&recorder, &mut records, forwarded) {
+        if !hand_over(recorder, &mut records, forwarded) {
             return;
         }
     }

@@ -27,4 +27,4 @@ pub use run_attributes::{RunAttributeValue, RunAttributes};
 pub use series::{
     MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering, TimestampsMs, Values, MAX_NAME_LEN,
 };
-pub use time::Timestamp;
+pub use time::{Timestamp, UtcDateTime};

@@ -78,6 +78,20 @@ impl Handler<CloseQueue> for ExporterActor {
 
     fn handle(&mut self, msg: CloseQueue, ctx: &mut Context<Self>) {
         self.close_waiter = Some((msg.0, msg.1));
+        self.closing_with_spool(msg.1, ctx);
+        self.dispatch(ctx);
+    }
+}
+
+/// `spool_then_raise`: a caller found the ingest queue full; write the backlog to the spool.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Failover;
+
+impl Handler<Failover> for ExporterActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Failover, ctx: &mut Context<Self>) {
         self.dispatch(ctx);
     }
 }

@@ -10,8 +10,10 @@ use actix::prelude::*;
 use futures::channel::oneshot;
 
 mod messages;
+mod spooling;
 
-pub(crate) use messages::{CloseQueue, Deliver, FlushQueue, OfferDataError};
+pub(crate) use messages::{CloseQueue, Deliver, Failover, FlushQueue, OfferDataError};
+pub(crate) use spooling::SpoolLink;
 
 use super::exporter_worker::{
     CloseExporter, DeliverDataError, ExportBatch, ExporterWorker, FlushExporter,
@@ -22,6 +24,8 @@ use crate::exporter::{ExportError, RecordBatch};
 use crate::health::{HealthCell, HealthLimits};
 use crate::metrics::{ExporterCounter, ExporterCounters, KindTally};
 use crate::model::{Record, TelemetryDataError, TelemetryDataErrorKind, Timestamp};
+use crate::report::Spooled;
+use crate::spool::DeliveryPolicy;
 
 /// A batch is due, and cut, once it carries this many data points (`Record::points`), whatever
 /// its number of records: a large metric call goes out while the caller is still logging.
@@ -42,6 +46,10 @@ pub(crate) struct ExporterOptions {
     pub block: bool,
     /// The exporter reports `sent` itself when the backend acknowledges.
     pub acknowledges_later: bool,
+    /// What a batch neither the backend nor the spool took does to the runtime.
+    pub delivery_policy: DeliveryPolicy,
+    /// The tail of the close deadline kept for writing what is undelivered to the spool.
+    pub close_spool_reserve: Duration,
 }
 
 /// What an exporter reports when it is closed.
@@ -55,6 +63,8 @@ pub struct ExporterCloseReport {
     pub error: Option<String>,
     /// Whether it gave up at the close deadline (or did not answer by then).
     pub timed_out: bool,
+    /// What it left in its disk spool.
+    pub spool: Option<Spooled>,
 }
 
 /// The exporter's own close ends this much before the runtime's deadline, so that what it
@@ -91,6 +101,8 @@ pub(crate) struct ExporterActor {
     flush_waiters: Vec<oneshot::Sender<Result<(), String>>>,
     close_waiter: Option<(oneshot::Sender<ExporterCloseReport>, Instant)>,
     closed: bool,
+    /// The disk spool's state, when the exporter has one.
+    spool: Option<SpoolLink>,
 }
 
 impl ExporterActor {
@@ -101,6 +113,7 @@ impl ExporterActor {
         counters: Arc<ExporterCounters>,
         shared: Arc<Shared>,
         opts: ExporterOptions,
+        spool: Option<SpoolLink>,
     ) -> Self {
         ExporterActor {
             name,
@@ -118,6 +131,7 @@ impl ExporterActor {
             flush_waiters: Vec::new(),
             close_waiter: None,
             closed: false,
+            spool,
         }
     }
 
@@ -135,8 +149,9 @@ impl ExporterActor {
     fn accept(&mut self, chunk: Arc<Vec<Record>>, ctx: &mut Context<Self>) {
         let tally = KindTally::of(chunk.iter());
         tally.apply(&self.counters, ExporterCounter::Added);
-        // Every record a disabled exporter does not get is counted, with why.
-        if self.health.is_disabled() {
+        // Every record a disabled exporter does not get is counted, with why. With a spool,
+        // disabled is not forever: the records go to disk and the backend is probed.
+        if self.health.is_disabled() && self.spool.is_none() {
             let reason = self.health.snapshot().disabled.unwrap_or_default();
             tally.drop_because(&self.counters, &format!("disabled: {reason}"));
             self.release(chunk.len());
@@ -192,28 +207,48 @@ impl ExporterActor {
 
     /// Sends the next batch to the worker when one is due and none is in flight.
     fn dispatch(&mut self, ctx: &mut Context<Self>) {
-        if self.in_flight.is_some() {
+        if self.in_flight.is_some() || self.spool_busy() {
             return;
         }
-        let Some(oldest) = self.pending.front() else {
+        self.check_failover(ctx);
+        if self.spooling() {
+            self.dispatch_spooling(ctx);
+            return;
+        }
+        if self.pending.is_empty() {
             self.settle_waiters(ctx);
             return;
+        }
+        if !self.batch_due(ctx) {
+            return;
+        }
+        let batch = self.take_batch();
+        self.send(InFlight { batch, attempt: 0 }, ctx);
+    }
+
+    /// Whether the oldest pending record must go now (size, points, age, flush or close);
+    /// otherwise a timer comes back when it is due.
+    fn batch_due(&mut self, ctx: &mut Context<Self>) -> bool {
+        let Some(oldest) = self.pending.front() else {
+            return false;
         };
         let age = oldest.arrived.elapsed();
         let due = self.pending_len >= self.opts.batch_max_size
             || self.pending_points >= BATCH_MAX_POINTS
             || age >= self.opts.batch_max_age
             || self.draining();
-        if !due {
-            if !self.timer_armed {
-                self.timer_armed = true;
-                ctx.run_later(self.opts.batch_max_age - age, |act, ctx| {
-                    act.timer_armed = false;
-                    act.dispatch(ctx);
-                });
-            }
-            return;
+        if !due && !self.timer_armed {
+            self.timer_armed = true;
+            ctx.run_later(self.opts.batch_max_age - age, |act, ctx| {
+                act.timer_armed = false;
+                act.dispatch(ctx);
+            });
         }
+        due
+    }
+
+    /// Cuts the next batch off the pending queue.
+    fn take_batch(&mut self) -> RecordBatch {
         let mut batch = RecordBatch::new();
         let mut points = 0;
         while batch.len() < self.opts.batch_max_size && points < BATCH_MAX_POINTS {
@@ -234,7 +269,7 @@ impl ExporterActor {
         }
         self.pending_len -= batch.len();
         self.pending_points -= points;
-        self.send(InFlight { batch, attempt: 0 }, ctx);
+        batch
     }
 
     fn send(&mut self, flight: InFlight, ctx: &mut Context<Self>) {
@@ -280,9 +315,26 @@ impl ExporterActor {
                 });
                 return;
             }
+            // Retries exhausted: the spool takes the batch (and, first, what the exporter holds
+            // unacknowledged); everything after it follows it to disk until the backend is back.
+            Err(err) if err.is_retryable() && self.spool.is_some() => {
+                self.on_failure(&err, flight.batch.len(), true);
+                self.begin_spooling(ctx);
+                self.write_to_spool(vec![flight.batch], ctx);
+                return;
+            }
             Err(err) => {
                 tally.apply(&self.counters, ExporterCounter::Failed);
-                self.on_failure(&err, flight.batch.len());
+                self.on_failure(&err, flight.batch.len(), false);
+                // Nowhere to keep it: all_or_crash stops the runtime (a refusal of the data
+                // itself is the backend's verdict, not a delivery failure).
+                if err.is_retryable() && self.opts.delivery_policy == DeliveryPolicy::AllOrCrash {
+                    self.shared.background.set_fatal(format!(
+                        "exporter {}: {} records could not be delivered and there is no spool: {err}",
+                        self.name,
+                        flight.batch.len()
+                    ));
+                }
             }
         }
         self.release(flight.batch.len());
@@ -294,16 +346,30 @@ impl ExporterActor {
         (self.opts.initial_backoff * factor).min(self.opts.max_backoff)
     }
 
-    fn on_failure(&mut self, err: &ExportError, records: usize) {
+    /// Health accounting of a failed batch (`spooled`: the spool kept it, so no telemetry data
+    /// error is due and nothing queued is dropped when the exporter is disabled).
+    fn on_failure(&mut self, err: &ExportError, records: usize, spooled: bool) {
         let outcome = self.health.record_failure(err, self.opts.limits);
-        self.shared.report(
-            Source::ExportFailed(self.name.clone()),
+        let message = if records == 0 {
+            format!(
+                "exporter {}: its backend still does not answer ({err}); records wait in the spool",
+                self.name
+            )
+        } else if spooled {
+            format!(
+                "exporter {} failed to export {records} records: {err}; they go to the spool \
+                 (and what follows, until the backend answers again)",
+                self.name
+            )
+        } else {
             format!(
                 "exporter {} failed to export {records} records: {err}",
                 self.name
-            ),
-        );
-        if let Some(kind) = outcome.telemetry_data_error {
+            )
+        };
+        self.shared
+            .report(Source::ExportFailed(self.name.clone()), message);
+        if let Some(kind) = outcome.telemetry_data_error.filter(|_| !spooled) {
             self.worker
                 .do_send(DeliverDataError(data_error_for(&self.name, kind, err)));
         }
@@ -312,6 +378,9 @@ impl ExporterActor {
                 Source::Disabled(self.name.clone()),
                 format!("exporter {} disabled: {reason}", self.name),
             );
+            if self.spool.is_some() {
+                return;
+            }
             let dropped = std::mem::take(&mut self.pending);
             self.pending_len = 0;
             self.pending_points = 0;
@@ -328,12 +397,34 @@ impl ExporterActor {
         if self.in_flight.is_some() || !self.pending.is_empty() {
             return;
         }
+        if !self.flush_waiters.is_empty() && self.spooling() {
+            // What the flush covers is on disk (each spool write is committed).
+            for w in std::mem::take(&mut self.flush_waiters) {
+                let _ = w.send(Ok(()));
+            }
+        }
         if !self.flush_waiters.is_empty() {
             let waiters = std::mem::take(&mut self.flush_waiters);
-            // A disabled exporter did not export what the flush covers: say so.
-            let disabled = self.health.snapshot().disabled;
+            // A disabled exporter did not export what the flush covers: say so (with a spool,
+            // it is on disk).
+            let disabled = self
+                .health
+                .snapshot()
+                .disabled
+                .filter(|_| self.spool.is_none());
             let request = self.worker.send(FlushExporter);
-            ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
+            ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
+                // With a spool, a flush the backend cannot complete is a failover: what the
+                // exporter holds goes to disk, and the flush is done once it is there.
+                if let (Some(_), Ok(Err(e))) = (&act.spool, &result) {
+                    if e.is_retryable() || e.is_timeout() {
+                        act.flush_waiters.extend(waiters);
+                        act.on_failure(e, 0, true);
+                        act.begin_spooling(ctx);
+                        act.dispatch(ctx);
+                        return;
+                    }
+                }
                 let result = match (disabled, result) {
                     (Some(reason), _) => Err(format!("disabled: {reason}")),
                     (None, Ok(r)) => r.map_err(|e| e.to_string()),
@@ -348,21 +439,36 @@ impl ExporterActor {
             self.closed = true;
             let name = self.name.clone();
             let request = self.worker.send(CloseExporter {
-                deadline: deadline
-                    .checked_sub(CLOSE_REPORT_MARGIN)
-                    .unwrap_or(deadline),
+                deadline: self.exporter_close_deadline(deadline),
             });
-            ctx.spawn(request.into_actor(self).map(move |result, _act, _ctx| {
-                let (error, timed_out) = match result {
-                    Ok(Ok(())) => (None, false),
-                    Ok(Err(e)) => (Some(e.to_string()), e.is_timeout()),
-                    Err(e) => (Some(e.to_string()), false),
+            ctx.spawn(request.into_actor(self).map(move |result, act, _ctx| {
+                let (error, timed_out, spool) = match result {
+                    Ok(closed) => match closed.result {
+                        Ok(()) => (None, false, closed.spool),
+                        // Given up at the deadline with a spool that took the rest: not lost.
+                        Err(e) if e.is_timeout() && closed.spool.is_some() => {
+                            (None, false, closed.spool)
+                        }
+                        Err(e) => (Some(e.to_string()), e.is_timeout(), closed.spool),
+                    },
+                    Err(e) => (Some(e.to_string()), false, None),
                 };
+                if let Some(s) = spool.as_ref().filter(|s| s.records > 0) {
+                    act.shared.report(
+                        Source::Spool(name.clone()),
+                        format!(
+                            "exporter {name}: {} records kept in the spool at {} (delivered by the \
+                             next process on this run, or `telemetron sync`)",
+                            s.records, s.path
+                        ),
+                    );
+                }
                 let _ = waiter.send(ExporterCloseReport {
                     name,
                     undelivered: 0,
                     error,
                     timed_out,
+                    spool,
                 });
             }));
         }
@@ -384,6 +490,13 @@ fn data_error_for(
 
 impl Actor for ExporterActor {
     type Context = Context<Self>;
+
+    /// Leftovers of earlier processes are delivered at once, before anything is recorded.
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.spooling() {
+            self.dispatch(ctx);
+        }
+    }
 }
 
 impl actix::Supervised for ExporterActor {
@@ -391,6 +504,9 @@ impl actix::Supervised for ExporterActor {
         // Fresh bookkeeping; queued records are data and are kept, the batch in flight is sent
         // again first.
         self.timer_armed = false;
+        if let Some(spool) = self.spool.as_mut() {
+            spool.restarting();
+        }
         if let Some(flight) = self.in_flight.take() {
             self.pending_len += flight.batch.len();
             self.pending_points += flight.batch.iter().map(Record::points).sum::<usize>();

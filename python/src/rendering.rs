@@ -1,14 +1,27 @@
 //! `log_rendering`: a NumPy-compatible uint8 frame is copied once (through its
 //! `__array_interface__`, so any array library works without linking NumPy) and handed to the
-//! Rust renderer, started on first use. Without the `render` feature the call says how to get it.
+//! Rust renderer, started on first use. The renderer's encoder library (FFmpeg + libx264) is
+//! not linked into `_native`: it is opened then, from the `telemetron_render` package
+//! (`pip install 'telemetron[render]'`) or `TELEMETRON_RENDER_PLUGIN_PATH`; when it cannot be,
+//! `log_rendering` raises `ExporterError` saying what is missing and how to get it. Without the
+//! `render` feature the call says how to get it.
 
 use pyo3::prelude::*;
 
 #[cfg(feature = "render")]
-pub(crate) use enabled::RendererSlot;
+pub(crate) use enabled::{preload, RendererSlot};
 
 #[cfg(not(feature = "render"))]
-pub(crate) use disabled::RendererSlot;
+pub(crate) use disabled::{preload, RendererSlot};
+
+/// Whether the configuration sets a rendering setting (then the encoder library is opened at
+/// configure, so a missing renderer is reported there as a warning, not only at the first frame).
+pub(crate) fn rendering_configured(provenance: &[(String, String, String)]) -> bool {
+    provenance.iter().any(|(key, _, source)| {
+        (key.starts_with("rendering_") || key == "skip_drain_render_on_close")
+            && source != "default"
+    })
+}
 
 /// `None` → `"0"`, an int → its decimal form, a str as is.
 fn env_id_of(env_id: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
@@ -33,11 +46,12 @@ fn env_id_of(env_id: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
 
 #[cfg(feature = "render")]
 mod enabled {
+    use std::path::PathBuf;
     use std::sync::OnceLock;
 
     use parking_lot::Mutex;
     use pyo3::prelude::*;
-    use telemetron::render::{Frame, PixelLayout, RenderError, Renderer};
+    use telemetron::render::{load_encoder_library, Frame, PixelLayout, RenderError, Renderer};
     use telemetron::Runtime;
 
     use crate::array::ArrayInterface;
@@ -66,8 +80,24 @@ mod enabled {
         starting: Mutex<()>,
     }
 
+    /// Where the `telemetron_render` package (the renderer's wheel) keeps the encoder library,
+    /// when it is installed. Importing it loads nothing native.
+    fn library_dirs(py: Python<'_>) -> Vec<PathBuf> {
+        py.import("telemetron_render")
+            .and_then(|m| m.getattr("library_dir")?.call0()?.extract::<PathBuf>())
+            .map_or_else(|_| Vec::new(), |dir| vec![dir])
+    }
+
+    /// Opens the encoder library without starting the renderer (a `rendering_*` setting was
+    /// configured): `Err` with what `log_rendering` would raise.
+    pub(crate) fn preload(py: Python<'_>) -> Result<(), String> {
+        let dirs = library_dirs(py);
+        py.detach(|| load_encoder_library(&dirs).map(drop))
+            .map_err(|e| e.to_string())
+    }
+
     impl RendererSlot {
-        fn get(&self, runtime: &Runtime) -> PyResult<&Renderer> {
+        fn get(&self, py: Python<'_>, runtime: &Runtime) -> PyResult<&Renderer> {
             if let Some(r) = self.renderer.get() {
                 return Ok(r);
             }
@@ -75,7 +105,9 @@ mod enabled {
             if let Some(r) = self.renderer.get() {
                 return Ok(r);
             }
-            let started = Renderer::start(runtime).map_err(ToPyErr::to_py)?;
+            let dirs = library_dirs(py);
+            let started =
+                Renderer::start_with_library_dirs(runtime, &dirs).map_err(ToPyErr::to_py)?;
             Ok(self.renderer.get_or_init(|| started))
         }
 
@@ -88,7 +120,7 @@ mod enabled {
             episode: i128,
             env_id: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<bool> {
-            let renderer = self.get(runtime)?;
+            let renderer = self.get(py, runtime)?;
             let prepared = super::env_id_of(env_id).and_then(|env_id| {
                 // In [0, 2**63): fits i64.
                 let rl_step = crate::indices::index("rl_step", rl_step)? as i64;
@@ -189,6 +221,11 @@ mod disabled {
     /// Rendering is not compiled in: every call explains how to get it.
     #[derive(Default)]
     pub(crate) struct RendererSlot;
+
+    /// Nothing to open in a build without the renderer.
+    pub(crate) fn preload(_py: Python<'_>) -> Result<(), String> {
+        Ok(())
+    }
 
     impl RendererSlot {
         pub(crate) fn log(

@@ -106,12 +106,20 @@ impl PyRuntime {
             let runtime = py
                 .detach(|| telemetron::start_loaded(&loaded))
                 .map_err(ToPyErr::to_py)?;
+            let mut config_warnings = loaded.warnings.clone();
+            if crate::rendering::rendering_configured(&loaded.provenance) {
+                if let Err(e) = crate::rendering::preload(py) {
+                    config_warnings.push(format!(
+                        "rendering settings are configured, but log_rendering will fail: {e}"
+                    ));
+                }
+            }
             Ok(PyRuntime {
                 may_wait: loaded.settings.backpressure == Backpressure::Block
                     || loaded.settings.enqueue_timeout_secs > 0.0,
                 description: loaded.describe(),
                 destinations: destinations(&loaded),
-                config_warnings: loaded.warnings.clone(),
+                config_warnings,
                 runtime: ManuallyDrop::new(runtime),
                 abandoned: AtomicBool::new(false),
                 renderer: Default::default(),

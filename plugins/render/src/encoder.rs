@@ -1,14 +1,14 @@
-//! One H.264 .mp4 file being written: libx264, yuv420p, RGB/gray → YUV with swscale.
+//! One H.264 .mp4 file being written, through the encoder library's C interface
+//! (`plugin.rs` opens it; FFmpeg and libx264 live there, not in this crate).
 
 use std::path::Path;
-use std::sync::Once;
 
-use ffmpeg::format::Pixel;
-use ffmpeg::software::scaling;
-use ffmpeg::{codec, encoder, format, frame, Dictionary, Packet, Rational};
-use ffmpeg_next as ffmpeg;
+use telemetron_render_abi::{
+    EncoderSettings as CSettings, VideoHandle, LAYOUT_GRAY8, LAYOUT_RGB24,
+};
 
 use crate::frame::{Frame, PixelLayout};
+use crate::plugin::{text_from, EncoderLibrary};
 
 /// Encoder settings shared by every video of a renderer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,169 +21,110 @@ pub struct EncoderSettings {
     pub preset: String,
 }
 
-static INIT: Once = Once::new();
-
-/// Initializes FFmpeg once and keeps x264's per-file statistics off stderr.
-pub(crate) fn init_ffmpeg() {
-    INIT.call_once(|| {
-        if let Err(e) = ffmpeg::init() {
-            tracing::error!(target: "telemetron::render", "FFmpeg failed to initialize: {e}");
+impl EncoderSettings {
+    /// The C view, borrowing `preset`.
+    fn c(&self) -> CSettings {
+        CSettings {
+            fps: self.fps,
+            crf: self.crf,
+            preset: self.preset.as_ptr(),
+            preset_len: self.preset.len(),
         }
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Error);
-    });
+    }
 }
 
 /// Checks that libx264 exists and accepts `settings` by opening a tiny encoder.
-pub(crate) fn probe(settings: &EncoderSettings) -> Result<(), String> {
-    init_ffmpeg();
-    let codec = encoder::find_by_name("libx264")
-        .ok_or("FFmpeg was built without libx264 (install an FFmpeg with libx264)")?;
-    open_codec(codec, 16, 16, settings, false).map(drop)
-}
-
-fn open_codec(
-    codec: ffmpeg::Codec,
-    width: u32,
-    height: u32,
-    settings: &EncoderSettings,
-    global_header: bool,
-) -> Result<encoder::Video, String> {
-    let mut enc = codec::context::Context::new_with_codec(codec)
-        .encoder()
-        .video()
-        .map_err(|e| format!("cannot create an H.264 encoder: {e}"))?;
-    enc.set_width(width);
-    enc.set_height(height);
-    enc.set_format(Pixel::YUV420P);
-    enc.set_time_base(Rational(1, settings.fps as i32));
-    enc.set_frame_rate(Some(Rational(settings.fps as i32, 1)));
-    if global_header {
-        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+pub(crate) fn probe(library: &EncoderLibrary, settings: &EncoderSettings) -> Result<(), String> {
+    let c = settings.c();
+    let mut ok = false;
+    // SAFETY: `c` and the buffer are valid for the call.
+    let message = text_from(|err| ok = unsafe { (library.api.probe)(&c, err) });
+    if ok {
+        Ok(())
+    } else {
+        Err(message)
     }
-    let mut options = Dictionary::new();
-    options.set("preset", &settings.preset);
-    options.set("crf", &settings.crf.to_string());
-    // libx264's own default, frame threads "auto" (1.5 per core): one video can use every
-    // core. Set explicitly, since the FFmpeg library default elsewhere is one thread.
-    options.set("threads", "auto");
-    enc.open_with(options)
-        .map_err(|e| format!("libx264 refused {width}x{height} with {settings:?}: {e}"))
 }
 
-/// An open video file. Not `Send`: it lives and dies on one encoder thread.
+/// An open video file, owned by the encoder library. It lives and dies on one encoder thread.
 pub(crate) struct VideoEncoder {
-    output: format::context::Output,
-    encoder: encoder::Video,
-    scaler: scaling::Context,
-    input: frame::Video,
-    yuv: frame::Video,
-    encoder_time_base: Rational,
-    stream_time_base: Rational,
-    next_pts: i64,
-    packet: Packet,
+    library: &'static EncoderLibrary,
+    handle: VideoHandle,
 }
 
 impl VideoEncoder {
-    /// Creates `path` and writes the container header.
+    /// Opens `path` (already created, empty) and writes the container header.
     pub(crate) fn create(
+        library: &'static EncoderLibrary,
         path: &Path,
         width: u32,
         height: u32,
         layout: PixelLayout,
         settings: &EncoderSettings,
     ) -> Result<Self, String> {
-        init_ffmpeg();
-        let codec = encoder::find_by_name("libx264").ok_or("FFmpeg has no libx264 encoder")?;
-        let mut output = format::output_as(path, "mp4")
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let global_header = output
-            .format()
-            .flags()
-            .contains(format::Flags::GLOBAL_HEADER);
-        let encoder = open_codec(codec, width, height, settings, global_header)?;
-        let mut stream = output
-            .add_stream(codec)
-            .map_err(|e| format!("cannot add a video stream: {e}"))?;
-        stream.set_parameters(&encoder);
-        stream.set_time_base(Rational(1, settings.fps as i32));
-        stream.set_rate(Rational(settings.fps as i32, 1));
-        stream.set_avg_frame_rate(Rational(settings.fps as i32, 1));
-        output
-            .write_header()
-            .map_err(|e| format!("cannot write the header of {}: {e}", path.display()))?;
-        // The muxer picks its own stream time base in write_header.
-        let stream_time_base = output
-            .stream(0)
-            .map(|s| s.time_base())
-            .ok_or("the output has no stream")?;
-        let source = match layout {
-            PixelLayout::Rgb24 => Pixel::RGB24,
-            PixelLayout::Gray8 => Pixel::GRAY8,
+        let path_text = path
+            .to_str()
+            .ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
+        let layout = match layout {
+            PixelLayout::Rgb24 => LAYOUT_RGB24,
+            PixelLayout::Gray8 => LAYOUT_GRAY8,
         };
-        let scaler = scaling::Context::get(
-            source,
-            width,
-            height,
-            Pixel::YUV420P,
-            width,
-            height,
-            scaling::Flags::BILINEAR,
-        )
-        .map_err(|e| format!("swscale cannot convert {source:?} to yuv420p: {e}"))?;
-        Ok(VideoEncoder {
-            output,
-            encoder,
-            scaler,
-            input: frame::Video::new(source, width, height),
-            yuv: frame::Video::new(Pixel::YUV420P, width, height),
-            encoder_time_base: Rational(1, settings.fps as i32),
-            stream_time_base,
-            next_pts: 0,
-            packet: Packet::empty(),
-        })
+        let c = settings.c();
+        let mut handle: VideoHandle = std::ptr::null_mut();
+        let message = text_from(|err| {
+            // SAFETY: every pointer is valid for the call.
+            handle = unsafe {
+                (library.api.create)(
+                    path_text.as_ptr(),
+                    path_text.len(),
+                    width,
+                    height,
+                    layout,
+                    &c,
+                    err,
+                )
+            };
+        });
+        if handle.is_null() {
+            return Err(message);
+        }
+        Ok(VideoEncoder { library, handle })
     }
 
     /// Converts and encodes one frame (its size was checked against the video's by the caller).
     pub(crate) fn push(&mut self, frame: &Frame) -> Result<(), String> {
-        let row = frame.width as usize * frame.layout.channels();
-        let stride = self.input.stride(0);
-        let plane = self.input.data_mut(0);
-        for (y, src) in frame.data.chunks_exact(row).enumerate() {
-            plane[y * stride..y * stride + row].copy_from_slice(src);
+        let mut ok = false;
+        let message = text_from(|err| {
+            // SAFETY: the handle is ours and open; the frame's bytes are valid for the call.
+            ok = unsafe {
+                (self.library.api.push)(self.handle, frame.data.as_ptr(), frame.data.len(), err)
+            };
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(message)
         }
-        self.scaler
-            .run(&self.input, &mut self.yuv)
-            .map_err(|e| format!("swscale failed: {e}"))?;
-        self.yuv.set_pts(Some(self.next_pts));
-        self.next_pts += 1;
-        self.encoder
-            .send_frame(&self.yuv)
-            .map_err(|e| format!("libx264 refused a frame: {e}"))?;
-        self.write_packets()
     }
 
     /// Flushes the encoder, writes the trailer, and closes the file.
-    pub(crate) fn finish(mut self) -> Result<(), String> {
-        self.encoder
-            .send_eof()
-            .map_err(|e| format!("libx264 could not flush: {e}"))?;
-        self.write_packets()?;
-        self.output
-            .write_trailer()
-            .map_err(|e| format!("cannot write the trailer: {e}"))
-    }
-
-    fn write_packets(&mut self) -> Result<(), String> {
-        while self.encoder.receive_packet(&mut self.packet).is_ok() {
-            self.packet.set_stream(0);
-            // Without a duration ffprobe reports an odd frame rate for the last frame.
-            self.packet.set_duration(1);
-            self.packet
-                .rescale_ts(self.encoder_time_base, self.stream_time_base);
-            self.packet
-                .write_interleaved(&mut self.output)
-                .map_err(|e| format!("cannot write a packet: {e}"))?;
+    pub(crate) fn finish(self) -> Result<(), String> {
+        let this = std::mem::ManuallyDrop::new(self);
+        let mut ok = false;
+        // SAFETY: the handle is given up here (ManuallyDrop: no discard afterwards).
+        let message = text_from(|err| ok = unsafe { (this.library.api.finish)(this.handle, err) });
+        if ok {
+            Ok(())
+        } else {
+            Err(message)
         }
-        Ok(())
+    }
+}
+
+impl Drop for VideoEncoder {
+    /// A video dropped without `finish` (its writing failed) is freed by the library.
+    fn drop(&mut self) {
+        // SAFETY: the handle is ours and was not finished.
+        unsafe { (self.library.api.discard)(self.handle) };
     }
 }

@@ -1,6 +1,11 @@
 //! Telemetron's rendering actor: RL environment frames to H.264 `.mp4` files with FFmpeg
 //! (libx264, yuv420p), encoded on runtime-owned threads, never on the caller's.
 //!
+//! This crate does not link FFmpeg: the encoding itself is in `libtelemetron_render_ffmpeg.so`
+//! (`plugins/render-ffmpeg`), opened on the renderer's first start through a small versioned C
+//! interface (`telemetron-render-abi`). Without that library, [`Renderer::start`] fails with
+//! [`RenderError::EncoderMissing`] and nothing else is affected.
+//!
 //! ```no_run
 //! use telemetron_render::{Frame, PixelLayout, Renderer};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,6 +29,7 @@ mod error;
 mod frame;
 mod inbox;
 mod metrics;
+mod plugin;
 mod renderer;
 mod shard;
 
@@ -31,4 +37,5 @@ pub use encoder::EncoderSettings;
 pub use error::RenderError;
 pub use frame::{check_env_id, Frame, PixelLayout, MAX_DIMENSION};
 pub use metrics::RenderMetrics;
+pub use plugin::{library_file_name, load_encoder_library, EncoderLibrary, PLUGIN_PATH_ENV};
 pub use renderer::Renderer;

@@ -20,6 +20,7 @@ use crate::error::RenderError;
 use crate::frame::{Frame, PixelLayout};
 use crate::inbox::Inbox;
 use crate::metrics::{bump, RenderCounters, RenderMetrics};
+use crate::plugin::{load_encoder_library, EncoderLibrary};
 use crate::shard::{create_private_dir, Drain, EncoderShard, Wake};
 
 /// How long `start` waits for the actor system to start the shards.
@@ -27,6 +28,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// State the handle and every shard share.
 pub(crate) struct RenderShared {
+    pub(crate) library: &'static EncoderLibrary,
     pub(crate) encoder: EncoderSettings,
     pub(crate) run_dir: PathBuf,
     pub(crate) sink: RecordSink,
@@ -104,16 +106,26 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Starts the encoder shards on `runtime`'s actor system with its `rendering_*` settings.
-    /// Fails when libx264 is missing or the output directory cannot be written.
+    /// Starts the encoder shards on `runtime`'s actor system with its `rendering_*` settings,
+    /// opening the encoder library first (see [`load_encoder_library`] for where it looks).
+    /// Fails when the library or libx264 is missing, or the output directory cannot be written.
     pub fn start(runtime: &Runtime) -> Result<Renderer, RenderError> {
+        Self::start_with_library_dirs(runtime, &[])
+    }
+
+    /// [`Renderer::start`], looking for the encoder library in `dirs` before the defaults.
+    pub fn start_with_library_dirs(
+        runtime: &Runtime,
+        dirs: &[PathBuf],
+    ) -> Result<Renderer, RenderError> {
+        let library = load_encoder_library(dirs)?;
         let settings = runtime.settings();
         let encoder = EncoderSettings {
             fps: settings.rendering_fps,
             crf: settings.rendering_crf,
             preset: settings.rendering_preset.clone(),
         };
-        probe(&encoder).map_err(RenderError::Encoder)?;
+        probe(library, &encoder).map_err(RenderError::Encoder)?;
         let run_dir =
             Path::new(&settings.rendering_output_dir).join(path_component(&runtime.run().run_name));
         check_writable(&run_dir)?;
@@ -121,6 +133,7 @@ impl Renderer {
         let shard_count = settings.rendering_max_concurrent_encoders.max(1);
         let (permits_tx, permits_rx) = crossbeam_channel::bounded(capacity);
         let shared = Arc::new(RenderShared {
+            library,
             encoder,
             run_dir,
             sink: runtime.record_sink(),

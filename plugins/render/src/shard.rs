@@ -130,6 +130,7 @@ impl EncoderShard {
         let opened = create_private_dir(&dir).and_then(|()| {
             let path = create_unused_file(&dir, frame.episode)?;
             VideoEncoder::create(
+                self.shared.library,
                 &path,
                 frame.width,
                 frame.height,

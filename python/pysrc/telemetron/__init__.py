@@ -10,6 +10,17 @@ actor system batches them and fans them out to every configured exporter.
     report = telemetron.shutdown()
 """
 
+import sys as _sys
+
+# The wheel is built for CPython's stable ABI (abi3), which a free-threaded CPython cannot load
+# (it would fail below as a bare "No module named 'telemetron._native'").
+if "t" in getattr(_sys, "abiflags", ""):
+    raise ImportError(
+        "telemetron's native module is built for CPython's stable ABI (abi3), which this "
+        f"free-threaded CPython {_sys.version.split()[0]} cannot load; use a standard "
+        "(GIL) CPython 3.10 or newer"
+    )
+
 from telemetron._attributes import (
     add_tags,
     log_attributes,

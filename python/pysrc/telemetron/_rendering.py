@@ -22,8 +22,10 @@ def log_rendering(frame: Any, rl_step: int, episode: int, env_id: int | str | No
 
     Returns ``False`` when ``drop_new`` backpressure dropped the frame (counted). Raises
     ``ValidationError`` for a bad frame (dtype, rank, odd or changed size, older episode),
-    ``QueueFullError`` under ``raise`` backpressure, ``ExporterError`` when the output directory
-    is not writable, and ``ConfigError`` when this build has no renderer.
+    ``QueueFullError`` under ``raise`` backpressure, ``ExporterError`` when the renderer's
+    encoder library is not installed (``pip install 'telemetron[render]'``; the message names
+    what is missing) or the output directory is not writable, and ``ConfigError`` when this
+    build has no renderer.
     """
     return get_runtime().log_rendering(frame, rl_step, episode, env_id)
 

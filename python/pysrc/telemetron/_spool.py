@@ -9,10 +9,14 @@ first; ``replay_spool`` delivers them without starting a run.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 from telemetron import _native
+
+# Annotations only: `typing` (and the `re` it imports) would cost `import telemetron` ~8 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 
 def is_offline() -> bool:

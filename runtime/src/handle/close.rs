@@ -188,8 +188,8 @@ impl Inner {
         message: impl FnOnce(crossbeam_channel::Sender<T>) -> IngestItem,
     ) -> Result<T, &'static str> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        if !self.queue.push_control(message(tx), deadline) {
-            return Err("the ingest queue stayed full until the deadline");
+        if !self.queue.push_control(message(tx)) {
+            return Err("the runtime's pump has stopped");
         }
         rx.recv_deadline(deadline + REPLY_GRACE)
             .map_err(|_| "no answer before the deadline")

@@ -1,14 +1,17 @@
 //! The bounded ingest queue between callers and the Recorder actor, and the pump thread that
-//! drains it in batches. The caller's cost is one copy and one enqueue.
+//! drains it in batches. The caller's cost is one copy and one enqueue. The bound is counted
+//! in `room.rs`; the storage grows and shrinks with what is queued.
+
+mod room;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
-use crossbeam_channel::{
-    Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError, TrySendError,
-};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+
+use room::{NoRoom, Room};
 
 use crate::actors::recorder::{CloseRecorder, FlushRecorder, IngestBatch, Recorder};
 use crate::model::Record;
@@ -48,13 +51,26 @@ pub(crate) enum EnqueueOutcome {
 #[derive(Clone)]
 pub(crate) struct IngestQueue {
     tx: Sender<IngestItem>,
+    room: Arc<Room>,
     backpressure: Backpressure,
     timeout: Duration,
-    capacity: usize,
     /// `spool_then_raise`: bumped to make spooled exporters fail over to disk, and how long to
     /// wait for room after that.
     failover: Arc<AtomicU64>,
     disk_retry: Duration,
+}
+
+/// The pump's end of the queue: it gives room back as it takes records, and closes the room
+/// when it goes (waiting callers then see the queue closed).
+pub(crate) struct IngestReceiver {
+    rx: Receiver<IngestItem>,
+    room: Arc<Room>,
+}
+
+impl Drop for IngestReceiver {
+    fn drop(&mut self) {
+        self.room.close();
+    }
 }
 
 impl IngestQueue {
@@ -62,18 +78,19 @@ impl IngestQueue {
         capacity: usize,
         backpressure: Backpressure,
         timeout: Duration,
-    ) -> (Self, Receiver<IngestItem>) {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+    ) -> (Self, IngestReceiver) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let room = Arc::new(Room::new(capacity));
         (
             IngestQueue {
                 tx,
+                room: room.clone(),
                 backpressure,
                 timeout,
-                capacity,
                 failover: Arc::default(),
                 disk_retry: Duration::ZERO,
             },
-            rx,
+            IngestReceiver { rx, room },
         )
     }
 
@@ -85,73 +102,94 @@ impl IngestQueue {
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
+        self.room.capacity()
     }
 
+    /// Records in the queue (control messages not counted).
     pub(crate) fn len(&self) -> usize {
-        self.tx.len()
+        self.room.queued()
     }
 
     /// Enqueues one record (`IngestItem::Record` or `Forwarded`) according to the
     /// backpressure strategy.
     #[inline]
     pub(crate) fn push(&self, item: IngestItem) -> EnqueueOutcome {
-        let item = match self.tx.try_send(item) {
-            Ok(()) => return EnqueueOutcome::Enqueued,
-            Err(TrySendError::Disconnected(_)) => return EnqueueOutcome::Closed,
-            Err(TrySendError::Full(item)) => item,
-        };
+        if !self.room.try_reserve() {
+            if let Some(refused) = self.wait_for_room() {
+                return refused;
+            }
+        }
+        match self.tx.send(item) {
+            Ok(()) => EnqueueOutcome::Enqueued,
+            Err(_) => {
+                self.room.release(1);
+                EnqueueOutcome::Closed
+            }
+        }
+    }
+
+    /// The queue is full: waits as the strategy says. `None` once room is reserved.
+    #[cold]
+    fn wait_for_room(&self) -> Option<EnqueueOutcome> {
+        if self.room.is_closed() {
+            return Some(EnqueueOutcome::Closed);
+        }
         // What a wait that runs out means: `raise` reports it, `drop_new` counts it.
         let timed_out = match self.backpressure {
             Backpressure::Raise | Backpressure::SpoolThenRaise => EnqueueOutcome::Full,
             _ => EnqueueOutcome::Dropped,
         };
         match self.backpressure {
-            Backpressure::Block => match self.tx.send(item) {
-                Ok(()) => EnqueueOutcome::Enqueued,
-                Err(_) => EnqueueOutcome::Closed,
-            },
-            Backpressure::SpoolThenRaise => self.spool_then_raise(item),
-            _ if self.timeout.is_zero() => timed_out,
-            _ => match self.tx.send_timeout(item, self.timeout) {
-                Ok(()) => EnqueueOutcome::Enqueued,
-                Err(SendTimeoutError::Timeout(_)) => timed_out,
-                Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
-            },
+            Backpressure::Block => self.room_or(None, timed_out),
+            Backpressure::SpoolThenRaise => self.spool_then_raise(),
+            _ if self.timeout.is_zero() => Some(timed_out),
+            _ => self.room_or(Some(Instant::now() + self.timeout), timed_out),
+        }
+    }
+
+    /// Waits for room until `deadline`: `None` once reserved, else what the caller gets.
+    fn room_or(
+        &self,
+        deadline: Option<Instant>,
+        timed_out: EnqueueOutcome,
+    ) -> Option<EnqueueOutcome> {
+        match self.room.wait(deadline) {
+            Ok(()) => None,
+            Err(NoRoom::TimedOut) => Some(timed_out),
+            Err(NoRoom::Closed) => Some(EnqueueOutcome::Closed),
         }
     }
 
     /// Waits `enqueue_timeout_secs`; then sends the spooled exporters to disk (their backlog
     /// drains at disk speed) and waits `disk_spool_retry_timeout_secs` more; then gives up.
     #[cold]
-    fn spool_then_raise(&self, item: IngestItem) -> EnqueueOutcome {
-        let item = match self.tx.send_timeout(item, self.timeout) {
-            Ok(()) => return EnqueueOutcome::Enqueued,
-            Err(SendTimeoutError::Disconnected(_)) => return EnqueueOutcome::Closed,
-            Err(SendTimeoutError::Timeout(item)) => item,
-        };
-        self.failover.fetch_add(1, Ordering::AcqRel);
-        match self.tx.send_timeout(item, self.disk_retry) {
-            Ok(()) => EnqueueOutcome::Enqueued,
-            Err(SendTimeoutError::Timeout(_)) => EnqueueOutcome::Full,
-            Err(SendTimeoutError::Disconnected(_)) => EnqueueOutcome::Closed,
+    fn spool_then_raise(&self) -> Option<EnqueueOutcome> {
+        match self.room.wait(Some(Instant::now() + self.timeout)) {
+            Ok(()) => return None,
+            Err(NoRoom::Closed) => return Some(EnqueueOutcome::Closed),
+            Err(NoRoom::TimedOut) => {}
         }
+        self.failover.fetch_add(1, Ordering::AcqRel);
+        self.room_or(Some(Instant::now() + self.disk_retry), EnqueueOutcome::Full)
     }
 
-    /// Enqueues a control message, waiting for room until `deadline` whatever the strategy.
-    pub(crate) fn push_control(&self, item: IngestItem, deadline: Instant) -> bool {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        self.tx.send_timeout(item, wait).is_ok()
+    /// Enqueues a control message, without waiting: control messages take no room (they are
+    /// few, and a full queue must not refuse a flush or close); `false` when the pump is gone.
+    pub(crate) fn push_control(&self, item: IngestItem) -> bool {
+        self.tx.send(item).is_ok()
     }
 }
 
 /// Runs on its own thread: drains the queue in batches and hands each batch to the Recorder,
 /// waiting for the Recorder to take it (that wait is what makes `block` propagate).
 pub(crate) fn run_pump(
-    rx: Receiver<IngestItem>,
+    queue: IngestReceiver,
     recorder: Addr<Recorder>,
     mut journal: Option<CursorJournal>,
 ) {
+    let rx = &queue.rx;
+    // Records taken from the queue whose room is not given back yet (once per batch).
+    let mut taken = 0usize;
     let recorder = &recorder;
     let mut hand_over = |recorder: &Addr<Recorder>, records: &mut Vec<Record>, forwarded: bool| {
         // The cursors the caller's records moved, on disk before they go on.
@@ -194,6 +232,7 @@ pub(crate) fn run_pump(
                 IngestItem::Record(r) => (r, false),
                 IngestItem::Forwarded(r) => (r, true),
                 IngestItem::Flush(msg) => {
+                    queue.room.release(std::mem::take(&mut taken));
                     if !hand_over(recorder, &mut records, forwarded) {
                         return;
                     }
@@ -201,6 +240,7 @@ pub(crate) fn run_pump(
                     continue;
                 }
                 IngestItem::Close(msg) => {
+                    queue.room.release(std::mem::take(&mut taken));
                     if hand_over(recorder, &mut records, forwarded) {
                         recorder.do_send(msg);
                     }
@@ -208,16 +248,21 @@ pub(crate) fn run_pump(
                 }
             };
             if is_forwarded != forwarded {
+                queue.room.release(std::mem::take(&mut taken));
                 if !hand_over(recorder, &mut records, forwarded) {
                     return;
                 }
                 forwarded = is_forwarded;
             }
             records.push(record);
+            taken += 1;
             if records.len() < PUMP_BATCH {
                 next = rx.try_recv().ok();
             }
         }
+        // The records are out of the queue: callers may fill their room while the Recorder
+        // takes them (as a bounded channel's slots were freed by each receive).
+        queue.room.release(std::mem::take(&mut taken));
         if !hand_over(recorder, &mut records, forwarded) {
             return;
         }

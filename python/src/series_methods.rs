@@ -1,21 +1,23 @@
 //! `Runtime` methods of the metric API (series, RL series, run attributes): a second
 //! `#[pymethods]` block (pyo3 `multiple-pymethods`) so that runtime.rs keeps the lifecycle.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
 use crate::runtime::PyRuntime;
 
 #[pymethods]
 impl PyRuntime {
-    /// `log` (ordered) or `log_distributed` on one series; see `telemetron.log`.
-    #[pyo3(signature = (name, value, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
+    /// `log` (ordered) or `log_distributed`: `name` and `value` for one series, or a dict of
+    /// `{name: value}` (and no value) for several, all or nothing; see `telemetron.log`.
+    #[pyo3(signature = (name, value=None, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
     #[allow(clippy::too_many_arguments)]
     fn log_metric(
         &self,
         py: Python<'_>,
-        name: &str,
-        value: &Bound<'_, PyAny>,
+        name: &Bound<'_, PyAny>,
+        value: Option<&Bound<'_, PyAny>>,
         scale: Option<&str>,
         step: Option<&Bound<'_, PyAny>>,
         labels: Option<&Bound<'_, PyDict>>,
@@ -34,35 +36,28 @@ impl PyRuntime {
                 dtype,
                 ordered,
             };
-            crate::metrics::log_metric(py, self, name, value, &options)
-        })
-    }
-
-    /// `log({name: value, ...})` / `log_distributed`: all or nothing.
-    #[pyo3(signature = (values, scale=None, step=None, labels=None, evaluation=None, timestamp=None, dtype=None, ordered=true))]
-    #[allow(clippy::too_many_arguments)]
-    fn log_metrics(
-        &self,
-        py: Python<'_>,
-        values: &Bound<'_, PyDict>,
-        scale: Option<&str>,
-        step: Option<&Bound<'_, PyAny>>,
-        labels: Option<&Bound<'_, PyDict>>,
-        evaluation: Option<bool>,
-        timestamp: Option<&Bound<'_, PyAny>>,
-        dtype: Option<&str>,
-        ordered: bool,
-    ) -> PyResult<()> {
-        crate::errors::guarded(|| {
-            let options = crate::metrics::MetricOptions {
-                scale,
-                step,
-                labels,
-                evaluation,
-                timestamp,
-                dtype,
-                ordered,
-            };
+            if let Ok(name) = name.cast::<PyString>() {
+                let value = value.ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "log() needs a value (or a mapping of metric names to values)",
+                    )
+                })?;
+                return crate::metrics::log_metric(py, self, name.to_str()?, value, &options);
+            }
+            let values = name.cast::<PyDict>().map_err(|_| {
+                let type_name = name
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+                PyTypeError::new_err(format!(
+                    "a metric name is a str (or a mapping of names to values), not {type_name}"
+                ))
+            })?;
+            if value.is_some() {
+                return Err(PyTypeError::new_err(
+                    "log(mapping, ...) takes its values from the mapping: omit value",
+                ));
+            }
             crate::metrics::log_metrics(py, self, values, &options)
         })
     }

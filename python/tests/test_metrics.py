@@ -112,6 +112,10 @@ def test_the_mapping_form_takes_no_value(out: Any) -> None:
         telemetron.log({"a": 1.0}, 2.0)
     with pytest.raises(TypeError, match="needs a value"):
         telemetron.log("a")
+    with pytest.raises(TypeError, match="a metric name is a str .*not int"):
+        telemetron.log(5, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a metric name is a str .*not list"):
+        telemetron.log_distributed(["a"], 1.0)  # type: ignore[arg-type]
 
 
 def test_distributed_series_take_steps_in_any_order(records: Records) -> None:

@@ -33,19 +33,10 @@ def _log(
 ) -> None:
     runtime = _runtime_module._runtime or get_runtime()
     labels = None if labels is None else dict(labels)
-    if isinstance(metric_name, str):
-        if value is None:
-            raise TypeError("log() needs a value (or a mapping of metric names to values)")
-        runtime.log_metric(
-            metric_name, value, scale, step, labels, evaluation, timestamp, dtype, ordered
-        )
-        return
-    if value is not None:
-        raise TypeError("log(mapping, ...) takes its values from the mapping: omit value")
-    # All or nothing: every series is validated before any is recorded.
-    runtime.log_metrics(
-        dict(metric_name), scale, step, labels, evaluation, timestamp, dtype, ordered
-    )
+    # A mapping is logged all or nothing: every series is validated before any is recorded
+    # (the native call also says what is wrong with a missing or extra value).
+    target = dict(metric_name) if hasattr(metric_name, "keys") else metric_name
+    runtime.log_metric(target, value, scale, step, labels, evaluation, timestamp, dtype, ordered)
 
 
 def log(

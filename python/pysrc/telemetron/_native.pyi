@@ -58,19 +58,8 @@ class Runtime:
     ) -> None: ...
     def log_metric(
         self,
-        name: str,
-        value: Any,
-        scale: str | None = None,
-        step: Any = None,
-        labels: dict[str, Any] | None = None,
-        evaluation: bool | None = None,
-        timestamp: Any = None,
-        dtype: str | None = None,
-        ordered: bool = True,
-    ) -> None: ...
-    def log_metrics(
-        self,
-        values: dict[str, Any],
+        name: str | dict[str, Any],
+        value: Any = None,
         scale: str | None = None,
         step: Any = None,
         labels: dict[str, Any] | None = None,

@@ -55,13 +55,18 @@ def records(path: Path) -> list[dict[str, Any]]:
     return [line for line in lines if line["kind"] != "header"]
 
 
+def version(key: str) -> tuple[int, ...]:
+    """``"3.13"`` or ``"3.13t"`` (free-threaded) as ``(3, 13)``, for ordering."""
+    return tuple(int(part) for part in key.rstrip("t").split("."))
+
+
 def test_there_is_a_cpython_3_10_and_a_newer_one_to_test_on() -> None:
     """The abi3 floor (3.10) and a newer CPython. This machine's image has pyenv's 3.10-3.13; a
     machine without a 3.10 skips here, saying so, rather than failing CI over the image (the
     other tests still run on every version it has)."""
     if "3.10" not in INTERPRETERS:
         pytest.skip(f"no CPython 3.10 on this machine (found {sorted(INTERPRETERS)})")
-    assert max(INTERPRETERS, key=lambda v: tuple(map(int, v.split(".")))) != "3.10", INTERPRETERS
+    assert max(INTERPRETERS, key=version) != "3.10", INTERPRETERS
 
 
 def test_core_wheel_without_the_renderer_records_and_explains_log_rendering(
@@ -209,7 +214,7 @@ def test_a_free_threaded_cpython_gets_a_clear_import_error(tmp_path: Path) -> No
     ones, and python.org's and uv's downloads are unreachable. So the guard is exercised by
     presenting a free-threaded build's ``sys.abiflags`` to a standard interpreter (pip itself
     would not install an abi3 wheel on a free-threaded one)."""
-    oldest = min(INTERPRETERS, key=lambda v: tuple(map(int, v.split("."))))
+    oldest = min(INTERPRETERS, key=version)
     venv = Venv(INTERPRETERS[oldest], tmp_path / "venv", [core_wheel()])
     code = (
         "import sys; sys.abiflags = 't'\n"

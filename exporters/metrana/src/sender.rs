@@ -27,6 +27,9 @@ struct Stream {
     in_flight: usize,
 }
 
+/// How long the rest of a call the server ended is read for (it is normally there already).
+const CLOSED_STREAM_WAIT: Duration = Duration::from_secs(1);
+
 pub(crate) struct Sender {
     runtime: tokio::runtime::Runtime,
     grpc: tonic::client::Grpc<Channel>,
@@ -102,10 +105,15 @@ impl Sender {
             match self.stream.as_mut() {
                 Some(stream) => {
                     let newest = self.unacked.back().map(|o| o.encoded.clone());
-                    if stream.tx.send(newest.unwrap_or_default()).is_err() {
+                    if stream.tx.send(newest.unwrap_or_default()).is_ok() {
+                        stream.in_flight += 1;
+                    } else if self.refusal_ended_stream()? {
+                        // The server refused an older request and ended the call: that one
+                        // is dropped and reported; the rest, this one included, go out again.
+                        self.open()?;
+                    } else {
                         return Err(self.broken("the stream closed while sending"));
                     }
-                    stream.in_flight += 1;
                 }
                 None => self.open()?,
             }
@@ -409,6 +417,30 @@ impl Sender {
     }
 
     /// Drops the stream: its unacknowledged requests are re-sent on the next one.
+    /// The request side closed under us: the server ended the call. What it said before (acks,
+    /// then the status) decides what that was, so that a refusal of one request (a poison
+    /// batch) is taken as that rather than as an outage. True when a refusal explains it; an
+    /// error for any other status.
+    fn refusal_ended_stream(&mut self) -> Result<bool, ExportError> {
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(false);
+            };
+            let next = stream.acks.message();
+            let outcome = self
+                .runtime
+                .block_on(async { tokio::time::timeout(CLOSED_STREAM_WAIT, next).await });
+            match outcome {
+                Ok(Ok(Some(ack))) => self.on_ack(Ok(Some(ack)))?,
+                Ok(Err(status)) => {
+                    self.failed(&status)?;
+                    return Ok(true);
+                }
+                Ok(Ok(None)) | Err(_) => return Ok(false),
+            }
+        }
+    }
+
     fn broken(&mut self, why: &str) -> ExportError {
         self.stream = None;
         ExportError::retryable(format!("Metrana stream: {why}"))

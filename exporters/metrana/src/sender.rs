@@ -416,7 +416,6 @@ impl Sender {
             .collect()
     }
 
-    /// Drops the stream: its unacknowledged requests are re-sent on the next one.
     /// The request side closed under us: the server ended the call. What it said before (acks,
     /// then the status) decides what that was, so that a refusal of one request (a poison
     /// batch) is taken as that rather than as an outage. True when a refusal explains it; an
@@ -441,6 +440,7 @@ impl Sender {
         }
     }
 
+    /// Drops the stream: its unacknowledged requests are re-sent on the next one.
     fn broken(&mut self, why: &str) -> ExportError {
         self.stream = None;
         ExportError::retryable(format!("Metrana stream: {why}"))

@@ -38,6 +38,19 @@ pub struct Host {
     pub registry_layers: Vec<(String, serde_json::Map<String, serde_json::Value>)>,
 }
 
+impl Host {
+    /// `loader` with this host's registry layers (Python packages' entry points) below it.
+    pub(crate) fn registries(
+        &self,
+        mut loader: telemetron::ConfigLoader,
+    ) -> telemetron::ConfigLoader {
+        for (name, layer) in &self.registry_layers {
+            loader = loader.registry_layer(name.clone(), layer.clone());
+        }
+        loader
+    }
+}
+
 impl Default for Host {
     fn default() -> Self {
         Host {

@@ -14,9 +14,7 @@ pub(super) fn show(file: Option<&Path>, host: &Host) -> Result<(), CliError> {
     if let Some(path) = file {
         loader = loader.config_file(path);
     }
-    for (name, layer) in &host.registry_layers {
-        loader = loader.registry_layer(name.clone(), layer.clone());
-    }
+    loader = host.registries(loader);
     let loaded = loader.load()?;
     // Building the exporter list validates every entry; building is not starting.
     loaded.runtime_config()?;

@@ -12,6 +12,8 @@ pub(crate) mod sync;
 mod tail;
 mod timeline;
 
+use telemetron::{ConfigLoader, RunIdentity};
+
 use crate::args::{Cli, Command, ConfigCommand};
 use crate::error::CliError;
 use crate::Host;
@@ -106,4 +108,22 @@ pub(crate) fn run(cli: Cli, host: &Host) -> Result<(), CliError> {
         } => config::show(file.as_deref(), host),
         Command::Exporters => config::exporters(),
     }
+}
+
+/// `loader` set to deliver under a recorded run's identity (`replay` and `sync`): its run name,
+/// orchestration id, and workspace, project and experiment where it has them.
+fn with_run(loader: ConfigLoader, run: &RunIdentity) -> ConfigLoader {
+    let mut loader = loader
+        .set("run_name", run.run_name.clone())
+        .set("orchestration_id", run.orchestration_id.clone());
+    for (key, value) in [
+        ("workspace", &run.workspace),
+        ("project", &run.project),
+        ("experiment", &run.experiment),
+    ] {
+        if let Some(v) = value {
+            loader = loader.set(key, v.clone());
+        }
+    }
+    loader
 }

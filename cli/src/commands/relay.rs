@@ -73,9 +73,7 @@ fn load(config: &Path, host: &Host) -> Result<(LoadedConfig, RelayOptions), CliE
         .section(SECTION)
         // Nothing is dropped on the way: a full exporter queue slows reading instead.
         .set("backpressure", "block");
-    for (name, layer) in &host.registry_layers {
-        loader = loader.registry_layer(name.clone(), layer.clone());
-    }
+    loader = host.registries(loader);
     let mut loaded = loader.load()?;
     // Kafka's retention is the relay's buffer: a batch its exporters cannot deliver is read
     // again from the topic (uncommitted), not spooled to this machine's disk, unless an entry

@@ -58,24 +58,9 @@ pub(super) fn run(
     if !entries.is_empty() {
         loader = loader.exporters(entries);
     }
-    for (name, layer) in &host.registry_layers {
-        loader = loader.registry_layer(name.clone(), layer.clone());
-    }
+    loader = host.registries(loader);
     if let Some(ReadItem::Header(h)) = &first {
-        let run = &h.run;
-        loader = loader
-            .set("run_name", run.run_name.clone())
-            .set("orchestration_id", run.orchestration_id.clone())
-            .set("logger_id", run.logger_id);
-        for (key, value) in [
-            ("workspace", &run.workspace),
-            ("project", &run.project),
-            ("experiment", &run.experiment),
-        ] {
-            if let Some(v) = value {
-                loader = loader.set(key, v.clone());
-            }
-        }
+        loader = super::with_run(loader, &h.run).set("logger_id", h.run.logger_id);
     }
     let loaded = loader.load()?;
     let exporter_names: Vec<String> = loaded

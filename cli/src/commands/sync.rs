@@ -149,30 +149,18 @@ fn sync_run(
 ) -> Result<(), CliError> {
     let first = &spools[0];
     let run = &first.run;
-    let mut loader = ConfigLoader::new()
+    let loader = ConfigLoader::new()
         .set("backpressure", "block")
         .set("mode", "online")
-        .set("spool_dir", spool_dir.display().to_string())
-        .set("run_name", run.run_name.clone())
-        .set("orchestration_id", run.orchestration_id.clone());
-    for (key, value) in [
-        ("workspace", &run.workspace),
-        ("project", &run.project),
-        ("experiment", &run.experiment),
-    ] {
-        if let Some(v) = value {
-            loader = loader.set(key, v.clone());
-        }
-    }
+        .set("spool_dir", spool_dir.display().to_string());
+    let mut loader = super::with_run(loader, run);
     if let Some(file) = &request.config {
         loader = loader.config_file(file);
     }
     if !request.exporters.is_empty() {
         loader = loader.exporters(request.exporters.clone());
     }
-    for (name, layer) in &host.registry_layers {
-        loader = loader.registry_layer(name.clone(), layer.clone());
-    }
+    loader = host.registries(loader);
     let mut loaded = loader.load()?;
     // Whatever the environment says (TELEMETRON_SPOOL_DIR, TELEMETRON_MODE): these spools, online.
     loaded.settings.spool_dir = Some(spool_dir.display().to_string());

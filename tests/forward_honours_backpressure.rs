@@ -16,12 +16,12 @@ use telemetron::{
 fn events(n: usize) -> Vec<Record> {
     (0..n)
         .map(|i| {
-            Record::Event(Event {
+            Record::Event(Box::new(Event {
                 span: None,
                 name: Name::Owned(format!("e{i}")),
                 time: Timestamp(i as u64),
                 attributes: Attributes::new(),
-            })
+            }))
         })
         .collect()
 }

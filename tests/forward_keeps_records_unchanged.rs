@@ -29,7 +29,7 @@ fn from_another_runtime() -> Vec<Record> {
     let reward = Arc::new(SeriesKey::new("reward", Scale::EnvironmentStep, []).unwrap());
     vec![
         // The stop of a span whose start was in an earlier Kafka message.
-        Record::SpanStop(SpanStop {
+        Record::SpanStop(Box::new(SpanStop {
             context: ctx(2),
             parent: Some(SpanId(1)),
             name: Name::Borrowed("train_step"),
@@ -39,30 +39,30 @@ fn from_another_runtime() -> Vec<Record> {
             status: SpanStatus::Error("Error in train_step: boom".into()),
             attributes: Attributes::new().with("loss", 0.5).unwrap(),
             span_attributes: Attributes::new().with("duration_msec", 4).unwrap(),
-        }),
+        })),
         // A span that stays open: close must not stop it.
-        Record::SpanStart(SpanStart {
+        Record::SpanStart(Box::new(SpanStart {
             context: ctx(3),
             parent: Some(SpanId(1)),
             name: Name::Borrowed("eval"),
             time: Timestamp(6_000),
             attributes: Attributes::new(),
             start_event_attributes: Attributes::new().with("split", "val").unwrap(),
-        }),
-        Record::Error(ErrorRecord {
+        })),
+        Record::Error(Box::new(ErrorRecord {
             span: Some(ctx(9)),
             message: "Error in load: disk".into(),
             exception_type: Some("OSError".into()),
             exception_message: Some("disk".into()),
             traceback: None,
             time: Timestamp(6_500),
-        }),
-        Record::Event(Event {
+        })),
+        Record::Event(Box::new(Event {
             span: Some(ctx(9)),
             name: Name::Borrowed("checkpoint"),
             time: Timestamp(7_000),
             attributes: Attributes::new().with("bytes", 123i64).unwrap(),
-        }),
+        })),
         // The producer's own exporter "capture" lost data: a record, not this runtime's claim.
         Record::TelemetryDataError(TelemetryDataError {
             kind: TelemetryDataErrorKind::IncompleteTelemetryData,
@@ -70,14 +70,14 @@ fn from_another_runtime() -> Vec<Record> {
             exporter: Some("capture".into()),
             time: Timestamp(7_500),
         }),
-        Record::Log(LogRecord {
+        Record::Log(Box::new(LogRecord {
             time: Timestamp(8_000),
             severity: Severity::WARN,
             body: "slow".into(),
             logger: Name::Borrowed("trainer.io"),
             span: Some(ctx(3)),
             attributes: Attributes::new(),
-        }),
+        })),
         Record::Metric(MetricPoints {
             series: loss,
             ordering: SeriesOrdering::Ordered,
@@ -86,7 +86,7 @@ fn from_another_runtime() -> Vec<Record> {
             timestamps_ms: TimestampsMs::Each(vec![1, 2, 3]),
             time: Timestamp(9_000),
         }),
-        Record::Rl(RlPoints {
+        Record::Rl(Box::new(RlPoints {
             series: reward,
             ordering: SeriesOrdering::Ordered,
             rl_step: 40,
@@ -97,7 +97,7 @@ fn from_another_runtime() -> Vec<Record> {
             values: Values::F64(vec![1.0, 2.0, 3.0, 4.0]),
             timestamps_ms: TimestampsMs::None,
             time: Timestamp(9_500),
-        }),
+        })),
     ]
 }
 

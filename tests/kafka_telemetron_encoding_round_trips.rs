@@ -28,7 +28,7 @@ fn every_kind() -> Vec<Record> {
         )
     };
     vec![
-        Record::SpanStart(SpanStart {
+        Record::SpanStart(Box::new(SpanStart {
             context: ctx,
             parent: Some(SpanId(7)),
             name: Name::Borrowed("epoch"),
@@ -37,22 +37,22 @@ fn every_kind() -> Vec<Record> {
             start_event_attributes: Attributes::new()
                 .with("tags", vec!["a".to_string()])
                 .unwrap(),
-        }),
-        Record::Event(Event {
+        })),
+        Record::Event(Box::new(Event {
             span: Some(ctx),
             name: Name::Borrowed("ckpt"),
             time: Timestamp(11),
             attributes: Attributes::new().with("ok", true).unwrap(),
-        }),
-        Record::Error(ErrorRecord {
+        })),
+        Record::Error(Box::new(ErrorRecord {
             span: Some(ctx),
             message: "Error in epoch: x".into(),
             exception_type: Some("ValueError".into()),
             exception_message: Some("x".into()),
             traceback: Some("tb".into()),
             time: Timestamp(12),
-        }),
-        Record::SpanStop(SpanStop {
+        })),
+        Record::SpanStop(Box::new(SpanStop {
             context: ctx,
             parent: Some(SpanId(7)),
             name: Name::Borrowed("epoch"),
@@ -62,14 +62,14 @@ fn every_kind() -> Vec<Record> {
             status: SpanStatus::Error("Error in epoch: x".into()),
             attributes: Attributes::new(),
             span_attributes: Attributes::new().with("duration_msec", 0).unwrap(),
-        }),
+        })),
         Record::TelemetryDataError(TelemetryDataError {
             kind: TelemetryDataErrorKind::NoTelemetryData,
             message: "upstream lost data".into(),
             exporter: None,
             time: Timestamp(21),
         }),
-        Record::Rendering(Rendering {
+        Record::Rendering(Box::new(Rendering {
             env_id: "env-0".into(),
             episode: 3,
             rl_step_first: 100,
@@ -82,15 +82,15 @@ fn every_kind() -> Vec<Record> {
             duration_secs: 61.0 / 30.0,
             bytes: 12345,
             time: Timestamp(22),
-        }),
-        Record::Log(LogRecord {
+        })),
+        Record::Log(Box::new(LogRecord {
             time: Timestamp(23),
             severity: Severity::ERROR,
             body: "oom".into(),
             logger: Name::Borrowed("trainer"),
             span: Some(ctx),
             attributes: Attributes::new().with("gb", 80i64).unwrap(),
-        }),
+        })),
         Record::Metric(MetricPoints {
             series: key("loss", Scale::MlStep),
             ordering: SeriesOrdering::Unordered,
@@ -114,7 +114,7 @@ fn every_kind() -> Vec<Record> {
             ],
             time: Timestamp(25),
         }),
-        Record::Rl(RlPoints {
+        Record::Rl(Box::new(RlPoints {
             series: key("reward", Scale::EnvironmentStep),
             ordering: SeriesOrdering::Ordered,
             rl_step: 40,
@@ -125,8 +125,8 @@ fn every_kind() -> Vec<Record> {
             values: Values::F64(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
             timestamps_ms: TimestampsMs::One(99),
             time: Timestamp(26),
-        }),
-        Record::Histogram(HistogramPoint {
+        })),
+        Record::Histogram(Box::new(HistogramPoint {
             series: key("w", Scale::MlStep),
             step: 2,
             bin_edges: vec![0.0, 1.0, 2.0],
@@ -134,8 +134,8 @@ fn every_kind() -> Vec<Record> {
             stats: Some([0.0, 2.0, 9.0, 14.0]),
             timestamp_ms: 5,
             time: Timestamp(27),
-        }),
-        Record::Scatter(ScatterPoint {
+        })),
+        Record::Scatter(Box::new(ScatterPoint {
             series: key("emb", Scale::MlStep),
             step: 2,
             xs: vec![0.1, 0.2],
@@ -144,7 +144,7 @@ fn every_kind() -> Vec<Record> {
             titles: [Some("x".into()), None, Some("z".into())],
             timestamp_ms: 6,
             time: Timestamp(28),
-        }),
+        })),
     ]
 }
 

@@ -12,7 +12,7 @@
 //! use telemetron_runtime::RunIdentity;
 //!
 //! let run = RunIdentity { run_name: "ppo-7".into(), ..Default::default() };
-//! let records = vec![Record::Event(Event {
+//! let records = vec![Record::from(Event {
 //!     span: None,
 //!     name: "checkpoint".into(),
 //!     time: Timestamp(1_700_000_000_000_000_000),

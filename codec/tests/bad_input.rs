@@ -45,12 +45,12 @@ fn bytes_that_are_not_a_batch_are_malformed() {
         );
     }
     // Truncating a real batch is caught too.
-    let event = Record::Event(Event {
+    let event = Record::Event(Box::new(Event {
         span: None,
         name: Name::Borrowed("e"),
         time: Timestamp(5),
         attributes: Default::default(),
-    });
+    }));
     let bytes = encode(&RunIdentity::default(), [&event]).unwrap();
     assert!(matches!(
         decode(&bytes[..bytes.len() - 1]),

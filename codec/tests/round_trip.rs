@@ -118,14 +118,14 @@ fn span_start() -> impl Strategy<Value = Record> {
         attributes(),
     )
         .prop_map(|(context, parent, name, time, attributes, start)| {
-            Record::SpanStart(SpanStart {
+            Record::SpanStart(Box::new(SpanStart {
                 context,
                 parent: parent.map(SpanId),
                 name,
                 time,
                 attributes,
                 start_event_attributes: start,
-            })
+            }))
         })
 }
 
@@ -145,7 +145,7 @@ fn span_stop() -> impl Strategy<Value = Record> {
     )
         .prop_map(
             |(context, parent, name, (start, time, d), status, (attrs, span_attrs))| {
-                Record::SpanStop(SpanStop {
+                Record::SpanStop(Box::new(SpanStop {
                     context,
                     parent: parent.map(SpanId),
                     name,
@@ -155,19 +155,19 @@ fn span_stop() -> impl Strategy<Value = Record> {
                     status,
                     attributes: attrs,
                     span_attributes: span_attrs,
-                })
+                }))
             },
         )
 }
 
 fn event() -> impl Strategy<Value = Record> {
     (option::of(context()), name(), time(), attributes()).prop_map(|(span, name, time, a)| {
-        Record::Event(Event {
+        Record::Event(Box::new(Event {
             span,
             name,
             time,
             attributes: a,
-        })
+        }))
     })
 }
 
@@ -181,14 +181,14 @@ fn error() -> impl Strategy<Value = Record> {
         time(),
     )
         .prop_map(|(span, message, t, m, tb, time)| {
-            Record::Error(ErrorRecord {
+            Record::Error(Box::new(ErrorRecord {
                 span,
                 message,
                 exception_type: t,
                 exception_message: m,
                 traceback: tb,
                 time,
-            })
+            }))
         })
 }
 
@@ -219,7 +219,7 @@ fn rendering() -> impl Strategy<Value = Record> {
     )
         .prop_map(
             |(env_id, (episode, first, last), path, (frames, w, h, fps), d, bytes, time)| {
-                Record::Rendering(Rendering {
+                Record::Rendering(Box::new(Rendering {
                     env_id,
                     episode,
                     rl_step_first: first,
@@ -232,7 +232,7 @@ fn rendering() -> impl Strategy<Value = Record> {
                     duration_secs: d,
                     bytes,
                     time,
-                })
+                }))
             },
         )
 }
@@ -247,14 +247,14 @@ fn log() -> impl Strategy<Value = Record> {
         attributes(),
     )
         .prop_map(|(time, severity, body, logger, span, attributes)| {
-            Record::Log(LogRecord {
+            Record::Log(Box::new(LogRecord {
                 time,
                 severity: Severity::new(severity).expect("1..=24"),
                 body,
                 logger,
                 span,
                 attributes,
-            })
+            }))
         })
 }
 
@@ -298,7 +298,7 @@ fn rl() -> impl Strategy<Value = Record> {
         )
             .prop_map(
                 move |((series, ordering, rl_step), env_ids, episodes, minor, values, ts, time)| {
-                    Record::Rl(RlPoints {
+                    Record::Rl(Box::new(RlPoints {
                         series,
                         ordering,
                         rl_step,
@@ -309,7 +309,7 @@ fn rl() -> impl Strategy<Value = Record> {
                         values,
                         timestamps_ms: ts,
                         time,
-                    })
+                    }))
                 },
             )
     })
@@ -331,7 +331,7 @@ fn histogram() -> impl Strategy<Value = Record> {
             time(),
         )
             .prop_map(|(series, step, bin_edges, bins, stats, ts, time)| {
-                Record::Histogram(HistogramPoint {
+                Record::Histogram(Box::new(HistogramPoint {
                     series,
                     step,
                     bin_edges,
@@ -339,7 +339,7 @@ fn histogram() -> impl Strategy<Value = Record> {
                     stats,
                     timestamp_ms: ts,
                     time,
-                })
+                }))
             })
     })
 }
@@ -357,7 +357,7 @@ fn scatter() -> impl Strategy<Value = Record> {
             time(),
         )
             .prop_map(|(series, step, xs, ys, zs, titles, ts, time)| {
-                Record::Scatter(ScatterPoint {
+                Record::Scatter(Box::new(ScatterPoint {
                     series,
                     step,
                     xs,
@@ -366,7 +366,7 @@ fn scatter() -> impl Strategy<Value = Record> {
                     titles,
                     timestamp_ms: ts,
                     time,
-                })
+                }))
             })
     })
 }

@@ -1,11 +1,13 @@
 //! `telemetron._native`: the Rust half of the Python package. Thin wrappers only: the runtime,
 //! config and exporters are the Rust crates'; this crate converts values and errors.
 
+mod allocator;
 mod array;
 mod attributes;
 mod cli;
 mod columns;
 mod convert;
+mod envs;
 mod errors;
 mod indices;
 mod metrics;
@@ -21,10 +23,6 @@ mod spool;
 mod timestamps;
 
 use pyo3::prelude::*;
-
-// jemalloc without initial-exec TLS, so the extension dlopens into any process.
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {

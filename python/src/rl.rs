@@ -15,7 +15,7 @@ pub(crate) struct RlArgs<'a, 'py> {
     pub(crate) name: &'a str,
     pub(crate) values: &'a Bound<'py, PyAny>,
     pub(crate) rl_step: u64,
-    pub(crate) envs: Vec<String>,
+    pub(crate) envs: telemetron::EnvList,
     pub(crate) labels: Option<&'a Bound<'py, PyDict>>,
     pub(crate) evaluation: Option<bool>,
     pub(crate) timestamp: Option<&'a Bound<'py, PyAny>>,

@@ -30,6 +30,8 @@ pub(crate) struct PyRuntime {
     /// What the config loader noticed (a misspelled `TELEMETRON_*` variable, ...).
     config_warnings: Vec<String>,
     renderer: crate::rendering::RendererSlot,
+    /// The last environment list of the RL calls.
+    pub(crate) envs: crate::envs::EnvCache,
 }
 
 impl PyRuntime {
@@ -123,6 +125,7 @@ impl PyRuntime {
                 runtime: ManuallyDrop::new(runtime),
                 abandoned: AtomicBool::new(false),
                 renderer: Default::default(),
+                envs: Default::default(),
             })
         })
     }

@@ -89,7 +89,7 @@ impl PyRuntime {
         values: &Bound<'_, PyAny>,
         per_env: usize,
         rl_step: i128,
-        envs: Vec<String>,
+        envs: &Bound<'_, PyAny>,
         episodes: Vec<Option<i128>>,
         env_step_mode: &str,
         env_steps: Option<Vec<i128>>,
@@ -104,7 +104,7 @@ impl PyRuntime {
                 name,
                 values,
                 rl_step: crate::indices::index("rl_step", rl_step)?,
-                envs,
+                envs: self.envs.list(&self.runtime, envs)?,
                 labels,
                 evaluation,
                 timestamp,
@@ -139,7 +139,7 @@ impl PyRuntime {
         name: &str,
         values: &Bound<'_, PyAny>,
         rl_step: i128,
-        envs: Vec<String>,
+        envs: &Bound<'_, PyAny>,
         episodes: Option<Vec<i128>>,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
@@ -151,7 +151,7 @@ impl PyRuntime {
                 name,
                 values,
                 rl_step: crate::indices::index("rl_step", rl_step)?,
-                envs,
+                envs: self.envs.list(&self.runtime, envs)?,
                 labels,
                 evaluation,
                 timestamp,
@@ -170,14 +170,15 @@ impl PyRuntime {
     fn current_episodes(
         &self,
         name: &str,
-        envs: Vec<String>,
+        envs: &Bound<'_, PyAny>,
         labels: Option<&Bound<'_, PyDict>>,
         evaluation: Option<bool>,
     ) -> PyResult<Option<Vec<u64>>> {
         crate::errors::guarded(|| {
             let scale = telemetron::model::Scale::EnvironmentStep.as_str();
             let key = crate::metrics::series_key(name, Some(scale), labels, evaluation)?;
-            Ok(self.runtime.current_episodes(&key, &envs))
+            let envs = self.envs.list(&self.runtime, envs)?;
+            Ok(self.runtime.current_episodes(&key, envs.names()))
         })
     }
 

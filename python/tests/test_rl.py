@@ -111,3 +111,26 @@ def test_without_episode_each_env_continues_its_current_episode(records: Any) ->
         ("flat", 0, [None]),
         ("flat", 1, [None]),
     ]
+
+
+def test_the_environment_list_is_read_again_when_its_contents_change(records: Records) -> None:
+    """The runtime keeps the last environment list it checked; a list changed in place, a
+    tuple, ints and a generator are each read for what they hold now."""
+    envs: list[Any] = ["a", "b"]
+    log = telemetron.log_rl_environment_step
+    log("reward", [1.0, 2.0], 0, episode=None, env_id=envs)
+    envs[1] = "c"  # same list object, new contents
+    log("reward", [3.0, 4.0], 1, episode=None, env_id=envs)
+    log("reward", [5.0, 6.0], 2, episode=None, env_id=("a", "c"))
+    log("reward", [7.0, 8.0], 3, episode=None, env_id=[1, "c"])
+    log("reward", [9.0, 10.0], 4, episode=None, env_id=(e for e in ["a", "b"]))
+    envs[0] = "c"  # now twice: refused although the list object is the kept one
+    with pytest.raises(telemetron.ValidationError, match="appears twice"):
+        log("reward", [0.0, 0.0], 5, episode=None, env_id=envs)
+    assert [(r[1], r[2], r[4]) for r in rl(records())] == [
+        (0, ["a", "b"], [0, 0]),
+        (1, ["a", "c"], [1, 0]),
+        (2, ["a", "c"], [2, 1]),
+        (3, ["1", "c"], [0, 2]),
+        (4, ["a", "b"], [3, 1]),
+    ]

@@ -60,12 +60,12 @@ impl SpanStats {
         {
             stat.dirty = false;
             let attributes = stat_attributes(name, stat);
-            emit.push(Record::Event(Event {
+            emit.push(Record::Event(Box::new(Event {
                 span: None,
                 name: Name::Borrowed(SPAN_STATS_EVENT),
                 time: now,
                 attributes,
-            }));
+            })));
         }
     }
 }
@@ -148,7 +148,7 @@ mod tests {
     };
 
     fn stop(name: &'static str, d: u64) -> Record {
-        Record::SpanStop(SpanStop {
+        Record::SpanStop(Box::new(SpanStop {
             context: SpanContext {
                 trace_id: TraceId(1),
                 span_id: SpanId(d + 1),
@@ -161,7 +161,7 @@ mod tests {
             status: SpanStatus::Ok,
             attributes: Attributes::new(),
             span_attributes: Attributes::new(),
-        })
+        }))
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub use exporter::{
 };
 pub use handle::FlushError;
 pub use handle::{
-    Component, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot, RecordSink,
-    RlStepCall, Runtime, RuntimeConfig, SpanGuard, SpoolState, Steps,
+    Component, EnvList, EnvSteps, ErrorInfo, ExporterSlot, Forwarded, MetricCall, PluginSlot,
+    RecordSink, RlStepCall, Runtime, RuntimeConfig, SpanGuard, SpoolState, Steps,
 };
 pub use health::ExporterHealth;
 pub use metrics::{CounterSnapshot, MetricsSnapshot};

@@ -125,10 +125,11 @@ pub fn record_every_kind(rt: &Runtime) {
     .unwrap();
 
     let reward = key("reward", Scale::EnvironmentStep, &[]);
+    let envs = rt.env_list(vec!["env-0".into(), "env-1".into()]).unwrap();
     rt.log_rl_environment_step(RlStepCall {
         key: reward.clone(),
         rl_step: 1,
-        envs: vec!["env-0".into(), "env-1".into()],
+        envs: envs.clone(),
         episodes: vec![Some(0), Some(3)],
         per_env: 3,
         values: Values::F32(vec![1.0, 2.0, 3.0, 0.5, 0.25, 0.125]),
@@ -141,7 +142,7 @@ pub fn record_every_kind(rt: &Runtime) {
     rt.log_rl_environment_step(RlStepCall {
         key: reward,
         rl_step: 2,
-        envs: vec!["env-0".into(), "env-1".into()],
+        envs: envs.clone(),
         episodes: vec![Some(0), Some(3)],
         per_env: 2,
         values: Values::F64(vec![4.0, 5.0, 6.0, 7.0]),
@@ -152,7 +153,7 @@ pub fn record_every_kind(rt: &Runtime) {
     rt.log_rl_episode(
         key("return", Scale::Episode, &[]),
         2,
-        vec!["env-0".into(), "env-1".into()],
+        envs,
         None,
         Values::F32(vec![10.5, -3.0]),
         TimestampsMs::None,
@@ -234,7 +235,7 @@ pub fn record_every_kind(rt: &Runtime) {
     )
     .unwrap();
     rt.record_sink()
-        .send(Record::Rendering(Rendering {
+        .send(Record::Rendering(Box::new(Rendering {
             env_id: "env-0".into(),
             episode: 3,
             rl_step_first: 1,
@@ -247,7 +248,7 @@ pub fn record_every_kind(rt: &Runtime) {
             duration_secs: 2.0,
             bytes: 4096,
             time: Timestamp::now(),
-        }))
+        })))
         .unwrap();
     rt.stop_span(train, Attributes::new()).unwrap();
 }

@@ -29,7 +29,7 @@ impl Seen {
             .lock()
             .iter()
             .filter_map(|r| match r {
-                Record::Event(e) => Some(e.clone()),
+                Record::Event(e) => Some(Event::clone(e)),
                 _ => None,
             })
             .collect()
@@ -153,16 +153,16 @@ impl Exporter for TestExporter {
         Ok(())
     }
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
-        self.check(&Record::SpanStart(span.clone()))
+        self.check(&Record::SpanStart(Box::new(span.clone())))
     }
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
-        self.check(&Record::SpanStop(span.clone()))
+        self.check(&Record::SpanStop(Box::new(span.clone())))
     }
     fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
-        self.check(&Record::Event(event.clone()))
+        self.check(&Record::Event(Box::new(event.clone())))
     }
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.check(&Record::Error(error.clone()))
+        self.check(&Record::Error(Box::new(error.clone())))
     }
     fn export_telemetry_data_error(
         &mut self,

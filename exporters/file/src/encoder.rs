@@ -324,7 +324,7 @@ mod tests {
             .unwrap()
             .with("list", vec![1.5, 2.0])
             .unwrap();
-        let event = Record::Event(Event {
+        let event = Record::Event(Box::new(Event {
             span: Some(SpanContext {
                 trace_id: TraceId(1),
                 span_id: SpanId(2),
@@ -332,7 +332,7 @@ mod tests {
             name: "ckpt".into(),
             time: Timestamp(7),
             attributes: attrs,
-        });
+        }));
         let mut out = Vec::new();
         encode_record(&event, &mut out);
         assert_eq!(out.last(), Some(&b'\n'));

@@ -208,19 +208,19 @@ impl Exporter for FileExporter {
     }
 
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
-        self.write_one(Record::SpanStart(span.clone()))
+        self.write_one(Record::SpanStart(Box::new(span.clone())))
     }
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
-        self.write_one(Record::SpanStop(span.clone()))
+        self.write_one(Record::SpanStop(Box::new(span.clone())))
     }
 
     fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
-        self.write_one(Record::Event(event.clone()))
+        self.write_one(Record::Event(Box::new(event.clone())))
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.write_one(Record::Error(error.clone()))
+        self.write_one(Record::Error(Box::new(error.clone())))
     }
 
     fn export_telemetry_data_error(

@@ -92,19 +92,19 @@ impl Exporter for KafkaExporter {
     }
 
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
-        self.one(Record::SpanStart(span.clone()))
+        self.one(Record::SpanStart(Box::new(span.clone())))
     }
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
-        self.one(Record::SpanStop(span.clone()))
+        self.one(Record::SpanStop(Box::new(span.clone())))
     }
 
     fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
-        self.one(Record::Event(event.clone()))
+        self.one(Record::Event(Box::new(event.clone())))
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.one(Record::Error(error.clone()))
+        self.one(Record::Error(Box::new(error.clone())))
     }
 
     fn export_telemetry_data_error(

@@ -318,29 +318,29 @@ mod tests {
     fn a_span_collects_its_events_and_errors_and_is_sent_at_its_stop() {
         let attrs = Attributes::new().with("epoch", 1).unwrap();
         let (out, assembler) = assemble(vec![
-            Record::SpanStart(SpanStart {
+            Record::SpanStart(Box::new(SpanStart {
                 context: ctx(2),
                 parent: Some(SpanId(1)),
                 name: Name::Borrowed("epoch"),
                 time: Timestamp(100),
                 attributes: attrs.clone(),
                 start_event_attributes: Attributes::new(),
-            }),
-            Record::Event(Event {
+            })),
+            Record::Event(Box::new(Event {
                 span: Some(ctx(2)),
                 name: Name::Borrowed("checkpoint"),
                 time: Timestamp(150),
                 attributes: Attributes::new(),
-            }),
-            Record::Error(ErrorRecord {
+            })),
+            Record::Error(Box::new(ErrorRecord {
                 span: Some(ctx(2)),
                 message: "Error in epoch: boom".into(),
                 exception_type: Some("ValueError".into()),
                 exception_message: Some("boom".into()),
                 traceback: None,
                 time: Timestamp(160),
-            }),
-            Record::SpanStop(SpanStop {
+            })),
+            Record::SpanStop(Box::new(SpanStop {
                 context: ctx(2),
                 parent: Some(SpanId(1)),
                 name: Name::Borrowed("epoch"),
@@ -354,13 +354,13 @@ mod tests {
                     .with("duration_msec", 1i64)
                     .and_then(|a| a.with("epoch", 2i64))
                     .unwrap(),
-            }),
-            Record::Event(Event {
+            })),
+            Record::Event(Box::new(Event {
                 span: Some(ctx(2)),
                 name: Name::Borrowed("late"),
                 time: Timestamp(300),
                 attributes: Attributes::new(),
-            }),
+            })),
         ]);
         assert_eq!(assembler.open_spans(), 0);
         let [span] = out.spans.as_slice() else {
@@ -392,14 +392,14 @@ mod tests {
 
     #[test]
     fn log_records_keep_their_logger_severity_and_span() {
-        let (out, _) = assemble(vec![Record::Log(LogRecord {
+        let (out, _) = assemble(vec![Record::Log(Box::new(LogRecord {
             time: Timestamp(5),
             severity: Severity::WARN,
             body: "slow".into(),
             logger: Name::Borrowed("trainer.io"),
             span: Some(ctx(3)),
             attributes: Attributes::new(),
-        })]);
+        }))]);
         let [(scope, log)] = out.logs.as_slice() else {
             panic!()
         };

@@ -9,7 +9,7 @@
 //! let mut assembler = Assembler::default();
 //! let mut out = Assembled::default();
 //! let event = Event { span: None, name: "saved".into(), time: Timestamp(1), attributes: Attributes::new() };
-//! assembler.add(&Record::Event(event), &mut out);
+//! assembler.add(&Record::from(event), &mut out);
 //! assert_eq!(out.logs.len(), 1); // an event outside any span is a log record
 //! ```
 #![warn(missing_docs)]

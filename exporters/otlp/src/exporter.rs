@@ -167,26 +167,26 @@ impl Exporter for OtlpExporter {
 
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
         self.export_batch(&RecordBatch::from_records(vec![Record::SpanStart(
-            span.clone(),
+            Box::new(span.clone()),
         )]))
     }
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
         self.export_batch(&RecordBatch::from_records(vec![Record::SpanStop(
-            span.clone(),
+            Box::new(span.clone()),
         )]))
     }
 
     fn export_event(&mut self, event: &Event) -> Result<(), ExportError> {
-        self.export_batch(&RecordBatch::from_records(vec![Record::Event(
+        self.export_batch(&RecordBatch::from_records(vec![Record::Event(Box::new(
             event.clone(),
-        )]))
+        ))]))
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.export_batch(&RecordBatch::from_records(vec![Record::Error(
+        self.export_batch(&RecordBatch::from_records(vec![Record::Error(Box::new(
             error.clone(),
-        )]))
+        ))]))
     }
 
     fn export_telemetry_data_error(

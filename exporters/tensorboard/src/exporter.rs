@@ -64,15 +64,15 @@ impl Exporter for TensorBoardExporter {
     }
 
     fn export_start(&mut self, span: &SpanStart) -> Result<(), ExportError> {
-        self.write(std::iter::once(&Record::SpanStart(span.clone())))
+        self.write(std::iter::once(&Record::SpanStart(Box::new(span.clone()))))
     }
 
     fn export_stop(&mut self, span: &SpanStop) -> Result<(), ExportError> {
-        self.write(std::iter::once(&Record::SpanStop(span.clone())))
+        self.write(std::iter::once(&Record::SpanStop(Box::new(span.clone()))))
     }
 
     fn export_error(&mut self, error: &ErrorRecord) -> Result<(), ExportError> {
-        self.write(std::iter::once(&Record::Error(error.clone())))
+        self.write(std::iter::once(&Record::Error(Box::new(error.clone()))))
     }
 
     fn export_telemetry_data_error(

@@ -184,7 +184,7 @@ impl EncoderShard {
         counters.bytes_written.fetch_add(bytes, Ordering::Relaxed);
         bump(&counters.videos_finished);
         let fps = self.shared.encoder.fps;
-        let record = Record::Rendering(Rendering {
+        let record = Record::Rendering(Box::new(Rendering {
             env_id: env_id.to_string(),
             episode: video.episode,
             rl_step_first: video.rl_step_first,
@@ -197,7 +197,7 @@ impl EncoderShard {
             duration_secs: video.frames as f64 / f64::from(fps),
             bytes,
             time: Timestamp::now(),
-        });
+        }));
         if let Err(e) = self.shared.sink.send(record) {
             self.shared.sink.report_error(format!(
                 "the rendering record of {} was not delivered: {e}",

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from os import PathLike
 from typing import Any, final
 
@@ -80,7 +81,7 @@ class Runtime:
         values: Any,
         per_env: int,
         rl_step: int,
-        envs: list[str],
+        envs: Sequence[object],
         episodes: list[int | None],
         env_step_mode: str,
         env_steps: list[int] | None = None,
@@ -95,7 +96,7 @@ class Runtime:
         name: str,
         values: Any,
         rl_step: int,
-        envs: list[str],
+        envs: Sequence[object],
         episodes: list[int] | None = None,
         labels: dict[str, Any] | None = None,
         evaluation: bool | None = None,
@@ -133,7 +134,7 @@ class Runtime:
     def current_episodes(
         self,
         name: str,
-        envs: list[str],
+        envs: Sequence[object],
         labels: dict[str, Any] | None = None,
         evaluation: bool | None = None,
     ) -> list[int] | None: ...

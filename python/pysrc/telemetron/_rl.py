@@ -13,7 +13,7 @@ from telemetron._runtime import get_runtime
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from typing import Any
 
     from telemetron._native import Runtime
@@ -33,13 +33,17 @@ class _Current:
 CURRENT_EPISODE: Any = _Current()
 
 
-def _env_ids(env_id: Any) -> tuple[list[str], bool]:
-    """The environment ids and whether the call is vectorized."""
+def _env_ids(env_id: Any) -> tuple[Sequence[Any], bool]:
+    """The environment ids and whether the call is vectorized. A list or tuple goes to the
+    runtime as it is: it converts items that are not ``str`` with ``str()``, and keeps the last
+    list it checked, so the same environments call after call cost no conversion here."""
     if env_id is None:
         return [DEFAULT_ENV], False
     if isinstance(env_id, (str, int)):
         return [str(env_id)], False
-    return [str(e) for e in env_id], True
+    if type(env_id) in (list, tuple):
+        return env_id, True
+    return list(env_id), True
 
 
 def _max_values() -> int:
@@ -180,7 +184,7 @@ def _log_segments(
     values: Any,
     per_env: int,
     rl_step: int,
-    envs: list[str],
+    envs: Sequence[Any],
     rows: list[list[int]],
     env_steps: tuple[str, list[int] | None],
     stamps: tuple[str, list[int] | None, Any],

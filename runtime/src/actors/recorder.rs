@@ -288,7 +288,10 @@ impl Recorder {
         for _ in &stops {
             self.shared.counters.added(RecordKind::SpanStop);
         }
-        stops.into_iter().map(Record::SpanStop).collect()
+        stops
+            .into_iter()
+            .map(|stop| Record::SpanStop(Box::new(stop)))
+            .collect()
     }
 }
 

@@ -112,7 +112,7 @@ impl Runtime {
             BinValues::Densities(_) => ValueKind::DensityHistogram,
         };
         self.pin_kind(key.name(), kind).map_err(refuse)?;
-        self.enqueue(Record::Histogram(HistogramPoint {
+        self.enqueue(Record::Histogram(Box::new(HistogramPoint {
             series: Arc::new(key),
             step,
             bin_edges,
@@ -120,7 +120,7 @@ impl Runtime {
             stats,
             timestamp_ms: timestamp_ms.unwrap_or_else(now_ms),
             time: Timestamp::now(),
-        }))
+        })))
         .map(drop)
     }
 
@@ -177,7 +177,7 @@ impl Runtime {
             ValueKind::Scatter
         };
         self.pin_kind(key.name(), kind).map_err(refuse)?;
-        self.enqueue(Record::Scatter(ScatterPoint {
+        self.enqueue(Record::Scatter(Box::new(ScatterPoint {
             series: Arc::new(key),
             step,
             xs,
@@ -186,7 +186,7 @@ impl Runtime {
             titles,
             timestamp_ms: timestamp_ms.unwrap_or_else(now_ms),
             time: Timestamp::now(),
-        }))
+        })))
         .map(drop)
     }
 }

@@ -43,7 +43,7 @@ impl Runtime {
     /// use telemetron_runtime::model::{Attributes, Event, Record, Timestamp};
     /// use telemetron_runtime::{Runtime, RuntimeConfig};
     /// let runtime = Runtime::start(RuntimeConfig::default()).unwrap();
-    /// let event = Record::Event(Event {
+    /// let event = Record::from(Event {
     ///     span: None,
     ///     name: "checkpoint".into(),
     ///     time: Timestamp(1_700_000_000_000_000_000),

@@ -3,6 +3,7 @@
 mod close;
 mod component;
 mod distribution;
+mod env_list;
 mod forward;
 mod recording;
 mod rl;
@@ -18,6 +19,7 @@ use parking_lot::Mutex;
 
 pub use close::FlushError;
 pub use component::{Component, RecordSink};
+pub use env_list::EnvList;
 pub use forward::Forwarded;
 pub use recording::ErrorInfo;
 pub use rl::{EnvSteps, RlStepCall};

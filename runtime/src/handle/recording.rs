@@ -96,14 +96,14 @@ impl Runtime {
             trace_id: parent.map_or_else(TraceId::random, |p| p.trace_id),
             span_id: SpanId::random(),
         };
-        let record = Record::SpanStart(SpanStart {
+        let record = Record::SpanStart(Box::new(SpanStart {
             context,
             parent: parent.map(|p| p.span_id),
             name,
             time,
             attributes,
             start_event_attributes,
-        });
+        }));
         match self.enqueue(record) {
             Ok(true) => Ok(context),
             Ok(false) => {
@@ -146,7 +146,7 @@ impl Runtime {
         span_attributes: Attributes,
         time: Timestamp,
     ) -> Result<(), EnqueueError> {
-        self.enqueue(Record::SpanStop(SpanStop {
+        self.enqueue(Record::SpanStop(Box::new(SpanStop {
             context: span,
             parent: None,
             name: Name::Borrowed(""),
@@ -156,7 +156,7 @@ impl Runtime {
             status,
             attributes,
             span_attributes,
-        }))
+        })))
         .map(drop)
     }
 
@@ -198,12 +198,12 @@ impl Runtime {
         let name = name.into();
         check_name("event name", &name)
             .inspect_err(|_| self.refused(crate::model::RecordKind::Event))?;
-        self.enqueue(Record::Event(Event {
+        self.enqueue(Record::Event(Box::new(Event {
             span,
             name,
             time,
             attributes,
-        }))
+        })))
         .map(drop)
     }
 
@@ -227,14 +227,14 @@ impl Runtime {
                 reason: "an exception type needs an exception message".into(),
             });
         }
-        self.enqueue(Record::Error(ErrorRecord {
+        self.enqueue(Record::Error(Box::new(ErrorRecord {
             span,
             message: error.message,
             exception_type: error.exception_type,
             exception_message: error.exception_message,
             traceback: error.traceback,
             time,
-        }))
+        })))
         .map(drop)
     }
 
@@ -247,14 +247,14 @@ impl Runtime {
         span: Option<SpanContext>,
         attributes: Attributes,
     ) -> Result<(), EnqueueError> {
-        self.enqueue(Record::Log(LogRecord {
+        self.enqueue(Record::Log(Box::new(LogRecord {
             time: Timestamp::now(),
             severity,
             body: body.into(),
             logger: logger.into(),
             span,
             attributes,
-        }))
+        })))
         .map(drop)
     }
 

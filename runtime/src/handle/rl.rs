@@ -1,13 +1,13 @@
 //! RL series on the caller's thread: per-(series, env) cursors give each environment its
 //! episode and environment-step axis; one record carries every environment of a call.
 
-use rustc_hash::FxHashSet as HashSet;
-
 use rustc_hash::FxHashMap as HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::env_list::EnvList;
 use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
@@ -36,8 +36,8 @@ pub struct RlStepCall {
     pub key: SeriesKey,
     /// The major step.
     pub rl_step: u64,
-    /// Environment ids, distinct.
-    pub envs: Vec<String>,
+    /// The environments ([`Runtime::env_list`]).
+    pub envs: EnvList,
     /// Each environment's episode, or all `None` for a non-episodic series.
     pub episodes: Vec<Option<u64>>,
     /// Values per environment.
@@ -58,8 +58,9 @@ struct EnvCursor {
     next: u64,
 }
 
-#[derive(Default)]
 pub(crate) struct RlCursors {
+    /// Which runtime these are (an [`EnvList`]'s ids are only valid here).
+    owner: u64,
     /// Environment ids, interned: one allocation per environment, not per (series, env).
     env_ids: HashMap<String, u32>,
     /// Per environment (by interned id): the last rl_step and episode across series, once it
@@ -71,14 +72,25 @@ pub(crate) struct RlCursors {
     episodic: HashMap<Arc<SeriesKey>, bool>,
 }
 
+impl Default for RlCursors {
+    fn default() -> Self {
+        static RUNTIMES: AtomicU64 = AtomicU64::new(0);
+        RlCursors {
+            owner: RUNTIMES.fetch_add(1, Ordering::Relaxed),
+            env_ids: HashMap::default(),
+            env_last: Vec::new(),
+            series: HashMap::default(),
+            episodic: HashMap::default(),
+        }
+    }
+}
+
 impl RlCursors {
-    /// `env`'s cursor in a series' map (looked up by `&str`: no allocation).
-    fn cursor(&self, series: Option<&HashMap<u32, EnvCursor>>, env: &str) -> Option<EnvCursor> {
-        let id = self.env_ids.get(env)?;
-        series?.get(id).copied()
+    pub(super) fn owner(&self) -> u64 {
+        self.owner
     }
 
-    fn intern(&mut self, env: &str) -> u32 {
+    pub(super) fn intern(&mut self, env: &str) -> u32 {
         if let Some(&id) = self.env_ids.get(env) {
             return id;
         }
@@ -116,7 +128,7 @@ impl Runtime {
         check_shapes(
             &key,
             Scale::EnvironmentStep,
-            &envs,
+            m,
             &episodes,
             per_env,
             &values,
@@ -169,9 +181,10 @@ impl Runtime {
         // Automatic steps and given starts are one run per environment: nothing per value.
         let mut starts = Vec::with_capacity(m);
         let mut next_cursors = Vec::with_capacity(m);
+        let ids = envs.ids_in(&mut cursors);
         let known = cursors.series.get(&key);
-        for (i, env) in envs.iter().enumerate() {
-            let cursor = cursors.cursor(known, env);
+        for (i, (env, id)) in envs.names().iter().zip(ids.iter()).enumerate() {
+            let cursor = known.and_then(|k| k.get(id)).copied();
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let same_episode = cursor.is_some_and(|c| c.episode == episodes[i]);
             let floor = same_episode.then(|| cursor.map_or(0, |c| c.next));
@@ -208,22 +221,21 @@ impl Runtime {
             EnvSteps::Each(all) => MinorSteps::Each(all),
             _ => MinorSteps::Runs(starts),
         };
-        let envs: Arc<[String]> = envs.into();
-        let record = Record::Rl(RlPoints {
+        let record = Record::Rl(Box::new(RlPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
             rl_step,
-            envs: envs.clone(),
+            envs: envs.shared_names(),
             episodes,
             per_env,
             minor_steps,
             values,
             timestamps_ms,
             time: Timestamp::now(),
-        });
+        }));
         self.enqueue(record)?;
         cursors.episodic.insert(key.clone(), episodic);
-        commit(&mut cursors, &key, &envs, next_cursors);
+        commit(&mut cursors, &key, &ids, next_cursors);
         Ok(())
     }
 
@@ -234,7 +246,7 @@ impl Runtime {
         &self,
         key: SeriesKey,
         rl_step: u64,
-        envs: Vec<String>,
+        envs: EnvList,
         episodes: Option<Vec<u64>>,
         values: Values,
         timestamps_ms: TimestampsMs,
@@ -248,25 +260,18 @@ impl Runtime {
             Some(e) => e.iter().copied().map(Some).collect(),
             None => vec![None; m],
         };
-        check_shapes(
-            &key,
-            Scale::Episode,
-            &envs,
-            &given,
-            1,
-            &values,
-            &timestamps_ms,
-        )
-        .map_err(refuse)?;
+        check_shapes(&key, Scale::Episode, m, &given, 1, &values, &timestamps_ms)
+            .map_err(refuse)?;
         self.pin_kind(key.name(), crate::model::ValueKind::Float)
             .map_err(refuse)?;
         let mut cursors = self.inner.rl.lock();
         let key = Arc::new(key);
         let mut resolved = Vec::with_capacity(m);
         let mut next_cursors = Vec::with_capacity(m);
+        let ids = envs.ids_in(&mut cursors);
         let known = cursors.series.get(&key);
-        for (i, env) in envs.iter().enumerate() {
-            let cursor = cursors.cursor(known, env);
+        for (i, (env, id)) in envs.names().iter().zip(ids.iter()).enumerate() {
+            let cursor = known.and_then(|k| k.get(id)).copied();
             check_rl_step(&key, env, rl_step, cursor).map_err(refuse)?;
             let episode = given[i].unwrap_or_else(|| cursor.map_or(0, |c| c.next));
             resolved.push(episode);
@@ -281,20 +286,19 @@ impl Runtime {
         } else {
             SeriesOrdering::Ordered
         };
-        let envs: Arc<[String]> = envs.into();
-        self.enqueue(Record::Rl(RlPoints {
+        self.enqueue(Record::Rl(Box::new(RlPoints {
             series: key.clone(),
             ordering,
             rl_step,
-            envs: envs.clone(),
+            envs: envs.shared_names(),
             episodes: resolved.iter().copied().map(Some).collect(),
             per_env: 1,
             minor_steps: MinorSteps::Runs(resolved),
             values,
             timestamps_ms,
             time: Timestamp::now(),
-        }))?;
-        commit(&mut cursors, &key, &envs, next_cursors);
+        })))?;
+        commit(&mut cursors, &key, &ids, next_cursors);
         Ok(())
     }
 
@@ -339,13 +343,12 @@ impl Runtime {
 fn check_shapes(
     key: &SeriesKey,
     scale: Scale,
-    envs: &[String],
+    m: usize,
     episodes: &[Option<u64>],
     per_env: usize,
     values: &Values,
     timestamps: &TimestampsMs,
 ) -> Result<(), EnqueueError> {
-    let m = envs.len();
     if key.scale() != scale {
         return Err(EnqueueError::invalid(
             "scale",
@@ -354,17 +357,6 @@ fn check_shapes(
     }
     if m == 0 || per_env == 0 {
         return Err(EnqueueError::invalid("value", "no values"));
-    }
-    let mut seen = HashSet::with_capacity_and_hasher(m, Default::default());
-    if let Some(env) = envs.iter().find(|e| !seen.insert(e.as_str())) {
-        return Err(EnqueueError::invalid(
-            "env_id",
-            format!("{} appears twice in one call", crate::model::shown(env)),
-        ));
-    }
-    for env in envs {
-        crate::model::check_env_id(env)
-            .map_err(|reason| EnqueueError::invalid("env_id", reason))?;
     }
     if episodes.len() != m {
         return Err(EnqueueError::invalid(
@@ -399,12 +391,11 @@ fn check_rl_step(
     }
 }
 
-fn commit(cursors: &mut RlCursors, key: &Arc<SeriesKey>, envs: &[String], next: Vec<EnvCursor>) {
-    let ids: Vec<u32> = envs.iter().map(|env| cursors.intern(env)).collect();
+fn commit(cursors: &mut RlCursors, key: &Arc<SeriesKey>, ids: &[u32], next: Vec<EnvCursor>) {
     let per_env = cursors
         .series
         .entry(key.clone())
-        .or_insert_with(|| HashMap::with_capacity_and_hasher(envs.len(), Default::default()));
+        .or_insert_with(|| HashMap::with_capacity_and_hasher(ids.len(), Default::default()));
     for (id, cursor) in ids.iter().zip(&next) {
         per_env.insert(*id, *cursor);
     }

@@ -168,15 +168,15 @@ impl LineDecoder {
     fn record(&mut self, kind: &str, l: Line<'_>) -> Result<Option<Record>, Fail> {
         let time = Timestamp(need(l.time_ns, "time_ns")?);
         Ok(Some(match kind {
-            "span_start" => Record::SpanStart(SpanStart {
+            "span_start" => Record::SpanStart(Box::new(SpanStart {
                 context: need(span(&l)?, "trace_id")?,
                 parent: parent(&l)?,
                 name: owned(need(l.name, "name")?).into(),
                 time,
                 attributes: l.attributes.map(|a| a.0).unwrap_or_default(),
                 start_event_attributes: l.start_event_attributes.map(|a| a.0).unwrap_or_default(),
-            }),
-            "span_stop" => Record::SpanStop(SpanStop {
+            })),
+            "span_stop" => Record::SpanStop(Box::new(SpanStop {
                 context: need(span(&l)?, "trace_id")?,
                 parent: parent(&l)?,
                 status: match need(l.status.as_deref(), "status")? {
@@ -191,21 +191,21 @@ impl LineDecoder {
                 duration_ns: need(l.duration_ns, "duration_ns")?,
                 attributes: l.attributes.map(|a| a.0).unwrap_or_default(),
                 span_attributes: l.span_attributes.map(|a| a.0).unwrap_or_default(),
-            }),
-            "event" => Record::Event(Event {
+            })),
+            "event" => Record::Event(Box::new(Event {
                 span: span(&l)?,
                 name: owned(need(l.name, "name")?).into(),
                 time,
                 attributes: l.attributes.map(|a| a.0).unwrap_or_default(),
-            }),
-            "error" => Record::Error(ErrorRecord {
+            })),
+            "error" => Record::Error(Box::new(ErrorRecord {
                 span: span(&l)?,
                 message: owned(need(l.message, "message")?),
                 exception_type: l.exception_type.map(owned),
                 exception_message: l.exception_message.map(owned),
                 traceback: l.traceback.map(owned),
                 time,
-            }),
+            })),
             "telemetry_data_error" => Record::TelemetryDataError(TelemetryDataError {
                 kind: match need(l.error_type.as_deref(), "error_type")? {
                     "no_telemetry_data" => TelemetryDataErrorKind::NoTelemetryData,
@@ -219,7 +219,7 @@ impl LineDecoder {
             "log" => {
                 let number = need(l.severity_number, "severity_number")?;
                 let span = span(&l)?;
-                Record::Log(LogRecord {
+                Record::Log(Box::new(LogRecord {
                     span,
                     time,
                     severity: Severity::new(number)
@@ -227,9 +227,9 @@ impl LineDecoder {
                     body: owned(need(l.body, "body")?),
                     logger: owned(need(l.logger, "logger")?).into(),
                     attributes: l.attributes.map(|a| a.0).unwrap_or_default(),
-                })
+                }))
             }
-            "rendering" => Record::Rendering(Rendering {
+            "rendering" => Record::Rendering(Box::new(Rendering {
                 env_id: owned(need(l.env_id, "env_id")?),
                 episode: i64::try_from(need(l.episode, "episode")?)
                     .map_err(|_| "episode is out of the i64 range".to_string())?,
@@ -244,11 +244,11 @@ impl LineDecoder {
                 duration_secs: l.duration_secs.unwrap_or(f64::NAN),
                 bytes: need(l.bytes, "bytes")?,
                 time,
-            }),
+            })),
             "metric" => Record::Metric(self.metric(l, time)?),
-            "rl_metric" => Record::Rl(self.rl(l, time)?),
-            "histogram" => Record::Histogram(self.histogram(l, time)?),
-            "scatter" => Record::Scatter(self.scatter(l, time)?),
+            "rl_metric" => Record::Rl(Box::new(self.rl(l, time)?)),
+            "histogram" => Record::Histogram(Box::new(self.histogram(l, time)?)),
+            "scatter" => Record::Scatter(Box::new(self.scatter(l, time)?)),
             "attributes" => Record::Attributes(RunAttributes {
                 env_id: l.env_id.map(owned),
                 episode: l

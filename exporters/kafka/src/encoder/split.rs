@@ -26,15 +26,15 @@ pub(crate) fn to_fit(record: &Record, budget: usize) -> Result<Vec<wire::Record>
         Record::Rl(r) if r.envs.len() > 1 => {
             let mid = r.envs.len() / 2;
             Some((
-                Record::Rl(rl_envs(r, 0, mid)),
-                Record::Rl(rl_envs(r, mid, r.envs.len())),
+                Record::Rl(Box::new(rl_envs(r, 0, mid))),
+                Record::Rl(Box::new(rl_envs(r, mid, r.envs.len()))),
             ))
         }
         Record::Rl(r) if r.envs.len() == 1 && r.per_env > 1 => {
             let mid = r.per_env / 2;
             Some((
-                Record::Rl(rl_columns(r, 0, mid)),
-                Record::Rl(rl_columns(r, mid, r.per_env)),
+                Record::Rl(Box::new(rl_columns(r, 0, mid))),
+                Record::Rl(Box::new(rl_columns(r, mid, r.per_env))),
             ))
         }
         _ => None,

@@ -79,7 +79,8 @@ impl PyRuntime {
         })
     }
 
-    /// One `log_rl_environment_step` call, already shaped into per-environment columns.
+    /// One `log_rl_environment_step` call, already shaped into per-environment columns
+    /// (`episodes=None`: no environment has one).
     #[pyo3(signature = (name, values, per_env, rl_step, envs, episodes, env_step_mode, env_steps=None, start_from_one=false, labels=None, evaluation=None, timestamp=None, dtype=None))]
     #[allow(clippy::too_many_arguments)]
     fn log_rl_environment_step(
@@ -90,7 +91,7 @@ impl PyRuntime {
         per_env: usize,
         rl_step: i128,
         envs: &Bound<'_, PyAny>,
-        episodes: Vec<Option<i128>>,
+        episodes: Option<Vec<Option<i128>>>,
         env_step_mode: &str,
         env_steps: Option<Vec<i128>>,
         start_from_one: bool,
@@ -110,10 +111,14 @@ impl PyRuntime {
                 timestamp,
                 dtype,
             };
-            let episodes = episodes
-                .into_iter()
-                .map(|e| e.map(|e| crate::indices::index("episode", e)).transpose())
-                .collect::<PyResult<Vec<_>>>()?;
+            // None: a non-episodic series, no episode for any environment.
+            let episodes = match episodes {
+                None => vec![None; args.envs.len()],
+                Some(given) => given
+                    .into_iter()
+                    .map(|e| e.map(|e| crate::indices::index("episode", e)).transpose())
+                    .collect::<PyResult<Vec<_>>>()?,
+            };
             let env_steps = env_steps
                 .map(|s| crate::indices::indices("env_step", s))
                 .transpose()?;

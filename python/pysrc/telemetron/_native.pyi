@@ -82,7 +82,7 @@ class Runtime:
         per_env: int,
         rl_step: int,
         envs: Sequence[object],
-        episodes: list[int | None],
+        episodes: list[int | None] | None,
         env_step_mode: str,
         env_steps: list[int] | None = None,
         start_from_one: bool = False,

@@ -60,13 +60,7 @@ def _per_env(value: Any, m: int, vectorized: bool) -> tuple[Any, int]:
         return value, 1
     import numpy as np
 
-    from telemetron._tensors import to_array
-
-    try:
-        array = value if type(value) is np.ndarray else to_array(value)
-    except Exception as exc:  # noqa: BLE001 - any conversion failure is the caller's input
-        kind = type(value).__name__
-        raise _invalid("value", f"a {kind} is not convertible to an array: {exc}") from None
+    array = value if type(value) is np.ndarray else _as_array(value)
     if array.size > _max_values():  # before NumPy copies anything
         raise _invalid(
             "value",
@@ -83,6 +77,17 @@ def _per_env(value: Any, m: int, vectorized: bool) -> tuple[Any, int]:
     raise _invalid(
         "value", f"must be [{m}] or [{m}, T] for {m} environments, got {list(array.shape)}"
     )
+
+
+def _as_array(value: Any) -> Any:
+    """A value that is not a NumPy array (a tensor, a list) as one."""
+    from telemetron._tensors import to_array
+
+    try:
+        return to_array(value)
+    except Exception as exc:  # noqa: BLE001 - any conversion failure is the caller's input
+        kind = type(value).__name__
+        raise _invalid("value", f"a {kind} is not convertible to an array: {exc}") from None
 
 
 def _invalid(what: str, message: str) -> Exception:
@@ -170,7 +175,7 @@ def log_rl_environment_step(
     if ts_form == "per_env" and ts is not None:
         ts = [t for t in ts for _ in range(per_env)]
     stamps: Any = timestamp if ts_form in ("none", "scalar") else ts
-    per_env_episodes: list[int | None] = [None] * m if episodes is None else list(episodes)
+    per_env_episodes: list[int | None] | None = None if episodes is None else list(episodes)
     runtime.log_rl_environment_step(
         metric_name, values, per_env, rl_step, envs,
         per_env_episodes, mode, steps, auto_start_from_one,

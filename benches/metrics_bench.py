@@ -132,7 +132,7 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
     c = telemetron_contender(endpoint) if library == "telemetron" else engine_contender(endpoint)
     out: dict[str, Any] = {"scalar_us": {}}
     values = [float(i % 97) * 0.5 for i in range(SCALARS)]
-    for mode, call in c.scalar_modes.items():
+    for mode, call in c.scalar_modes.items() if SCALARS else ():  # SCALARS=0: bursts only
         began = time.perf_counter()
         for v in values:
             call(v)

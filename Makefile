@@ -50,13 +50,35 @@ WHEEL_DIR ?= $(CARGO_TARGET_DIR)/wheels
 FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal
 export FFMPEG_PREFIX
 
-## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (manylinux tag from maturin's
-## check, debug info split off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal
-## FFmpeg (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the
-## wheel tests on them
-wheel: system-deps $(VENV)/.deps
-	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug
-	$(VENV)/bin/maturin build -q --release -m python/Cargo.toml -o $(WHEEL_DIR)/raw
+# The core wheel is compiled and linked by zig against glibc CORE_GLIBC's symbols instead of
+# the build machine's glibc: 2.17 = manylinux2014 (CentOS 7 and everything newer). zig comes
+# from PyPI (ZIGLANG, pinned: a version maturin 1.16's zig wrappers are known to work with),
+# installed into the venv by `make wheel` only: `make test` does not need its 340 MB.
+# zig's clang searches no system include directory, but librdkafka includes curl/curl.h even
+# with OIDC off (librdkafka#5135): ZIG_INCLUDE holds only a link to the system's curl headers
+# (declarations only; nothing links libcurl), given to the C builds of the target through
+# CFLAGS_<target> (cc and cmake read it; build scripts, compiled for the host, do not).
+CORE_GLIBC ?= 2.17
+ZIGLANG := ziglang==0.14.1
+ZIG_INCLUDE := $(CARGO_TARGET_DIR)/zig-include
+RUST_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+
+$(VENV)/.zig: $(VENV)/.deps
+	$(PY) -m pip install -q "$(ZIGLANG)"
+	touch $@
+
+## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (built by zig for glibc 2.17:
+## tag manylinux2014, checked by maturin and by auditwheel in the wheel tests; debug info split
+## off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal FFmpeg
+## (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the wheel
+## tests on them
+wheel: system-deps $(VENV)/.deps $(VENV)/.zig
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug $(ZIG_INCLUDE)
+	headers=$$(ls -d /usr/include/$$(uname -m)-linux-gnu/curl /usr/include/curl 2>/dev/null | head -1) \
+	  && ln -sfn "$${headers:?no curl headers: run scripts/install-system-deps.sh}" $(ZIG_INCLUDE)/curl
+	PATH=$(abspath $(VENV))/bin:$$PATH CFLAGS_$(subst -,_,$(RUST_HOST))="-isystem $(ZIG_INCLUDE)" \
+	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux_$(subst .,_,$(CORE_GLIBC)) \
+	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw
 	$(PY) scripts/strip_wheel.py $(WHEEL_DIR)/raw/telemetron-*.whl --out $(WHEEL_DIR) --debug-dir $(WHEEL_DIR)/debug
 	bash scripts/build-ffmpeg-minimal.sh
 	PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig cargo build -q --release -p telemetron-render-ffmpeg
@@ -80,10 +102,13 @@ test-wheel: develop
 	rm -rf $(CARGO_TARGET_DIR)/wheels-test && mkdir -p $(CARGO_TARGET_DIR)/wheels-test
 	$(VENV)/bin/maturin build -q -m python/Cargo.toml -o $(CARGO_TARGET_DIR)/wheels-test
 	cp $(CARGO_TARGET_DIR)/wheels-dev/debug/telemetron_render-*.whl $(CARGO_TARGET_DIR)/wheels-test/
-	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test
+	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test CORE_GLIBC=
 
+# CORE_GLIBC: the glibc the core wheel was built for (its tag and its module's symbol versions
+# are checked against it); empty for test-wheel's debug wheels, built against this machine's.
 test-wheel-run:
-	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) $(PY) -m pytest python/wheel_tests -q -rA
+	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) \
+	  TELEMETRON_CORE_GLIBC=$(CORE_GLIBC) $(PY) -m pytest python/wheel_tests -q -rA
 
 # Rust features: `render` is the renderer (no FFmpeg link); its encoder library
 # (plugins/render-ffmpeg) builds against the system's FFmpeg (scripts/install-system-deps.sh).

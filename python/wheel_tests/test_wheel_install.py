@@ -3,12 +3,14 @@ machine has, from files only. The core wheel works with the renderer's library h
 metrics and logs reach a file and a real OTLP receiver; ``log_rendering`` raises the
 documented ExporterError; no FFmpeg library is ever mapped); with telemetron-render installed
 ``log_rendering`` writes an H.264 file that ffprobe reads back. auditwheel accepts the core
-wheel as manylinux, and its module needs no FFmpeg, x264 or OpenSSL library."""
+wheel as manylinux, its module needs no glibc symbol newer than its tag says (with `make wheel`:
+glibc 2.17, manylinux2014) and no FFmpeg, x264 or OpenSSL library."""
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -184,8 +186,16 @@ def grafted(wheel: Path) -> bool:
 
 def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: Path) -> None:
     wheel = core_wheel()
-    tag = re.search(r"-(cp\d+)-(abi3)-(manylinux[^.]+)\.whl$", wheel.name)
-    assert tag, f"not an abi3 manylinux wheel: {wheel.name}"
+    tags = platform_tags(wheel)
+    with zipfile.ZipFile(wheel) as zf:
+        (info,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
+        declared = re.findall(r"^Tag: cp310-abi3-(\S+)$", zf.read(info).decode(), re.M)
+        (module,) = [n for n in zf.namelist() if re.match(r"telemetron/_native\..*so$", n)]
+        (tmp_path / "module.so").write_bytes(zf.read(module))
+    # What pip matches (the file name) is what the wheel's metadata declares.
+    assert sorted(declared) == sorted(tags), (declared, wheel.name)
+    pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
+    assert len(pep600) == 1, f"not an abi3 manylinux wheel: {wheel.name}"
     show = subprocess.run(
         [str(Path(sys.executable).with_name("auditwheel")), "show", str(wheel)],
         capture_output=True,
@@ -194,18 +204,50 @@ def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: P
     ).stdout
     said = " ".join(show.split())
     # auditwheel names the most compatible tag the wheel's symbols allow: the wheel's own.
-    assert f'is consistent with the following platform tag: "{tag.group(3)}"' in said, show
+    assert f'is consistent with the following platform tag: "{pep600[0]}"' in said, show
     assert "requires the following external shared libraries" not in show, show
-    with zipfile.ZipFile(wheel) as zf:
-        (module,) = [n for n in zf.namelist() if re.match(r"telemetron/_native\..*so$", n)]
-        (tmp_path / "module.so").write_bytes(zf.read(module))
-    needed = subprocess.run(
-        ["readelf", "-d", str(tmp_path / "module.so")], capture_output=True, text=True, check=True
-    ).stdout
-    libraries = re.findall(r"\(NEEDED\).*\[(.+)\]", needed)
-    assert libraries, needed
+    # The loader refuses the module on a glibc older than any version it needs: none is newer
+    # than the tag promises.
+    needed = glibc_versions_needed(tmp_path / "module.so")
+    assert needed and max(needed) <= glibc_of(pep600[0]), (needed, pep600)
+    built_for = os.environ.get("TELEMETRON_CORE_GLIBC")
+    if built_for:
+        # `make wheel` built it with zig for that glibc (2.17: manylinux2014, CentOS 7 up).
+        floor = tuple(int(part) for part in built_for.split("."))
+        assert glibc_of(pep600[0]) == floor, (pep600, built_for)
+        assert max(needed) <= floor, [v for v in needed if v > floor]
+        if floor == (2, 17):
+            assert f"manylinux2014_{platform.machine()}" in tags, tags
+    libraries = re.findall(r"\(NEEDED\).*\[(.+)\]", readelf("-d", tmp_path / "module.so"))
+    assert libraries
     for forbidden in ("libav", "libswscale", "libx264", "libssl", "libcrypto"):
         assert not any(forbidden in lib for lib in libraries), libraries
+
+
+def platform_tags(wheel: Path) -> list[str]:
+    """The platform tags of an abi3 wheel's file name (a compressed tag set: ``a.b``)."""
+    match = re.search(r"-cp\d+-abi3-([^-]+)\.whl$", wheel.name)
+    assert match, f"not an abi3 wheel: {wheel.name}"
+    return match.group(1).split(".")
+
+
+def glibc_of(tag: str) -> tuple[int, int]:
+    """``manylinux_2_17_x86_64`` -> ``(2, 17)``."""
+    match = re.match(r"manylinux_(\d+)_(\d+)_", tag)
+    assert match, tag
+    return int(match.group(1)), int(match.group(2))
+
+
+def glibc_versions_needed(library: Path) -> list[tuple[int, ...]]:
+    """The ``GLIBC_x.y[.z]`` symbol versions a shared library needs (its ``.gnu.version_r``)."""
+    found = re.findall(r"Name: GLIBC_(\d+(?:\.\d+)+)", readelf("-V", library))
+    return sorted({tuple(int(part) for part in v.split(".")) for v in found})
+
+
+def readelf(option: str, library: Path) -> str:
+    done = subprocess.run(["readelf", option, str(library)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_a_free_threaded_cpython_gets_a_clear_import_error(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@
 //! jemalloc's default is 4 arenas per CPU, and a thread allocates from its own. The caller,
 //! the pump and the exporters each allocate a stage of a record's life, so pages freed after
 //! one burst sat dirty in one thread's arena while the next burst faulted in fresh pages from
-//! another's: a scalar phase followed by an RL burst peaked 19 MB higher, and the burst took
-//! ~2,000 more page faults (benches/RESULTS.md, "Wheels, import and memory"). With a handful of
+//! another's: a scalar phase followed by an RL burst peaked 14 MB higher, and the burst took
+//! ~2,700 more page faults (benches/RESULTS.md, "Wheels, import and memory"). With a handful of
 //! threads, jemalloc's per-thread caches keep the shared arena's lock off the fast path.
 //! `_RJEM_MALLOC_CONF` in the environment still overrides this.
 

@@ -288,10 +288,7 @@ impl Recorder {
         for _ in &stops {
             self.shared.counters.added(RecordKind::SpanStop);
         }
-        stops
-            .into_iter()
-            .map(|stop| Record::SpanStop(Box::new(stop)))
-            .collect()
+        stops.into_iter().map(Record::from).collect()
     }
 }
 

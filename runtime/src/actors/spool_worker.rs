@@ -13,6 +13,7 @@ use super::supervision::catch_panic;
 use crate::background::Source;
 use crate::exporter::{ExportError, RecordBatch, Unacknowledged};
 use crate::metrics::{ExporterCounter, ExporterCounters, KindTally};
+use crate::model::Record;
 use crate::report::Spooled;
 use crate::spool::{ExporterSpool, SpoolStatus};
 
@@ -87,19 +88,54 @@ impl ExporterWorker {
         lost: &mut Option<(KindTally, String)>,
     ) {
         for u in back.into_iter().filter(|u| !u.records.is_empty()) {
-            let tally = KindTally::of(u.records.iter());
-            if lost.is_none() {
-                match spool.append(u.records.iter(), u.records.len(), u.sent_as) {
-                    Ok(_) => {
-                        tally.apply(&ws.counters, ExporterCounter::Spooled);
-                        continue;
-                    }
-                    Err(e) => *lost = Some((KindTally::default(), e.to_string())),
+            Self::append_or_lose(
+                ws,
+                spool,
+                || u.records.iter(),
+                u.records.len(),
+                u.sent_as,
+                lost,
+            );
+        }
+    }
+
+    /// Appends records handed back by the exporter; what could not be written is counted
+    /// dropped, the reason starting with `what`.
+    fn spool_taken_back(
+        ws: &WorkerSpool,
+        spool: &mut ExporterSpool,
+        back: Vec<Unacknowledged>,
+        what: &str,
+    ) {
+        let mut lost = None;
+        Self::append_taken_back(ws, spool, back, &mut lost);
+        if let Some((tally, why)) = lost {
+            tally.drop_because(&ws.counters, &format!("{what}: {why}"));
+        }
+    }
+
+    /// Appends one frame, counted spooled, unless an append already failed; from the first
+    /// failure on, this frame and every later one are tallied in `lost` instead.
+    fn append_or_lose<'a, I: Iterator<Item = &'a Record>>(
+        ws: &WorkerSpool,
+        spool: &mut ExporterSpool,
+        records: impl Fn() -> I,
+        count: usize,
+        sent_as: Option<(u64, u64)>,
+        lost: &mut Option<(KindTally, String)>,
+    ) {
+        let tally = KindTally::of(records());
+        if lost.is_none() {
+            match spool.append(records(), count, sent_as) {
+                Ok(_) => {
+                    tally.apply(&ws.counters, ExporterCounter::Spooled);
+                    return;
                 }
+                Err(e) => *lost = Some((KindTally::default(), e.to_string())),
             }
-            if let Some((all, _)) = lost.as_mut() {
-                all.merge(&tally);
-            }
+        }
+        if let Some((all, _)) = lost.as_mut() {
+            all.merge(&tally);
         }
     }
 
@@ -157,11 +193,7 @@ impl ExporterWorker {
         let back = self.take_unacknowledged();
         let mut spool = ws.spool.lock();
         Self::settle_locked(&ws, &mut spool, false);
-        let mut lost = None;
-        Self::append_taken_back(&ws, &mut spool, back, &mut lost);
-        if let Some((tally, why)) = lost {
-            tally.drop_because(&ws.counters, &format!("not spooled at close: {why}"));
-        }
+        Self::spool_taken_back(&ws, &mut spool, back, "not spooled at close");
         if let Err(e) = spool.finish() {
             self.shared.report(
                 Source::Spool(ws.name.clone()),
@@ -203,19 +235,14 @@ impl Handler<SpoolBatches> for ExporterWorker {
         let mut lost: Option<(KindTally, String)> = None;
         Self::append_taken_back(&ws, &mut spool, back, &mut lost);
         for batch in &msg.batches {
-            let tally = KindTally::of(batch.iter());
-            if lost.is_none() {
-                match spool.append(batch.iter(), batch.len(), None) {
-                    Ok(_) => {
-                        tally.apply(&ws.counters, ExporterCounter::Spooled);
-                        continue;
-                    }
-                    Err(e) => lost = Some((KindTally::default(), e.to_string())),
-                }
-            }
-            if let Some((all, _)) = lost.as_mut() {
-                all.merge(&tally);
-            }
+            Self::append_or_lose(
+                &ws,
+                &mut spool,
+                || batch.iter(),
+                batch.len(),
+                None,
+                &mut lost,
+            );
         }
         if let Err(e) = spool.commit() {
             // Written to the page cache, not made durable: said, not counted as lost.
@@ -307,11 +334,7 @@ impl Handler<DrainSpool> for ExporterWorker {
             drop(spool);
             let back = self.take_unacknowledged();
             spool = spool_arc.lock();
-            let mut lost = None;
-            Self::append_taken_back(&ws, &mut spool, back, &mut lost);
-            if let Some((tally, why)) = lost {
-                tally.drop_because(&ws.counters, &format!("not spooled: {why}"));
-            }
+            Self::spool_taken_back(&ws, &mut spool, back, "not spooled");
         }
         if let Err(e) = spool.save() {
             self.shared.report(

@@ -1,11 +1,12 @@
-"""Two or more telemetron builds, interleaved: the caller's cost of a scalar ``log`` and of a
-``timed_span`` with the file exporter. This machine's speed drifts within minutes, so builds
-are only compared in alternating fresh processes, never against a figure from another run.
+"""Two or more telemetron builds, interleaved: the caller's cost of a scalar ``log`` (without and
+with an explicit ``step``) and of a ``timed_span`` with the file exporter. This machine's speed
+drifts within minutes, so builds are only compared in alternating fresh processes, never
+against a figure from another run.
 
     python benches/ab_caller.py --python plain=/venv-a/bin/python --python lto=/venv-b/bin/python
 
 Each round runs every build once (in the order given, reversed every other round); each run
-prints the best of 5 × ``CALLS`` calls for both. The summary gives each build's range and
+prints the best of 5 × ``CALLS`` calls for each. The summary gives each build's range and
 median over the rounds.
 """
 
@@ -31,11 +32,17 @@ def best(body):
 def logs():
     for _ in range(n):
         telemetron.log("loss", 0.5)
+def stepped():
+    base = stepped.next
+    for i in range(n):
+        telemetron.log("stepped", 0.5, step=base + i)
+    stepped.next = base + n
+stepped.next = 0
 def spans():
     for _ in range(n):
         with telemetron.timed_span("step"):
             pass
-print(best(logs), best(spans))
+print(best(logs), best(stepped), best(spans))
 telemetron.shutdown()
 """
 
@@ -46,15 +53,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     builds = [tuple(b.split("=", 1)) for b in args.python]
-    seen: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in builds}
+    seen: dict[str, list[tuple[float, ...]]] = {label: [] for label, _ in builds}
     for round_ in range(args.rounds):
         for label, python in builds if round_ % 2 == 0 else builds[::-1]:
             out = subprocess.run([python, "-c", PROBE], check=True, capture_output=True, text=True)
-            log_us, span_us = (float(x) for x in out.stdout.split())
-            seen[label].append((log_us, span_us))
-            print(f"round {round_ + 1} {label:12} log {log_us:.3f} µs  timed_span {span_us:.3f} µs")
+            log_us, stepped_us, span_us = (float(x) for x in out.stdout.split())
+            seen[label].append((log_us, stepped_us, span_us))
+            print(
+                f"round {round_ + 1} {label:12} log {log_us:.3f} µs  log(step=) {stepped_us:.3f} µs"
+                f"  timed_span {span_us:.3f} µs"
+            )
     for label, runs in seen.items():
-        for i, what in enumerate(("log", "timed_span")):
+        for i, what in enumerate(("log", "log(step=)", "timed_span")):
             xs = [r[i] for r in runs]
             print(
                 f"{label:12} {what:10} {min(xs):.3f}–{max(xs):.3f} µs, "

@@ -81,8 +81,8 @@ fn from_another_runtime() -> Vec<Record> {
         Record::Metric(MetricPoints {
             series: loss,
             ordering: SeriesOrdering::Ordered,
-            steps: vec![100, 101, 102],
-            values: Values::F32(vec![0.5, 0.25, 0.125]),
+            steps: vec![100, 101, 102].into(),
+            values: Values::F32(vec![0.5, 0.25, 0.125].into()),
             timestamps_ms: TimestampsMs::Each(vec![1, 2, 3]),
             time: Timestamp(9_000),
         }),
@@ -94,7 +94,7 @@ fn from_another_runtime() -> Vec<Record> {
             episodes: vec![Some(3), Some(5)],
             per_env: 2,
             minor_steps: MinorSteps::Runs(vec![10, 0]),
-            values: Values::F64(vec![1.0, 2.0, 3.0, 4.0]),
+            values: Values::F64(vec![1.0, 2.0, 3.0, 4.0].into()),
             timestamps_ms: TimestampsMs::None,
             time: Timestamp(9_500),
         })),
@@ -127,7 +127,7 @@ fn forwarded_records_reach_the_exporters_as_they_were_recorded() {
             loss.clone(),
             SeriesOrdering::Ordered,
             Steps::Auto,
-            Values::F32(vec![9.0]),
+            Values::F32(vec![9.0].into()),
             TimestampsMs::None,
         )
         .unwrap();
@@ -145,7 +145,7 @@ fn forwarded_records_reach_the_exporters_as_they_were_recorded() {
         panic!("{:?}", got.last())
     };
     assert_eq!(
-        local.steps,
+        local.steps[..],
         [0],
         "the local call numbered from its own cursor"
     );

@@ -121,7 +121,7 @@ fn log_points(runtime: &Runtime) {
             key,
             SeriesOrdering::Ordered,
             Steps::Auto,
-            Values::F32(values),
+            Values::from(values),
             TimestampsMs::None,
         )
         .unwrap();

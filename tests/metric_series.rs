@@ -33,7 +33,7 @@ fn steps_continue_per_series_and_bad_input_loses_nothing() {
     let ordered = SeriesOrdering::Ordered;
     let train = key("loss", &[("split", "train")]);
     let eval = key("loss", &[("split", "eval")]);
-    let f32s = |v: &[f32]| Values::F32(v.to_vec());
+    let f32s = |v: &[f32]| Values::F32(v.into());
 
     runtime
         .log_metric(
@@ -126,7 +126,7 @@ fn steps_continue_per_series_and_bad_input_loses_nothing() {
             shared.clone(),
             unordered,
             Steps::Each(vec![7, 3]),
-            Values::F64(vec![1.5, 2.5]),
+            Values::F64(vec![1.5, 2.5].into()),
             TimestampsMs::Each(vec![10, 20]),
         )
         .unwrap();
@@ -134,7 +134,7 @@ fn steps_continue_per_series_and_bad_input_loses_nothing() {
         shared,
         unordered,
         Steps::Auto,
-        Values::F64(vec![1.0]),
+        Values::F64(vec![1.0].into()),
         TimestampsMs::None,
     ));
     assert_eq!(what, "step");

@@ -17,7 +17,7 @@ fn step(envs: &telemetron::EnvList, rl_step: u64) -> RlStepCall {
         envs: envs.clone(),
         episodes: vec![None; envs.len()],
         per_env: 2,
-        values: Values::F64(vec![1.0; 2 * envs.len()]),
+        values: Values::F64(vec![1.0; 2 * envs.len()].into()),
         env_steps: EnvSteps::Auto {
             start_from_one: false,
         },

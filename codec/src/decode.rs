@@ -322,8 +322,8 @@ fn same_len(kind: &'static str, column: &str, len: usize, expected: usize) -> De
 
 fn values(kind: &'static str, f32s: Option<Vec<f32>>, f64s: Option<Vec<f64>>) -> Decoded<Values> {
     match (f32s, f64s) {
-        (Some(v), _) => Ok(Values::F32(v)),
-        (_, Some(v)) => Ok(Values::F64(v)),
+        (Some(v), _) => Ok(Values::from(v)),
+        (_, Some(v)) => Ok(Values::from(v)),
         _ => Err(invalid(kind, "missing values")),
     }
 }
@@ -341,7 +341,7 @@ fn metric(r: wire::Metric) -> Decoded<MetricPoints> {
     Ok(MetricPoints {
         series: series(KIND, r.series)?,
         ordering: ordering(KIND, r.ordering)?,
-        steps: r.steps,
+        steps: r.steps.into(),
         timestamps_ms: timestamps(KIND, r.timestamps_ms, values.len())?,
         values,
         time: Timestamp(r.time_unix_nano),

@@ -361,10 +361,10 @@ fn metric(r: &MetricPoints) -> wire::Metric {
     wire::Metric {
         series: Some(series(key)),
         ordering: ordering(*order),
-        steps: steps.clone(),
+        steps: steps.to_vec(),
         values: Some(match values {
-            Values::F32(v) => V::F32Values(wire::FloatColumn { values: v.clone() }),
-            Values::F64(v) => V::F64Values(wire::DoubleColumn { values: v.clone() }),
+            Values::F32(v) => V::F32Values(wire::FloatColumn { values: v.to_vec() }),
+            Values::F64(v) => V::F64Values(wire::DoubleColumn { values: v.to_vec() }),
         }),
         timestamps_ms: timestamps(timestamps_ms),
         time_unix_nano: time.0,
@@ -407,8 +407,8 @@ fn rl(r: &RlPoints) -> wire::RlPoints {
             }),
         }),
         values: Some(match values {
-            Values::F32(v) => V::F32Values(wire::FloatColumn { values: v.clone() }),
-            Values::F64(v) => V::F64Values(wire::DoubleColumn { values: v.clone() }),
+            Values::F32(v) => V::F32Values(wire::FloatColumn { values: v.to_vec() }),
+            Values::F64(v) => V::F64Values(wire::DoubleColumn { values: v.to_vec() }),
         }),
         timestamps_ms: timestamps(timestamps_ms),
         time_unix_nano: time.0,

@@ -95,8 +95,8 @@ fn ordering() -> impl Strategy<Value = SeriesOrdering> {
 
 fn values(n: usize) -> impl Strategy<Value = Values> {
     prop_oneof![
-        vec(finite32(), n).prop_map(Values::F32),
-        vec(finite(), n).prop_map(Values::F64),
+        vec(finite32(), n).prop_map(Values::from),
+        vec(finite(), n).prop_map(Values::from),
     ]
 }
 
@@ -272,7 +272,7 @@ fn metric() -> impl Strategy<Value = Record> {
                 Record::Metric(MetricPoints {
                     series,
                     ordering,
-                    steps,
+                    steps: steps.into(),
                     values,
                     timestamps_ms,
                     time,
@@ -485,14 +485,14 @@ fn float_columns_keep_their_precision_and_bits() {
         Record::Metric(MetricPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
-            steps: vec![1, 2, 3],
+            steps: vec![1, 2, 3].into(),
             values,
             timestamps_ms: TimestampsMs::None,
             time: Timestamp(1),
         })
     };
-    let f32s = metric(Values::F32(vec![0.1, -0.0, f32::MIN_POSITIVE]));
-    let f64s = metric(Values::F64(vec![0.1, -0.0, f64::MAX]));
+    let f32s = metric(Values::F32(vec![0.1, -0.0, f32::MIN_POSITIVE].into()));
+    let f64s = metric(Values::F64(vec![0.1, -0.0, f64::MAX].into()));
     let batch = decode(&encode(&RunIdentity::default(), [&f32s, &f64s]).unwrap()).unwrap();
     let Record::Metric(m) = &batch.records[0] else {
         panic!()

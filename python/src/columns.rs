@@ -8,8 +8,13 @@ use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
 
+use telemetron::model::{Column as Inline, F64Column};
+
 use crate::array::ArrayInterface;
 use crate::errors::invalid;
+
+/// Integers of a column; a Python int is held inline (no allocation for a scalar step).
+pub(crate) type IntColumn = Inline<i64, 2>;
 
 /// `max_values_per_call` of the runtime configured last: how many values one call may copy
 /// (an array claiming 2**31 elements must not become a 16 GB allocation).
@@ -57,11 +62,12 @@ pub(crate) enum Origin {
 }
 
 /// A column and where it came from. Integer arrays keep their exact values in `ints`;
-/// float16/float32 arrays keep theirs in `f32s` (no round trip through f64).
+/// float16/float32 arrays keep theirs in `f32s` (no round trip through f64). A Python scalar
+/// is held inline: a scalar `log` allocates nothing for its value or step.
 pub(crate) struct Column {
-    values: Vec<f64>,
+    values: F64Column,
     pub(crate) f32s: Option<Vec<f32>>,
-    pub(crate) ints: Option<Vec<i64>>,
+    pub(crate) ints: Option<IntColumn>,
     pub(crate) origin: Origin,
     /// True for a scalar argument (broadcast where the API allows it).
     pub(crate) scalar: bool,
@@ -69,7 +75,7 @@ pub(crate) struct Column {
 
 impl Column {
     /// The values as f64 (exact for every origin up to 2**53 for integers).
-    pub(crate) fn f64s(self) -> Vec<f64> {
+    pub(crate) fn f64s(self) -> F64Column {
         match self.f32s {
             Some(v) => v.into_iter().map(f64::from).collect(),
             None => self.values,
@@ -84,16 +90,16 @@ pub(crate) fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyRe
             .extract()
             .map_err(|_| invalid(what, "integer out of the 64-bit range"))?;
         return Ok(Column {
-            values: vec![i as f64],
+            values: F64Column::from_slice(&[i as f64]),
             f32s: None,
-            ints: Some(vec![i]),
+            ints: Some(IntColumn::from_slice(&[i])),
             origin: Origin::Int,
             scalar: true,
         });
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Column {
-            values: vec![f.value()],
+            values: F64Column::from_slice(&[f.value()]),
             f32s: None,
             ints: None,
             origin: Origin::Float64,
@@ -138,9 +144,9 @@ fn sequence(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Column> {
         }
     }
     Ok(Column {
-        values,
+        values: values.into(),
         f32s: None,
-        ints: all_ints.then_some(ints),
+        ints: all_ints.then(|| ints.into()),
         origin: if all_ints {
             Origin::Int
         } else {
@@ -208,7 +214,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
                 std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 4);
                 v.set_len(n);
                 Column {
-                    values: Vec::new(),
+                    values: F64Column::new(),
                     f32s: Some(v),
                     ints: None,
                     origin: Origin::Float32,
@@ -219,7 +225,7 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
                 std::ptr::copy_nonoverlapping(base, v.as_mut_ptr().cast::<u8>(), n * 8);
                 v.set_len(n);
                 Column {
-                    values: v,
+                    values: v.into(),
                     f32s: None,
                     ints: None,
                     origin: Origin::Float64,
@@ -280,9 +286,9 @@ fn from_interface(array: &ArrayInterface<'_>, what: &str) -> PyResult<Column> {
         }
     };
     Ok(Column {
-        values,
+        values: values.into(),
         f32s: None,
-        ints: (origin == Origin::Int).then_some(ints),
+        ints: (origin == Origin::Int).then(|| ints.into()),
         origin,
         scalar,
     })

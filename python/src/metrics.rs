@@ -2,7 +2,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{shown, Scale, SeriesKey, SeriesOrdering, TimestampsMs, Values};
+use telemetron::model::{
+    shown, F64Column, Scale, SeriesKey, SeriesOrdering, StepColumn, TimestampsMs, Values,
+};
 use telemetron::{MetricCall, Steps};
 
 use crate::columns::{column, Origin};
@@ -70,7 +72,7 @@ pub(crate) fn values_of(
     // `f64s` converts them: the column is only taken when it is used as it is).
     if matches!(dtype, None | Some("float32")) {
         if let Some(f32s) = col.f32s.take() {
-            return Ok(Values::F32(f32s));
+            return Ok(Values::from(f32s));
         }
     }
     let origin = col.origin;
@@ -100,7 +102,7 @@ pub(crate) fn values_of(
                 }
                 Ok(t)
             })
-            .collect::<PyResult<Vec<f64>>>()
+            .collect::<PyResult<F64Column>>()
             .map(Values::F64)
     };
     match dtype {
@@ -132,10 +134,10 @@ fn steps_of(py: Python<'_>, step: Option<&Bound<'_, PyAny>>) -> PyResult<Steps> 
     let steps = ints
         .into_iter()
         .map(|s| crate::indices::index("step", i128::from(s)))
-        .collect::<PyResult<Vec<u64>>>()?;
+        .collect::<PyResult<StepColumn>>()?;
     Ok(match (col.scalar, steps.as_slice()) {
         (true, [first]) => Steps::From(*first),
-        _ => Steps::Each(steps),
+        _ => Steps::Each(steps.into_vec()),
     })
 }
 
@@ -155,7 +157,7 @@ pub(crate) fn timestamps_of(
     }
     Ok(match (col.scalar, ints.as_slice()) {
         (true, [t]) => TimestampsMs::One(*t),
-        _ => TimestampsMs::Each(ints),
+        _ => TimestampsMs::Each(ints.into_vec()),
     })
 }
 

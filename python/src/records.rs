@@ -105,7 +105,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             }
             d.set_item("labels", labels)?;
             d.set_item("ordering", m.ordering.as_str())?;
-            d.set_item("steps", &m.steps)?;
+            d.set_item("steps", m.steps.as_slice())?;
             d.set_item("values", m.values.to_f64())?;
             match &m.timestamps_ms {
                 TimestampsMs::None => d.set_item("timestamps_ms", py.None())?,

@@ -228,7 +228,9 @@ impl PyRuntime {
             let step = crate::indices::index("step", step)?;
             let timestamp = timestamp.map(crate::indices::timestamp_ms).transpose()?;
             let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
-            let edges = crate::columns::column(py, bin_edges, "bin_edges")?.f64s();
+            let edges = crate::columns::column(py, bin_edges, "bin_edges")?
+                .f64s()
+                .into_vec();
             let bins = match (counts, densities) {
                 (Some(c), None) => {
                     let col = crate::columns::column(py, c, "counts")?;
@@ -248,7 +250,9 @@ impl PyRuntime {
                     telemetron::model::BinValues::Counts(counts)
                 }
                 (None, Some(d)) => telemetron::model::BinValues::Densities(
-                    crate::columns::column(py, d, "densities")?.f64s(),
+                    crate::columns::column(py, d, "densities")?
+                        .f64s()
+                        .into_vec(),
                 ),
                 _ => {
                     return Err(crate::errors::ValidationError::new_err(
@@ -288,7 +292,7 @@ impl PyRuntime {
             let timestamp = timestamp.map(crate::indices::timestamp_ms).transpose()?;
             let key = crate::metrics::series_key(name, scale, labels, evaluation)?;
             let col = |v: &Bound<'_, PyAny>, what| -> PyResult<Vec<f64>> {
-                Ok(crate::columns::column(py, v, what)?.f64s())
+                Ok(crate::columns::column(py, v, what)?.f64s().into_vec())
             };
             let (xs, ys) = (col(xs, "xs")?, col(ys, "ys")?);
             let zs = zs.map(|z| col(z, "zs")).transpose()?;

@@ -103,7 +103,7 @@ pub fn record_every_kind(rt: &Runtime) {
         loss.clone(),
         ordered,
         Steps::Auto,
-        Values::F32(vec![0.1, 1.0 / 3.0, f32::MAX, f32::MIN_POSITIVE, -0.0]),
+        Values::F32(vec![0.1, 1.0 / 3.0, f32::MAX, f32::MIN_POSITIVE, -0.0].into()),
         TimestampsMs::None,
     )
     .unwrap();
@@ -111,7 +111,7 @@ pub fn record_every_kind(rt: &Runtime) {
         loss,
         ordered,
         Steps::Auto,
-        Values::F32(vec![0.05]),
+        Values::F32(vec![0.05].into()),
         TimestampsMs::One(1_700_000_000_123),
     )
     .unwrap();
@@ -119,7 +119,7 @@ pub fn record_every_kind(rt: &Runtime) {
         key("acc", Scale::MlStep, &[]),
         SeriesOrdering::Unordered,
         Steps::Each(vec![10, 5, 7]),
-        Values::F64(vec![0.1, std::f64::consts::PI, 1e-300]),
+        Values::F64(vec![0.1, std::f64::consts::PI, 1e-300].into()),
         TimestampsMs::Each(vec![1, 2, 3]),
     )
     .unwrap();
@@ -132,7 +132,7 @@ pub fn record_every_kind(rt: &Runtime) {
         envs: envs.clone(),
         episodes: vec![Some(0), Some(3)],
         per_env: 3,
-        values: Values::F32(vec![1.0, 2.0, 3.0, 0.5, 0.25, 0.125]),
+        values: Values::F32(vec![1.0, 2.0, 3.0, 0.5, 0.25, 0.125].into()),
         env_steps: EnvSteps::Auto {
             start_from_one: false,
         },
@@ -145,7 +145,7 @@ pub fn record_every_kind(rt: &Runtime) {
         envs: envs.clone(),
         episodes: vec![Some(0), Some(3)],
         per_env: 2,
-        values: Values::F64(vec![4.0, 5.0, 6.0, 7.0]),
+        values: Values::F64(vec![4.0, 5.0, 6.0, 7.0].into()),
         env_steps: EnvSteps::Each(vec![10, 20, 10, 12]),
         timestamps_ms: TimestampsMs::One(5),
     })
@@ -155,7 +155,7 @@ pub fn record_every_kind(rt: &Runtime) {
         2,
         envs,
         None,
-        Values::F32(vec![10.5, -3.0]),
+        Values::F32(vec![10.5, -3.0].into()),
         TimestampsMs::None,
     )
     .unwrap();

@@ -91,7 +91,7 @@ pub(crate) fn add(
             if contiguous {
                 batch.first_step = m.steps.first().copied();
             } else {
-                batch.steps = m.steps.clone();
+                batch.steps = m.steps.to_vec();
             }
             match &m.timestamps_ms {
                 TimestampsMs::None => {}

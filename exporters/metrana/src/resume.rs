@@ -60,7 +60,7 @@ mod tests {
         Record::Metric(MetricPoints {
             series: Arc::new(SeriesKey::new(name, Scale::MlStep, Vec::new()).unwrap()),
             ordering,
-            steps: steps.to_vec(),
+            steps: steps.into(),
             values: Values::F64(steps.iter().map(|&s| s as f64).collect()),
             timestamps_ms: TimestampsMs::None,
             time: Timestamp(0),
@@ -84,8 +84,8 @@ mod tests {
             panic!("a part")
         };
         assert_eq!(
-            (rest.steps, rest.values),
-            (vec![6, 7], Values::F64(vec![6.0, 7.0]))
+            (rest.steps.to_vec(), rest.values),
+            (vec![6, 7], Values::F64(vec![6.0, 7.0].into()))
         );
         // Unordered series take any step, and other series are unknown to the server.
         let unordered = SeriesOrdering::Unordered;

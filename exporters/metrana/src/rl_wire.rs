@@ -207,7 +207,7 @@ mod tests {
             episodes: vec![Some(0), None],
             per_env: 2,
             minor_steps: MinorSteps::Each(vec![3, 4, 0, 5]),
-            values: Values::F32(vec![1.0, 2.0, 3.0, 4.0]),
+            values: Values::F32(vec![1.0, 2.0, 3.0, 4.0].into()),
             timestamps_ms: TimestampsMs::Each(vec![10, 11, 12, 13]),
             time: Timestamp::now(),
         };
@@ -243,7 +243,7 @@ mod tests {
                 ),
             ]
         );
-        r.values = Values::F64(vec![1.0, 2.0, 3.0, 4.0]);
+        r.values = Values::F64(vec![1.0, 2.0, 3.0, 4.0].into());
         r.timestamps_ms = TimestampsMs::One(5);
         r.minor_steps = MinorSteps::Runs(vec![0, 1]);
         out.clear();

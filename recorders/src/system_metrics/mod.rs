@@ -29,8 +29,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde::Deserialize;
 use telemetron_plugins::{parse_options, BuildContext, RecorderPluginRegistration, RegistryError};
 use telemetron_runtime::model::{
-    MetricPoints, Record, Scale, SeriesError, SeriesKey, SeriesOrdering, Timestamp, TimestampsMs,
-    Values,
+    F64Column, MetricPoints, Record, Scale, SeriesError, SeriesKey, SeriesOrdering, StepColumn,
+    Timestamp, TimestampsMs, Values,
 };
 use telemetron_runtime::{EnqueueError, PluginFactory, PluginVerdict, RecordSink, RecorderPlugin};
 
@@ -212,8 +212,8 @@ fn run(config: &SystemMetricsConfig, sink: &RecordSink, stop: &Receiver<()>) {
             let record = Record::Metric(MetricPoints {
                 series: key,
                 ordering: SeriesOrdering::Ordered,
-                steps: vec![step],
-                values: Values::F64(vec![reading.value]),
+                steps: StepColumn::from_slice(&[step]),
+                values: Values::F64(F64Column::from_slice(&[reading.value])),
                 timestamps_ms: TimestampsMs::One(step as i64),
                 time: Timestamp::now(),
             });

@@ -10,7 +10,7 @@ use super::Runtime;
 use crate::error::EnqueueError;
 use crate::model::{
     MetricPoints, Record, RecordKind, RunAttributeValue, RunAttributes, SeriesKey, SeriesOrdering,
-    Timestamp, TimestampsMs, Values,
+    StepColumn, Timestamp, TimestampsMs, Values,
 };
 
 /// How a call gives its steps.
@@ -90,7 +90,7 @@ fn prepare(
         ));
     }
     let last = cursor.and_then(|c| c.last_step);
-    let steps = match steps {
+    let steps: StepColumn = match steps {
         Steps::Auto if ordering == SeriesOrdering::Unordered => {
             return Err(EnqueueError::invalid(
                 "step",
@@ -108,7 +108,7 @@ fn prepare(
                 format!("{} steps for {n} values", steps.len()),
             ))
         }
-        Steps::Each(steps) => steps,
+        Steps::Each(steps) => steps.into(),
     };
     if ordering == SeriesOrdering::Ordered {
         let mut previous = last;

@@ -25,6 +25,7 @@ pub use record::{
 pub use rl::{MinorRow, MinorSteps, RlPoints};
 pub use run_attributes::{RunAttributeValue, RunAttributes};
 pub use series::{
-    MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering, TimestampsMs, Values, MAX_NAME_LEN,
+    Column, F32Column, F64Column, MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering,
+    StepColumn, TimestampsMs, Values, MAX_NAME_LEN,
 };
 pub use time::{Timestamp, UtcDateTime};

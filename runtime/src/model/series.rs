@@ -178,15 +178,40 @@ fn check_text(what: &'static str, text: &str) -> Result<(), SeriesError> {
     super::check_path(text, MAX_NAME_LEN).map_err(|reason| SeriesError::new(what, reason))
 }
 
+/// A column of point data that keeps up to 16 bytes of it inline: a scalar call's step and
+/// value travel without a heap allocation each (a queued scalar point is the record most often
+/// in flight by the hundred thousand), while a large column is the caller's `Vec` moved in
+/// (`Column::from(vec)` takes its buffer, no copy). As large as a `Vec` (24 bytes).
+pub type Column<T, const N: usize> = smallvec::SmallVec<[T; N]>;
+
+/// One step per point.
+pub type StepColumn = Column<u64, 2>;
+/// Single-precision values.
+pub type F32Column = Column<f32, 4>;
+/// Double-precision values.
+pub type F64Column = Column<f64, 2>;
+
 /// Point values as one column, in the precision they travel in: float values default to f32
 /// (IEEE round-to-nearest-even, as Metrana ships them), integer values and explicit float64
 /// to f64.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
     /// Single precision.
-    F32(Vec<f32>),
+    F32(F32Column),
     /// Double precision.
-    F64(Vec<f64>),
+    F64(F64Column),
+}
+
+impl From<Vec<f32>> for Values {
+    fn from(values: Vec<f32>) -> Values {
+        Values::F32(values.into())
+    }
+}
+
+impl From<Vec<f64>> for Values {
+    fn from(values: Vec<f64>) -> Values {
+        Values::F64(values.into())
+    }
 }
 
 impl Values {
@@ -207,15 +232,15 @@ impl Values {
     pub fn to_f64(&self) -> Vec<f64> {
         match self {
             Values::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
-            Values::F64(v) => v.clone(),
+            Values::F64(v) => v.to_vec(),
         }
     }
 
     /// Values `range` (a copy).
     pub fn slice(&self, range: std::ops::Range<usize>) -> Values {
         match self {
-            Values::F32(v) => Values::F32(v[range].to_vec()),
-            Values::F64(v) => Values::F64(v[range].to_vec()),
+            Values::F32(v) => Values::F32(Column::from_slice(&v[range])),
+            Values::F64(v) => Values::F64(Column::from_slice(&v[range])),
         }
     }
 
@@ -272,7 +297,7 @@ pub struct MetricPoints {
     pub ordering: SeriesOrdering,
     /// One step per value (auto-increment and first-step forms are resolved by the caller's
     /// handle from its cursors).
-    pub steps: Vec<u64>,
+    pub steps: StepColumn,
     /// The values.
     pub values: Values,
     /// Their timestamps.
@@ -288,7 +313,7 @@ impl MetricPoints {
         MetricPoints {
             series: self.series.clone(),
             ordering: self.ordering,
-            steps: self.steps[range.clone()].to_vec(),
+            steps: StepColumn::from_slice(&self.steps[range.clone()]),
             values: self.values.slice(range.clone()),
             timestamps_ms: self.timestamps_ms.slice(range),
             time: self.time,
@@ -309,16 +334,38 @@ mod tests {
         assert!(SeriesKey::new("m", Scale::MlStep, labels(&[("k", "a/b c+%?#ü")])).is_ok());
     }
 
+    /// A scalar call's columns cost no heap allocation; a large column is the caller's buffer,
+    /// moved in, not copied.
+    #[test]
+    fn a_scalar_point_is_inline_and_a_large_column_keeps_its_buffer() {
+        let Values::F32(one) = Values::from(vec![0.5f32]) else {
+            panic!("f32")
+        };
+        assert!(!one.spilled());
+        let steps: StepColumn = (7..8).collect();
+        assert!(!steps.spilled());
+        let large = vec![0.25f64; 4096];
+        let buffer = large.as_ptr();
+        let Values::F64(column) = Values::from(large) else {
+            panic!("f64")
+        };
+        assert_eq!(column.as_ptr(), buffer);
+        assert_eq!(
+            std::mem::size_of::<StepColumn>(),
+            std::mem::size_of::<Vec<u64>>()
+        );
+    }
+
     #[test]
     fn the_first_non_finite_value_is_found_in_any_block() {
         let mut v = vec![1.0f32; 200];
-        assert_eq!(Values::F32(v.clone()).first_non_finite(), None);
+        assert_eq!(Values::from(v.clone()).first_non_finite(), None);
         v[130] = f32::INFINITY;
         v[199] = f32::NAN;
-        assert_eq!(Values::F32(v).first_non_finite(), Some(130));
+        assert_eq!(Values::from(v).first_non_finite(), Some(130));
         let mut w = vec![0.5f64; 65];
         w[64] = f64::NAN;
-        assert_eq!(Values::F64(w).first_non_finite(), Some(64));
+        assert_eq!(Values::from(w).first_non_finite(), Some(64));
     }
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -391,8 +391,8 @@ mod tests {
         Record::Metric(MetricPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
-            values: Values::F32(vec![0.5; steps.len()]),
-            steps,
+            values: Values::F32(vec![0.5; steps.len()].into()),
+            steps: steps.into(),
             timestamps_ms: TimestampsMs::None,
             time: Timestamp(0),
         })

@@ -275,7 +275,7 @@ impl LineDecoder {
         Ok(MetricPoints {
             series,
             ordering: ordering(&l)?,
-            steps,
+            steps: steps.into(),
             timestamps_ms: timestamps(&l, values.len())?,
             values,
             time,
@@ -480,8 +480,8 @@ fn ordering(l: &Line<'_>) -> Result<SeriesOrdering, Fail> {
 fn values(l: &Line<'_>) -> Result<Values, Fail> {
     let raw = need(l.values, "values")?.get();
     match need(l.precision.as_deref(), "precision")? {
-        "f32" => finite_list::<f32>(raw, "values").map(Values::F32),
-        "f64" => finite_list::<f64>(raw, "values").map(Values::F64),
+        "f32" => finite_list::<f32>(raw, "values").map(Values::from),
+        "f64" => finite_list::<f64>(raw, "values").map(Values::from),
         other => Err(format!("unknown precision {other:?} (f32, f64)")),
     }
 }

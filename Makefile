@@ -47,8 +47,6 @@ render-plugin:
 
 # Wheels: WHEEL_DIR holds telemetron-*.whl (core, abi3) and telemetron_render-*.whl.
 WHEEL_DIR ?= $(CARGO_TARGET_DIR)/wheels
-FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal
-export FFMPEG_PREFIX
 
 # The core wheel is compiled and linked by zig against glibc CORE_GLIBC's symbols instead of
 # the build machine's glibc: 2.17 = manylinux2014 (CentOS 7 and everything newer). zig comes
@@ -63,15 +61,29 @@ ZIGLANG := ziglang==0.14.1
 ZIG_INCLUDE := $(CARGO_TARGET_DIR)/zig-include
 RUST_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 
+# telemetron-render is built for the same glibc (RENDER_GLIBC): x264 and the minimal FFmpeg
+# (scripts/build-ffmpeg-minimal.sh, into FFMPEG_PREFIX, kept between builds) are compiled by
+# zig's clang through scripts/zig-cc, and the encoder library is linked by it (cargo's linker
+# for RUST_HOST, given as --target so these objects stay apart from the system-linked ones in
+# $(CARGO_TARGET_DIR)/release); auditwheel repair --plat then refuses a library needing a newer
+# glibc. libclang (bindgen) and the build scripts' host C compiler are the system's.
+RENDER_GLIBC ?= $(CORE_GLIBC)
+FFMPEG_PREFIX ?= $(HOME)/.cache/telemetron/ffmpeg-minimal-$(RENDER_GLIBC)
+export FFMPEG_PREFIX
+RENDER_ZIG := ZIG_PYTHON=$(abspath $(PY)) ZIG_GLIBC=$(RENDER_GLIBC)
+RENDER_RELEASE := $(CARGO_TARGET_DIR)/$(RUST_HOST)/release
+RENDER_LINKER_VAR := CARGO_TARGET_$(shell echo '$(RUST_HOST)' | tr 'a-z-' 'A-Z_')_LINKER
+
 $(VENV)/.zig: $(VENV)/.deps
 	$(PY) -m pip install -q "$(ZIGLANG)"
 	touch $@
 
 ## wheel: release wheels into $(WHEEL_DIR): the core abi3 wheel (built by zig for glibc 2.17:
 ## tag manylinux2014, checked by maturin and by auditwheel in the wheel tests; debug info split
-## off into $(WHEEL_DIR)/debug) and telemetron-render with a minimal FFmpeg
-## (scripts/build-ffmpeg-minimal.sh) and libx264 grafted by auditwheel repair; then the wheel
-## tests on them
+## off into $(WHEEL_DIR)/debug) and telemetron-render, also for glibc 2.17 (manylinux2014): its
+## encoder library linked by zig, with a minimal FFmpeg and libx264 built by zig from Debian's
+## sources (scripts/build-ffmpeg-minimal.sh) grafted by auditwheel repair; then the wheel tests
+## on them
 wheel: system-deps $(VENV)/.deps $(VENV)/.zig
 	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)/raw $(WHEEL_DIR)/debug $(ZIG_INCLUDE)
 	headers=$$(ls -d /usr/include/$$(uname -m)-linux-gnu/curl /usr/include/curl 2>/dev/null | head -1) \
@@ -80,19 +92,20 @@ wheel: system-deps $(VENV)/.deps $(VENV)/.zig
 	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux_$(subst .,_,$(CORE_GLIBC)) \
 	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw
 	$(PY) scripts/strip_wheel.py $(WHEEL_DIR)/raw/telemetron-*.whl --out $(WHEEL_DIR) --debug-dir $(WHEEL_DIR)/debug
-	bash scripts/build-ffmpeg-minimal.sh
-	PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig cargo build -q --release -p telemetron-render-ffmpeg
-	objcopy --only-keep-debug $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) $(WHEEL_DIR)/debug/$(RENDER_LIB).debug
-	$(PY) scripts/build_render_wheel.py --library $(CARGO_TARGET_DIR)/release/$(RENDER_LIB) --strip \
+	$(RENDER_ZIG) RENDER_CC=$(abspath scripts/zig-cc) bash scripts/build-ffmpeg-minimal.sh
+	$(RENDER_ZIG) $(RENDER_LINKER_VAR)=$(abspath scripts/zig-cc) PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig \
+	  cargo build -q --release -p telemetron-render-ffmpeg --target $(RUST_HOST)
+	objcopy --only-keep-debug $(RENDER_RELEASE)/$(RENDER_LIB) $(WHEEL_DIR)/debug/$(RENDER_LIB).debug
+	$(PY) scripts/build_render_wheel.py --library $(RENDER_RELEASE)/$(RENDER_LIB) --strip \
 	  --out $(WHEEL_DIR)/raw $(RENDER_LICENSES)
 	PATH=$(abspath $(VENV))/bin:$$PATH LD_LIBRARY_PATH=$(FFMPEG_PREFIX)/lib $(VENV)/bin/auditwheel repair -w $(WHEEL_DIR) \
-	  $(WHEEL_DIR)/raw/telemetron_render-*.whl
+	  --plat manylinux_$(subst .,_,$(RENDER_GLIBC))_$(shell uname -m) $(WHEEL_DIR)/raw/telemetron_render-*.whl
 	rm -rf $(WHEEL_DIR)/raw
 	ls -l $(WHEEL_DIR)
 	$(MAKE) --no-print-directory test-wheel-run
 
-RENDER_LICENSES = $(foreach f,COPYING.GPLv2 COPYING.LGPLv2.1 LICENSE.md ffmpeg-configuration.txt,\
-  --license $(FFMPEG_PREFIX)/share/licenses/$(f)) --license /usr/share/doc/libx264-164/copyright \
+RENDER_LICENSES = $(foreach f,COPYING.GPLv2 COPYING.LGPLv2.1 LICENSE.md ffmpeg-configuration.txt \
+  x264-COPYING x264-debian-copyright x264-configuration.txt,--license $(FFMPEG_PREFIX)/share/licenses/$(f)) \
   --license /usr/share/common-licenses/GPL-3
 
 ## test-wheel: the wheel tests (python/wheel_tests) on debug-profile wheels built from the
@@ -102,13 +115,16 @@ test-wheel: develop
 	rm -rf $(CARGO_TARGET_DIR)/wheels-test && mkdir -p $(CARGO_TARGET_DIR)/wheels-test
 	$(VENV)/bin/maturin build -q -m python/Cargo.toml -o $(CARGO_TARGET_DIR)/wheels-test
 	cp $(CARGO_TARGET_DIR)/wheels-dev/debug/telemetron_render-*.whl $(CARGO_TARGET_DIR)/wheels-test/
-	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test CORE_GLIBC=
+	$(MAKE) --no-print-directory test-wheel-run WHEEL_DIR=$(CARGO_TARGET_DIR)/wheels-test \
+	  CORE_GLIBC= RENDER_GLIBC=
 
-# CORE_GLIBC: the glibc the core wheel was built for (its tag and its module's symbol versions
-# are checked against it); empty for test-wheel's debug wheels, built against this machine's.
+# CORE_GLIBC / RENDER_GLIBC: the glibc the core / render wheel was built for (its tag and its
+# libraries' symbol versions are checked against it); empty for test-wheel's debug wheels,
+# built against this machine's.
 test-wheel-run:
 	TELEMETRON_SPOOL_DIR=$(TEST_SPOOL_DIR) TELEMETRON_WHEEL_DIR=$(abspath $(WHEEL_DIR)) \
-	  TELEMETRON_CORE_GLIBC=$(CORE_GLIBC) $(PY) -m pytest python/wheel_tests -q -rA
+	  TELEMETRON_CORE_GLIBC=$(CORE_GLIBC) TELEMETRON_RENDER_GLIBC=$(RENDER_GLIBC) \
+	  $(PY) -m pytest python/wheel_tests -q -rA
 
 # Rust features: `render` is the renderer (no FFmpeg link); its encoder library
 # (plugins/render-ffmpeg) builds against the system's FFmpeg (scripts/install-system-deps.sh).

@@ -4,7 +4,9 @@ metrics and logs reach a file and a real OTLP receiver; ``log_rendering`` raises
 documented ExporterError; no FFmpeg library is ever mapped); with telemetron-render installed
 ``log_rendering`` writes an H.264 file that ffprobe reads back. auditwheel accepts the core
 wheel as manylinux, its module needs no glibc symbol newer than its tag says (with `make wheel`:
-glibc 2.17, manylinux2014) and no FFmpeg, x264 or OpenSSL library."""
+glibc 2.17, manylinux2014) and no FFmpeg, x264 or OpenSSL library; the repaired render wheel's
+libraries (encoder, FFmpeg, x264) need none newer than its tag says either (with `make wheel`:
+glibc 2.17 too)."""
 
 from __future__ import annotations
 
@@ -196,16 +198,7 @@ def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: P
     assert sorted(declared) == sorted(tags), (declared, wheel.name)
     pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
     assert len(pep600) == 1, f"not an abi3 manylinux wheel: {wheel.name}"
-    show = subprocess.run(
-        [str(Path(sys.executable).with_name("auditwheel")), "show", str(wheel)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    said = " ".join(show.split())
-    # auditwheel names the most compatible tag the wheel's symbols allow: the wheel's own.
-    assert f'is consistent with the following platform tag: "{pep600[0]}"' in said, show
-    assert "requires the following external shared libraries" not in show, show
+    assert_auditwheel_names(wheel, pep600[0])
     # The loader refuses the module on a glibc older than any version it needs: none is newer
     # than the tag promises.
     needed = glibc_versions_needed(tmp_path / "module.so")
@@ -224,11 +217,26 @@ def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: P
         assert not any(forbidden in lib for lib in libraries), libraries
 
 
-def platform_tags(wheel: Path) -> list[str]:
-    """The platform tags of an abi3 wheel's file name (a compressed tag set: ``a.b``)."""
-    match = re.search(r"-cp\d+-abi3-([^-]+)\.whl$", wheel.name)
-    assert match, f"not an abi3 wheel: {wheel.name}"
+def platform_tags(wheel: Path, python_abi: str = r"cp\d+-abi3") -> list[str]:
+    """The platform tags of a wheel's file name (a compressed tag set: ``a.b``) whose python and
+    abi tags match ``python_abi`` (default: an abi3 wheel)."""
+    match = re.search(rf"-{python_abi}-([^-]+)\.whl$", wheel.name)
+    assert match, f"not a {python_abi} wheel: {wheel.name}"
     return match.group(1).split(".")
+
+
+def assert_auditwheel_names(wheel: Path, tag: str) -> None:
+    """auditwheel names the most compatible tag the wheel's symbols allow: the wheel's own, and
+    no library outside the wheel that it would need."""
+    show = subprocess.run(
+        [str(Path(sys.executable).with_name("auditwheel")), "show", str(wheel)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    said = " ".join(show.split())
+    assert f'is consistent with the following platform tag: "{tag}"' in said, show
+    assert "requires the following external shared libraries" not in show, show
 
 
 def glibc_of(tag: str) -> tuple[int, int]:
@@ -248,6 +256,46 @@ def readelf(option: str, library: Path) -> str:
     done = subprocess.run(["readelf", option, str(library)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_render_wheel_needs_no_glibc_newer_than_its_tag(tmp_path: Path) -> None:
+    """The repaired telemetron-render: the tag pip matches is the one its metadata declares and
+    auditwheel names, and no library inside (the encoder library, the FFmpeg and x264 auditwheel
+    grafted) needs a ``GLIBC_`` symbol version newer than that tag promises: the loader would
+    refuse it there. With `make wheel` (TELEMETRON_RENDER_GLIBC=2.17: x264, FFmpeg and the
+    encoder library built and linked by zig for glibc 2.17) the tag is that glibc's:
+    manylinux2014."""
+    wheel = render_wheel()
+    if not grafted(wheel):
+        pytest.skip("telemetron-render is not repaired (debug wheel): run `make wheel`")
+    tags = platform_tags(wheel, python_abi="py3-none")
+    newest: dict[str, tuple[int, ...]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        (info,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
+        declared = re.findall(r"^Tag: py3-none-(\S+)$", zf.read(info).decode(), re.M)
+        for name in zf.namelist():
+            if re.search(r"\.so(\.\d+)*$", name):
+                extracted = tmp_path / Path(name).name
+                extracted.write_bytes(zf.read(name))
+                needed = glibc_versions_needed(extracted)
+                assert needed, f"{name} needs no GLIBC_ version: not read right?"
+                newest[Path(name).name] = max(needed)
+    assert sorted(declared) == sorted(tags), (declared, wheel.name)
+    pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
+    assert len(pep600) == 1, f"not a manylinux wheel: {wheel.name}"
+    # Every library was looked at: the encoder and what auditwheel grafted (hashed names).
+    for lib in (LIBRARY, "libavcodec", "libavformat", "libavutil", "libswscale", "libx264"):
+        assert any(name.startswith(lib) for name in newest), (lib, sorted(newest))
+    promised = glibc_of(pep600[0])
+    assert {n: v for n, v in newest.items() if v > promised} == {}, (pep600, newest)
+    assert_auditwheel_names(wheel, pep600[0])
+    built_for = os.environ.get("TELEMETRON_RENDER_GLIBC")
+    if built_for:
+        floor = tuple(int(part) for part in built_for.split("."))
+        assert promised == floor, (pep600, built_for)
+        assert {n: v for n, v in newest.items() if v > floor} == {}, newest
+        if floor == (2, 17):
+            assert f"manylinux2014_{platform.machine()}" in tags, tags
 
 
 def test_a_free_threaded_cpython_gets_a_clear_import_error(tmp_path: Path) -> None:

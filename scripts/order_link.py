@@ -204,8 +204,10 @@ def order_script(
                 lst.append(section)
             sizes[section] = max(size, sizes.get(section, 0))
     # Constructors (`ctor`, `inventory`) run when the module is loaded: always first.
-    lines, placed, unmatched, moved, nbytes = ["    *(.text.startup .text.startup.*)"], 0, [], set(), 0
-    by_size = all_instances = raw = 0
+    lines = ["    *(.text.startup .text.startup.*)"]
+    unmatched: list[str] = []
+    moved: set[str] = set()
+    placed = nbytes = by_size = all_instances = raw = 0
     for name, wanted in names:
         if wanted == {-1}:
             raw += 1
@@ -241,7 +243,8 @@ def order_script(
         return None
     # Before .text rather than after it (next to the PLT): measured, import then touches
     # 6 windows of 64 KB of the module's code instead of 7.
-    return "SECTIONS\n{\n  .text.hot :\n  {\n" + "\n".join(lines) + "\n  }\n}\nINSERT BEFORE .text;\n"
+    body = "\n".join(lines)
+    return f"SECTIONS\n{{\n  .text.hot :\n  {{\n{body}\n  }}\n}}\nINSERT BEFORE .text;\n"
 
 
 def real_linker() -> list[str]:

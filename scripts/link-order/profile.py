@@ -1,17 +1,19 @@
 """Regenerate hot.txt: the functions of `_native` that a typical job executes, by stage.
 
-    python scripts/link-order/profile.py --python /venv/bin/python [--out hot.txt]
-        [--receivers-python /other/venv/bin/python]
+    python scripts/link-order/profile.py --python /venv/bin/python [--python /venv2/bin/python]
+        [--out hot.txt] [--receivers-python /other/venv/bin/python]
 
-`--python` is an interpreter with a release build of telemetron installed (keep its symbols:
-a plain `maturin build --release`, not the stripped wheel). It runs workload.py under valgrind's
-callgrind (`--dump-instr=no --demangle=no`: names as the linker sees them) three times: up to
-`import`, up to `file` (configure + log + timed_span + RL step + flush + shutdown with the file
-exporter) and up to `network` (the same with OTLP and Metrana exporters, against the benchmark
-receivers started here with `--receivers-python`, which needs grpcio and opentelemetry-proto;
-skipped when that fails). Every function of the module that ran is listed once, under the first
-stage it ran in, most executed instructions first within a stage, Rust names without their hash
-(see scripts/order_link.py). Takes a few minutes.
+`--python` is an interpreter with a release build of telemetron installed, with its symbols
+(a plain `maturin build --release`, or the zig-built module before scripts/strip_wheel.py);
+given several, the list is their union (the C code of the zig build is clang's, not gcc's).
+Each runs workload.py under valgrind's callgrind (`--dump-instr=no --demangle=no`: names as
+the linker sees them) three times: up to `import`, up to `file` (configure + log + timed_span +
+RL step + flush + shutdown with the file exporter) and up to `network` (the same with OTLP and
+Metrana exporters, against the benchmark receivers started here with `--receivers-python`,
+which needs grpcio and opentelemetry-proto; skipped when that fails). Every function of the
+module that ran is listed once, under the first stage it ran in, most executed instructions
+first within a stage, Rust names without their hash (see scripts/order_link.py). Takes a
+minute or two per build.
 """
 
 from __future__ import annotations
@@ -93,32 +95,25 @@ def start(python: str, args: list[str]) -> tuple[subprocess.Popen[str], str]:
     return proc, f"http://127.0.0.1:{ready[1]}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--receivers-python", default=sys.executable)
-    parser.add_argument("--out", type=Path, default=HERE / "hot.txt")
-    args = parser.parse_args()
+def profile_build(python: str, receivers: str) -> list[tuple[str, dict[str, int]]]:
+    """(stage, {function: self cost}) for the build `python` imports."""
     stages: list[tuple[str, dict[str, int]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for stage in ("import", "file"):
-            stages.append((stage, profile(args.python, stage, [], Path(tmp) / f"{stage}.out")))
-            print(f"{stage}: {len(stages[-1][1])} functions", file=sys.stderr)
+            stages.append((stage, profile(python, stage, [], Path(tmp) / f"{stage}.out")))
+            print(f"{python}: {stage}: {len(stages[-1][1])} functions", file=sys.stderr)
         procs = []
         try:
             otlp_proc, otlp = start(
-                args.receivers_python, [str(ROOT / "benches" / "otlp_counting_receiver.py"), "0", "0"]
+                receivers, [str(ROOT / "benches" / "otlp_counting_receiver.py"), "0", "0"]
             )
             procs.append(otlp_proc)
-            mtr_proc, metrana = start(
-                args.receivers_python,
-                [str(ROOT / "tests" / "metrana_server"), "--state", f"{tmp}/state.json", "--count-only"],
-            )
+            metrana_server = [str(ROOT / "tests" / "metrana_server"), "--count-only"]
+            mtr_proc, metrana = start(receivers, [*metrana_server, "--state", f"{tmp}/s.json"])
             procs.append(mtr_proc)
-            stages.append(
-                ("network", profile(args.python, "network", [otlp, metrana], Path(tmp) / "n.out"))
-            )
-            print(f"network: {len(stages[-1][1])} functions", file=sys.stderr)
+            network = profile(python, "network", [otlp, metrana], Path(tmp) / "n.out")
+            stages.append(("network", network))
+            print(f"{python}: network: {len(network)} functions", file=sys.stderr)
         except (OSError, RuntimeError, subprocess.CalledProcessError) as e:
             print(f"network stage skipped: {e}", file=sys.stderr)
         finally:
@@ -126,25 +121,48 @@ def main() -> None:
                 if p.stdin:
                     p.stdin.close()
                 p.wait(timeout=30)
+    return stages
+
+
+def symbol_sizes(python: str) -> dict[str, int]:
     module = subprocess.run(
-        [args.python, "-c", "import telemetron._native as m; print(m.__file__)"],
+        [python, "-c", "import telemetron._native as m; print(m.__file__)"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     size: dict[str, int] = {}
-    instances: dict[str, int] = {}
     nm = subprocess.run(["nm", "-S", "--defined-only", module], check=True, capture_output=True)
     for row in nm.stdout.decode(errors="replace").splitlines():
         f = row.split()
         if len(f) == 4 and f[2] in "tTwW" and f[3] not in size:
             size[f[3]] = int(f[1], 16)
-            k = hash_free(f[3])
-            instances[k] = instances.get(k, 0) + 1
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", required=True)
+    parser.add_argument("--receivers-python", default=sys.executable)
+    parser.add_argument("--out", type=Path, default=HERE / "hot.txt")
+    args = parser.parse_args()
+    # Per stage, every build's functions: the C code differs between gcc (plain build) and
+    # zig's clang (the wheel), which inline jemalloc's static functions differently.
+    stages: dict[str, dict[str, int]] = {}
+    instances: dict[str, int] = {}
     ran: dict[str, set[int]] = {}
-    for _, cost in stages:
-        for fn in cost:
-            fn = re.sub(r"'\d+$", "", fn)
-            if fn in size:
-                ran.setdefault(hash_free(fn), set()).add(size[fn])
+    for python in args.python:
+        size = symbol_sizes(python)
+        counts: dict[str, int] = {}
+        for sym in size:
+            counts[hash_free(sym)] = counts.get(hash_free(sym), 0) + 1
+        for k, n in counts.items():
+            instances[k] = max(instances.get(k, 0), n)
+        for stage, cost in profile_build(python, args.receivers_python):
+            merged = stages.setdefault(stage, {})
+            for fn, ir in cost.items():
+                fn = re.sub(r"'\d+$", "", fn)  # callgrind's recursion marker
+                merged[fn] = max(merged.get(fn, 0), ir)
+                if fn in size:
+                    ran.setdefault(hash_free(fn), set()).add(size[fn])
     seen: set[str] = set()
     lines = [
         "# Functions of telemetron._native that a typical job executes, in the order",
@@ -153,17 +171,15 @@ def main() -> None:
         "# instances share is followed by the byte sizes of those that ran. Generated by",
         "# scripts/link-order/profile.py (workload.py under callgrind); regenerate after large",
         "# changes: names that no longer exist are only counted as unmatched at link time.",
-    ]
-    lines += [
         "# Code that is not in a section per function (OpenSSL's own build, glibc's",
-        "# libc_nonshared) and runs when the module is loaded: whole objects, as linker script",
-        "# input section descriptions.",
+        "# libc_nonshared, crtbegin) and runs when the module is loaded: whole objects, as",
+        "# linker script input section descriptions.",
         *IMPORT_OBJECTS,
     ]
-    for stage, cost in stages:
+    for stage, cost in stages.items():
         lines.append(f"# stage: {stage}")
         for fn, _ in sorted(cost.items(), key=lambda kv: (-kv[1], kv[0])):
-            name = hash_free(re.sub(r"'\d+$", "", fn))  # callgrind's recursion marker
+            name = hash_free(fn)
             # `ctor` constructors live in .text.startup, which order_link.py places first anyway.
             if name.startswith("0x") or name.endswith("__ctor") or name in seen:
                 continue

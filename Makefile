@@ -105,14 +105,17 @@ RENDER_LICENSES = $(foreach f,COPYING.GPLv2 COPYING.LGPLv2.1 LICENSE.md ffmpeg-c
   --license /usr/share/common-licenses/GPL-3
 
 ## link-order: regenerate scripts/link-order/hot.txt, the functions a typical job executes
-## (scripts/link-order/workload.py under valgrind's callgrind, on a plain release build)
+## (scripts/link-order/workload.py under valgrind's callgrind, on a plain release build; add the
+## zig build's, whose C code is clang's, with LINK_ORDER_EXTRA="--python VENV/bin/python" for a
+## venv holding the unstripped module of `maturin build --zig`, as the committed list does)
 LINK_ORDER_DIR := $(CARGO_TARGET_DIR)/link-order
 link-order: $(VENV)/.deps
 	@command -v valgrind >/dev/null || { sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; $$sudo apt-get update -q && $$sudo apt-get install -y -q valgrind; }
 	rm -rf $(LINK_ORDER_DIR) && python3 -m venv $(LINK_ORDER_DIR)/venv
 	$(VENV)/bin/maturin build -q --release -m python/Cargo.toml -o $(LINK_ORDER_DIR)/wheel
 	$(LINK_ORDER_DIR)/venv/bin/pip install -q numpy $(LINK_ORDER_DIR)/wheel/telemetron-*.whl
-	$(PY) scripts/link-order/profile.py --python $(LINK_ORDER_DIR)/venv/bin/python --receivers-python $(PY)
+	$(PY) scripts/link-order/profile.py --python $(LINK_ORDER_DIR)/venv/bin/python --receivers-python $(PY) \
+	  $(LINK_ORDER_EXTRA)
 
 ## test-wheel: the wheel tests (python/wheel_tests) on debug-profile wheels built from the
 ## develop build: the core wheel in a fresh venv per CPython found (3.10+) with FFmpeg hidden,

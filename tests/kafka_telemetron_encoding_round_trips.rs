@@ -184,6 +184,16 @@ fn the_telemetron_encoding_carries_every_record_kind_exactly() {
         14,
         "{report:#?}"
     );
+    // Data points too, counted when the broker acknowledged them: as many as the capture saw.
+    let points_sent = |exporter: &str| -> Vec<(&str, u64)> {
+        report.metrics.exporter_points[exporter]
+            .iter()
+            .filter(|(_, c)| c.sent > 0)
+            .map(|(kind, c)| (*kind, c.sent))
+            .collect()
+    };
+    assert!(!points_sent("capture").is_empty(), "{report:#?}");
+    assert_eq!(points_sent("kafka"), points_sent("capture"), "{report:#?}");
 
     let mut decoded = Vec::new();
     for (content_type, value) in broker.read("telemetron_records", Duration::from_secs(2)) {

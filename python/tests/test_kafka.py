@@ -275,6 +275,9 @@ def test_an_oversized_record_is_split_or_refused_and_nothing_gets_stuck(broker: 
     assert [
         s.name for _, s in spans_of(otlp(broker.read("otlp_spans"), ExportTraceServiceRequest))
     ] == ["after"]
+    # The exporter's own counts: the split record's points, as the broker acknowledged them.
+    sent = telemetron.metrics(verbose=True)["exporter_points"]["kafka"]["metric"]
+    assert (sent["sent"], sent["failed"], sent["dropped"]) == (20_000, 0, 0), sent
 
 
 def test_a_sasl_password_never_appears_in_any_output(

@@ -8,18 +8,23 @@ use telemetron_codec::{encode_record, BatchEncoder, CONTENT_TYPE};
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::resource::v1::Resource;
 use telemetron_otlp_mapping::Assembler;
 use telemetron_runtime::model::{Record, RecordKind};
-use telemetron_runtime::{RecordBatch, RunIdentity};
+use telemetron_runtime::{Count, RecordBatch, RunIdentity};
 
 use crate::config::{Encoding, KafkaConfig, KeyMode, Topics};
 
-/// Record counts by kind: what one message carries.
+/// Record and data-point counts by kind: what one message carries (a record split over several
+/// messages is counted, with all its points, by the message that completes it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Tally(Vec<(RecordKind, u64)>);
+pub(crate) struct Tally(Vec<(RecordKind, Count)>);
 
 impl Tally {
-    pub(crate) fn add(&mut self, kind: RecordKind, n: u64) {
+    pub(crate) fn add(&mut self, kind: RecordKind, n: impl Into<Count>) {
+        let n = n.into();
         match self.0.iter_mut().find(|(k, _)| *k == kind) {
-            Some(slot) => slot.1 += n,
+            Some((_, c)) => {
+                c.records += n.records;
+                c.points += n.points;
+            }
             None => self.0.push((kind, n)),
         }
     }
@@ -30,8 +35,16 @@ impl Tally {
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (RecordKind, u64)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RecordKind, Count)> + '_ {
         self.0.iter().copied()
+    }
+}
+
+/// One record with its data points, as the tallies count it.
+pub(crate) fn one(record: &Record) -> Count {
+    Count {
+        records: 1,
+        points: record.data_points(),
     }
 }
 
@@ -46,9 +59,10 @@ pub(crate) struct OutMessage {
     pub tally: Tally,
 }
 
-/// Records that cannot be sent, with why (too large even alone, a kind the encoding lacks).
+/// Records that cannot be sent, with their points and why (too large even alone, a kind the
+/// encoding lacks).
 #[derive(Debug, Default)]
-pub(crate) struct Refused(pub Vec<(RecordKind, String)>);
+pub(crate) struct Refused(pub Vec<(RecordKind, Count, String)>);
 
 /// What one batch became.
 #[derive(Debug, Default)]
@@ -110,7 +124,7 @@ impl Encoder {
             let parts = match split::to_fit(record, budget) {
                 Ok(parts) => parts,
                 Err(reason) => {
-                    out.refused.0.push((kind, reason));
+                    out.refused.0.push((kind, one(record), reason));
                     continue;
                 }
             };
@@ -125,7 +139,7 @@ impl Encoder {
                 }
                 current.push(part);
                 if i + 1 == count {
-                    tally.add(kind, 1);
+                    tally.add(kind, one(record));
                 }
             }
         }

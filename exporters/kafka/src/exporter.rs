@@ -138,8 +138,8 @@ impl Exporter for KafkaExporter {
             Some(p) if p.batch.is_same(batch) => p,
             _ => {
                 let encoded = connected.encoder.encode(batch);
-                for (kind, reason) in encoded.refused.0 {
-                    connected.deliveries.rejected(kind, 1, &reason);
+                for (kind, count, reason) in encoded.refused.0 {
+                    connected.deliveries.rejected(kind, count, &reason);
                 }
                 for (kind, n) in encoded.nothing_to_send.iter() {
                     connected.deliveries.acknowledged(kind, n);

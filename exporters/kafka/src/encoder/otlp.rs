@@ -9,15 +9,16 @@ use telemetron_otlp_mapping::opentelemetry_proto::tonic::metrics::v1::{
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::trace::v1::Span;
 use telemetron_otlp_mapping::{logs_request, metrics_request, trace_request, Assembled};
 use telemetron_runtime::model::RecordKind;
-use telemetron_runtime::RecordBatch;
+use telemetron_runtime::{Count, RecordBatch};
 
-use super::{Encoded, Encoder, OutMessage, Tally};
+use super::{one, Encoded, Encoder, OutMessage, Tally};
 use crate::config::{Encoding, KeyMode, Topics};
 
-/// One mapped item and the record it completes (none for all but the last part of a split).
+/// One mapped item and the record it completes, with the record's data points (none for all
+/// but the last part of a split).
 struct Item<T> {
     value: T,
-    completes: Option<RecordKind>,
+    completes: Option<(RecordKind, Count)>,
 }
 
 pub(super) fn encode(enc: &mut Encoder, batch: &RecordBatch) -> Encoded {
@@ -29,6 +30,7 @@ pub(super) fn encode(enc: &mut Encoder, batch: &RecordBatch) -> Encoded {
     let mut mapped = Assembled::default();
     for record in batch.iter() {
         let kind = record.kind();
+        let count = one(record);
         enc.assembler.add(record, &mut mapped);
         let produced =
             !mapped.spans.is_empty() || !mapped.logs.is_empty() || !mapped.metrics.is_empty();
@@ -36,7 +38,7 @@ pub(super) fn encode(enc: &mut Encoder, batch: &RecordBatch) -> Encoded {
         let mut seen = 0;
         let mut completes = || {
             seen += 1;
-            (seen == items).then_some(kind)
+            (seen == items).then_some((kind, count))
         };
         for s in mapped.spans.drain(..) {
             spans.push(Item {
@@ -58,7 +60,7 @@ pub(super) fn encode(enc: &mut Encoder, batch: &RecordBatch) -> Encoded {
         }
         if !produced {
             // Span starts, events and errors inside an open span, scatters: they travel in a
-            // later item (the span) or not at all in OTLP.
+            // later item (the span) or not at all in OTLP. No points of theirs were sent.
             leftover.add(kind, 1);
         }
     }
@@ -243,9 +245,10 @@ fn emit<T: Mapped>(enc: &Encoder, mut run: Vec<Item<T>>, key: &Option<String>, o
             let second = run.split_off(run.len() / 2);
             emit(enc, run, key, out);
             emit(enc, second, key, out);
-        } else if let Some(kind) = run[0].completes {
+        } else if let Some((kind, count)) = run[0].completes {
             out.refused.0.push((
                 kind,
+                count,
                 format!(
                     "its OTLP form is {} bytes, over max_message_bytes {}",
                     payload.len(),
@@ -257,8 +260,8 @@ fn emit<T: Mapped>(enc: &Encoder, mut run: Vec<Item<T>>, key: &Option<String>, o
     }
     let mut tally = Tally::default();
     for item in &run {
-        if let Some(kind) = item.completes {
-            tally.add(kind, 1);
+        if let Some((kind, count)) = item.completes {
+            tally.add(kind, count);
         }
     }
     out.messages.push(OutMessage {

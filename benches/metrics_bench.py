@@ -144,9 +144,11 @@ def worker(library: str, endpoint: str) -> dict[str, Any]:
         for v in values:
             call(v)
         out["scalar_us"][mode] = (time.perf_counter() - began) / SCALARS * 1e6
-        # What the scalar points still in flight hold (most of them: the server is slower).
-        out[f"rss_scalars_in_flight_mb_{mode}"] = rss_now_mb() - before
+        # What the scalar points still in flight hold (most of them: the server is slower);
+        # for the engine, of its first mode, the native call (as telemetron's `log`).
+        out.setdefault("scalar_rss_mb", rss_now_mb() - before)
         c.flush()
+    out.setdefault("scalar_rss_mb", 0.0)  # SCALARS=0
     envs = [f"env-{i}" for i in range(ENVS)]
     rng = np.random.default_rng(7)
     blocks = [rng.random((ENVS, POINTS), dtype=np.float32) for _ in range(METRICS)]
@@ -231,11 +233,6 @@ def compare(name: str, ours: dict[str, Any], engine: dict[str, Any]) -> None:
         ("requests the server took (whole run)", "requests", "{:d}"),
         ("request MB the server took (whole run)", "request_mb", "{:.1f}"),
     ]
-    # The engine's scalar phase is its native call (the first mode), as telemetron's `log`.
-    for r in (ours, engine):
-        r["scalar_rss_mb"] = next(
-            (v for k, v in r.items() if k.startswith("rss_scalars_in_flight_mb_")), 0.0
-        )
     for label, key, fmt in rows:
         a, b = ours[key], engine[key]
         ratio = f"{b / a:>7.1f}x" if a else "       -"

@@ -188,41 +188,56 @@ def grafted(wheel: Path) -> bool:
 
 def test_core_wheel_is_manylinux_and_links_no_ffmpeg_x264_or_openssl(tmp_path: Path) -> None:
     wheel = core_wheel()
-    tags = platform_tags(wheel)
+    tags, tag = checked_tags(wheel, r"cp\d+-abi3", "cp310-abi3")
     with zipfile.ZipFile(wheel) as zf:
-        (info,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
-        declared = re.findall(r"^Tag: cp310-abi3-(\S+)$", zf.read(info).decode(), re.M)
         (module,) = [n for n in zf.namelist() if re.match(r"telemetron/_native\..*so$", n)]
         (tmp_path / "module.so").write_bytes(zf.read(module))
-    # What pip matches (the file name) is what the wheel's metadata declares.
-    assert sorted(declared) == sorted(tags), (declared, wheel.name)
-    pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
-    assert len(pep600) == 1, f"not an abi3 manylinux wheel: {wheel.name}"
-    assert_auditwheel_names(wheel, pep600[0])
+    assert_auditwheel_names(wheel, tag)
     # The loader refuses the module on a glibc older than any version it needs: none is newer
     # than the tag promises.
     needed = glibc_versions_needed(tmp_path / "module.so")
-    assert needed and max(needed) <= glibc_of(pep600[0]), (needed, pep600)
-    built_for = os.environ.get("TELEMETRON_CORE_GLIBC")
-    if built_for:
-        # `make wheel` built it with zig for that glibc (2.17: manylinux2014, CentOS 7 up).
-        floor = tuple(int(part) for part in built_for.split("."))
-        assert glibc_of(pep600[0]) == floor, (pep600, built_for)
-        assert max(needed) <= floor, [v for v in needed if v > floor]
-        if floor == (2, 17):
-            assert f"manylinux2014_{platform.machine()}" in tags, tags
+    assert needed and max(needed) <= glibc_of(tag), (needed, tag)
+    assert_built_for("TELEMETRON_CORE_GLIBC", tags, tag, max(needed))
     libraries = re.findall(r"\(NEEDED\).*\[(.+)\]", readelf("-d", tmp_path / "module.so"))
     assert libraries
     for forbidden in ("libav", "libswscale", "libx264", "libssl", "libcrypto"):
         assert not any(forbidden in lib for lib in libraries), libraries
 
 
-def platform_tags(wheel: Path, python_abi: str = r"cp\d+-abi3") -> list[str]:
+def platform_tags(wheel: Path, python_abi: str) -> list[str]:
     """The platform tags of a wheel's file name (a compressed tag set: ``a.b``) whose python and
-    abi tags match ``python_abi`` (default: an abi3 wheel)."""
+    abi tags match the pattern ``python_abi``."""
     match = re.search(rf"-{python_abi}-([^-]+)\.whl$", wheel.name)
     assert match, f"not a {python_abi} wheel: {wheel.name}"
     return match.group(1).split(".")
+
+
+def checked_tags(wheel: Path, python_abi: str, declared_as: str) -> tuple[list[str], str]:
+    """The wheel's platform tags and its one PEP 600 tag (``manylinux_2_17_x86_64``). What pip
+    matches (the file name) must be what the wheel's metadata declares (``Tag: <declared_as>-``
+    lines)."""
+    tags = platform_tags(wheel, python_abi)
+    with zipfile.ZipFile(wheel) as zf:
+        (info,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
+        declared = re.findall(rf"^Tag: {declared_as}-(\S+)$", zf.read(info).decode(), re.M)
+    assert sorted(declared) == sorted(tags), (declared, wheel.name)
+    pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
+    assert len(pep600) == 1, f"not a manylinux wheel: {wheel.name}"
+    return tags, pep600[0]
+
+
+def assert_built_for(variable: str, tags: list[str], tag: str, newest: tuple[int, ...]) -> None:
+    """Under `make wheel` (``variable`` set, e.g. ``2.17``) zig built the wheel for that glibc:
+    its tag is that glibc's (2.17: manylinux2014 too, CentOS 7 up), and the newest ``GLIBC_``
+    version anything inside needs is no newer."""
+    built_for = os.environ.get(variable)
+    if not built_for:
+        return
+    floor = tuple(int(part) for part in built_for.split("."))
+    assert glibc_of(tag) == floor, (tag, built_for)
+    assert newest <= floor, (newest, floor)
+    if floor == (2, 17):
+        assert f"manylinux2014_{platform.machine()}" in tags, tags
 
 
 def assert_auditwheel_names(wheel: Path, tag: str) -> None:
@@ -268,11 +283,9 @@ def test_render_wheel_needs_no_glibc_newer_than_its_tag(tmp_path: Path) -> None:
     wheel = render_wheel()
     if not grafted(wheel):
         pytest.skip("telemetron-render is not repaired (debug wheel): run `make wheel`")
-    tags = platform_tags(wheel, python_abi="py3-none")
+    tags, tag = checked_tags(wheel, "py3-none", "py3-none")
     newest: dict[str, tuple[int, ...]] = {}
     with zipfile.ZipFile(wheel) as zf:
-        (info,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
-        declared = re.findall(r"^Tag: py3-none-(\S+)$", zf.read(info).decode(), re.M)
         for name in zf.namelist():
             if re.search(r"\.so(\.\d+)*$", name):
                 extracted = tmp_path / Path(name).name
@@ -280,22 +293,13 @@ def test_render_wheel_needs_no_glibc_newer_than_its_tag(tmp_path: Path) -> None:
                 needed = glibc_versions_needed(extracted)
                 assert needed, f"{name} needs no GLIBC_ version: not read right?"
                 newest[Path(name).name] = max(needed)
-    assert sorted(declared) == sorted(tags), (declared, wheel.name)
-    pep600 = [t for t in tags if re.fullmatch(r"manylinux_\d+_\d+_\w+", t)]
-    assert len(pep600) == 1, f"not a manylinux wheel: {wheel.name}"
     # Every library was looked at: the encoder and what auditwheel grafted (hashed names).
     for lib in (LIBRARY, "libavcodec", "libavformat", "libavutil", "libswscale", "libx264"):
         assert any(name.startswith(lib) for name in newest), (lib, sorted(newest))
-    promised = glibc_of(pep600[0])
-    assert {n: v for n, v in newest.items() if v > promised} == {}, (pep600, newest)
-    assert_auditwheel_names(wheel, pep600[0])
-    built_for = os.environ.get("TELEMETRON_RENDER_GLIBC")
-    if built_for:
-        floor = tuple(int(part) for part in built_for.split("."))
-        assert promised == floor, (pep600, built_for)
-        assert {n: v for n, v in newest.items() if v > floor} == {}, newest
-        if floor == (2, 17):
-            assert f"manylinux2014_{platform.machine()}" in tags, tags
+    promised = glibc_of(tag)
+    assert {n: v for n, v in newest.items() if v > promised} == {}, (tag, newest)
+    assert_auditwheel_names(wheel, tag)
+    assert_built_for("TELEMETRON_RENDER_GLIBC", tags, tag, max(newest.values()))
 
 
 def test_a_free_threaded_cpython_gets_a_clear_import_error(tmp_path: Path) -> None:

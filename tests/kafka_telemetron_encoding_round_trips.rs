@@ -63,7 +63,7 @@ fn every_kind() -> Vec<Record> {
             attributes: Attributes::new(),
             span_attributes: Attributes::new().with("duration_msec", 0).unwrap(),
         })),
-        Record::TelemetryDataError(TelemetryDataError {
+        Record::from(TelemetryDataError {
             kind: TelemetryDataErrorKind::NoTelemetryData,
             message: "upstream lost data".into(),
             exporter: None,
@@ -91,7 +91,7 @@ fn every_kind() -> Vec<Record> {
             span: Some(ctx),
             attributes: Attributes::new().with("gb", 80i64).unwrap(),
         })),
-        Record::Metric(MetricPoints {
+        Record::from(MetricPoints {
             series: key("loss", Scale::MlStep),
             ordering: SeriesOrdering::Unordered,
             steps: vec![5, 3, 9].into(),
@@ -99,7 +99,7 @@ fn every_kind() -> Vec<Record> {
             timestamps_ms: TimestampsMs::Each(vec![1, 2, 3]),
             time: Timestamp(24),
         }),
-        Record::Attributes(RunAttributes {
+        Record::from(RunAttributes {
             env_id: Some("env-0".into()),
             episode: Some(3),
             updates: vec![

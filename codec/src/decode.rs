@@ -102,18 +102,18 @@ fn decode_record(record: wire::Record) -> Decoded<Record> {
             .kind
             .ok_or_else(|| invalid("unknown", "the record has no kind"))?
         {
-            Kind::SpanStart(r) => Record::SpanStart(Box::new(span_start(r)?)),
-            Kind::SpanStop(r) => Record::SpanStop(Box::new(span_stop(r)?)),
-            Kind::Event(r) => Record::Event(Box::new(event(r)?)),
-            Kind::Error(r) => Record::Error(Box::new(error(r))),
-            Kind::TelemetryDataError(r) => Record::TelemetryDataError(telemetry_data_error(r)?),
-            Kind::Rendering(r) => Record::Rendering(Box::new(rendering(r))),
-            Kind::Log(r) => Record::Log(Box::new(log(r)?)),
-            Kind::Metric(r) => Record::Metric(metric(r)?),
-            Kind::Attributes(r) => Record::Attributes(run_attributes(r)?),
-            Kind::Rl(r) => Record::Rl(Box::new(rl(r)?)),
-            Kind::Histogram(r) => Record::Histogram(Box::new(histogram(r)?)),
-            Kind::Scatter(r) => Record::Scatter(Box::new(scatter(r)?)),
+            Kind::SpanStart(r) => Record::from(span_start(r)?),
+            Kind::SpanStop(r) => Record::from(span_stop(r)?),
+            Kind::Event(r) => Record::from(event(r)?),
+            Kind::Error(r) => Record::from(error(r)),
+            Kind::TelemetryDataError(r) => Record::from(telemetry_data_error(r)?),
+            Kind::Rendering(r) => Record::from(rendering(r)),
+            Kind::Log(r) => Record::from(log(r)?),
+            Kind::Metric(r) => Record::from(metric(r)?),
+            Kind::Attributes(r) => Record::from(run_attributes(r)?),
+            Kind::Rl(r) => Record::from(rl(r)?),
+            Kind::Histogram(r) => Record::from(histogram(r)?),
+            Kind::Scatter(r) => Record::from(scatter(r)?),
         },
     )
 }

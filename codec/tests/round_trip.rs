@@ -194,7 +194,7 @@ fn error() -> impl Strategy<Value = Record> {
 
 fn telemetry_data_error() -> impl Strategy<Value = Record> {
     (any::<bool>(), text(), option::of(text()), time()).prop_map(|(no, message, exporter, time)| {
-        Record::TelemetryDataError(TelemetryDataError {
+        Record::from(TelemetryDataError {
             kind: if no {
                 TelemetryDataErrorKind::NoTelemetryData
             } else {
@@ -269,7 +269,7 @@ fn metric() -> impl Strategy<Value = Record> {
             time(),
         )
             .prop_map(|(series, ordering, steps, values, timestamps_ms, time)| {
-                Record::Metric(MetricPoints {
+                Record::from(MetricPoints {
                     series,
                     ordering,
                     steps: steps.into(),
@@ -391,7 +391,7 @@ fn run_attributes() -> impl Strategy<Value = Record> {
         time(),
     )
         .prop_map(|(env_id, episode, updates, time)| {
-            Record::Attributes(RunAttributes {
+            Record::from(RunAttributes {
                 env_id,
                 episode,
                 updates,
@@ -482,7 +482,7 @@ fn every_kind_round_trips_exactly() {
 fn float_columns_keep_their_precision_and_bits() {
     let key = Arc::new(SeriesKey::new("loss", Scale::MlStep, []).unwrap());
     let metric = |values| {
-        Record::Metric(MetricPoints {
+        Record::from(MetricPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
             steps: vec![1, 2, 3].into(),
@@ -502,4 +502,29 @@ fn float_columns_keep_their_precision_and_bits() {
     };
     assert_eq!(v[1].to_bits(), (-0.0f32).to_bits());
     assert_eq!(batch.records, vec![f32s, f64s]);
+}
+
+#[test]
+fn a_scalar_point_travels_as_a_metric_and_comes_back_compact() {
+    let key = Arc::new(SeriesKey::new("loss", Scale::MlStep, []).unwrap());
+    let one = MetricPoints {
+        series: key,
+        ordering: SeriesOrdering::Ordered,
+        steps: vec![7].into(),
+        values: Values::F32(vec![0.1].into()),
+        timestamps_ms: TimestampsMs::None,
+        time: Timestamp(1),
+    };
+    let scalar = Record::from(one.clone());
+    assert!(matches!(scalar, Record::Scalar(_)), "{scalar:?}");
+    // A one-point metric made without `Record::from` is the same record.
+    let boxed = Record::Metric(Box::new(one));
+    assert_eq!(scalar, boxed);
+    let batch = decode(&encode(&RunIdentity::default(), [&scalar, &boxed]).unwrap()).unwrap();
+    assert!(
+        batch.records.iter().all(|r| matches!(r, Record::Scalar(_))),
+        "{:?}",
+        batch.records
+    );
+    assert_eq!(batch.records, vec![scalar.clone(), scalar]);
 }

@@ -117,6 +117,7 @@ impl PythonExporter {
                         Record::Rendering(_)
                             | Record::Log(_)
                             | Record::Metric(_)
+                            | Record::Scalar(_)
                             | Record::Attributes(_)
                             | Record::Rl(_)
                             | Record::Histogram(_)
@@ -149,7 +150,7 @@ fn method_for(record: &Record) -> &'static str {
         Record::TelemetryDataError(_) => "export_telemetry_data_error",
         Record::Rendering(_) => "export_rendering",
         Record::Log(_) => "export_log",
-        Record::Metric(_) => "export_metric",
+        Record::Metric(_) | Record::Scalar(_) => "export_metric",
         Record::Attributes(_) => "export_attributes",
         Record::Rl(_) => "export_rl_metric",
         Record::Histogram(_) => "export_histogram",
@@ -209,7 +210,7 @@ impl Exporter for PythonExporter {
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.one(Record::TelemetryDataError(error.clone()))
+        self.one(Record::from(error.clone()))
     }
 
     /// One GIL acquisition per batch.

@@ -3,7 +3,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use telemetron::model::{BinValues, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs};
+use telemetron::model::{
+    BinValues, MetricPoints, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs,
+};
 
 use crate::attributes::to_dict;
 
@@ -94,25 +96,8 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
             d.set_item("body", &l.body)?;
             d.set_item("attributes", to_dict(py, &l.attributes)?)?;
         }
-        Record::Metric(m) => {
-            d.set_item("kind", "metric")?;
-            d.set_item("time_ns", m.time.0)?;
-            d.set_item("name", m.series.name())?;
-            d.set_item("scale", m.series.scale().as_str())?;
-            let labels = PyDict::new(py);
-            for (k, v) in m.series.labels() {
-                labels.set_item(k, v)?;
-            }
-            d.set_item("labels", labels)?;
-            d.set_item("ordering", m.ordering.as_str())?;
-            d.set_item("steps", m.steps.as_slice())?;
-            d.set_item("values", m.values.to_f64())?;
-            match &m.timestamps_ms {
-                TimestampsMs::None => d.set_item("timestamps_ms", py.None())?,
-                TimestampsMs::One(t) => d.set_item("timestamps_ms", t)?,
-                TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
-            }
-        }
+        Record::Metric(m) => metric(py, &d, m)?,
+        Record::Scalar(p) => metric(py, &d, &p.to_points())?,
         Record::Rl(r) => {
             d.set_item("kind", "rl_metric")?;
             d.set_item("time_ns", r.time.0)?;
@@ -185,4 +170,25 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
         _ => d.set_item("kind", "unknown")?,
     }
     Ok(d)
+}
+
+fn metric(py: Python<'_>, d: &Bound<'_, PyDict>, m: &MetricPoints) -> PyResult<()> {
+    d.set_item("kind", "metric")?;
+    d.set_item("time_ns", m.time.0)?;
+    d.set_item("name", m.series.name())?;
+    d.set_item("scale", m.series.scale().as_str())?;
+    let labels = PyDict::new(py);
+    for (k, v) in m.series.labels() {
+        labels.set_item(k, v)?;
+    }
+    d.set_item("labels", labels)?;
+    d.set_item("ordering", m.ordering.as_str())?;
+    d.set_item("steps", m.steps.as_slice())?;
+    d.set_item("values", m.values.to_f64())?;
+    match &m.timestamps_ms {
+        TimestampsMs::None => d.set_item("timestamps_ms", py.None())?,
+        TimestampsMs::One(t) => d.set_item("timestamps_ms", t)?,
+        TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
+    }
+    Ok(())
 }

@@ -30,7 +30,7 @@ impl Exporter for CaptureAll {
         unreachable!("export_batch is overridden")
     }
     fn export_telemetry_data_error(&mut self, e: &TelemetryDataError) -> Result<(), ExportError> {
-        self.0.lock().push(Record::TelemetryDataError(e.clone()));
+        self.0.lock().push(Record::from(e.clone()));
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn record_name(record: &Record) -> Option<&str> {
         Record::TelemetryDataError(e) => Some(e.kind.as_str()),
         Record::Log(l) => Some(&l.logger),
         Record::Metric(m) => Some(m.series.name()),
+        Record::Scalar(p) => Some(p.series.name()),
         Record::Rl(r) => Some(r.series.name()),
         Record::Histogram(h) => Some(h.series.name()),
         Record::Scatter(s) => Some(s.series.name()),
@@ -48,6 +49,7 @@ pub(crate) fn record_time(record: &Record) -> u64 {
         Record::TelemetryDataError(e) => e.time.0,
         Record::Log(l) => l.time.0,
         Record::Metric(m) => m.time.0,
+        Record::Scalar(p) => p.time.0,
         Record::Rl(r) => r.time.0,
         Record::Histogram(h) => h.time.0,
         Record::Scatter(s) => s.time.0,
@@ -153,6 +155,15 @@ pub(crate) fn line(record: &Record) -> String {
         Record::Log(l) => {
             let _ = write!(out, " {:<5} {}: {}", l.severity.text(), l.logger, l.body);
             attributes(&mut out, &l.attributes);
+        }
+        Record::Scalar(p) => {
+            let _ = write!(
+                out,
+                " {} step={} {}",
+                series_label(&p.series),
+                p.step,
+                values(&p.values())
+            );
         }
         Record::Metric(m) => {
             let first = m.steps.first().copied().unwrap_or_default();

@@ -79,7 +79,10 @@ pub(super) fn run(path: &Path, req: &PlotRequest, host: &Host) -> Result<(), Cli
             continue;
         };
         match record {
-            Record::Metric(m) => {
+            Record::Metric(_) | Record::Scalar(_) => {
+                let Some(m) = record.metric_points() else {
+                    continue;
+                };
                 all_names.insert(m.series.name().to_string());
                 if !wanted.contains(m.series.name()) {
                     continue;

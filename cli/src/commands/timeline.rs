@@ -251,7 +251,10 @@ pub(super) fn run(
                     "args": args});
                 push_instant(&mut instants, l.time.0, l.span.map(|s| s.span_id.0), &event)?;
             }
-            Record::Metric(m) => {
+            Record::Metric(_) | Record::Scalar(_) => {
+                let Some(m) = record.metric_points() else {
+                    continue;
+                };
                 let name = series_label(&m.series);
                 let values = m.values.to_f64();
                 for (i, v) in values.iter().enumerate() {

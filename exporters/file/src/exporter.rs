@@ -227,7 +227,7 @@ impl Exporter for FileExporter {
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.write_one(Record::TelemetryDataError(error.clone()))
+        self.write_one(Record::from(error.clone()))
     }
 
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {

@@ -111,7 +111,7 @@ impl Exporter for KafkaExporter {
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.one(Record::TelemetryDataError(error.clone()))
+        self.one(Record::from(error.clone()))
     }
 
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {

@@ -116,7 +116,7 @@ impl MetranaExporter {
                     continue;
                 }
                 Stored::Part(points) => {
-                    rest = Record::Metric(points);
+                    rest = Record::from(points);
                     let stored = record.data_points() - rest.data_points();
                     self.deliveries.acknowledged(
                         record.kind(),

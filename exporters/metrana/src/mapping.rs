@@ -12,7 +12,8 @@ use telemetron_proto::metrana::ingestion::v1::types::{
     StreamingSeriesUpdate, StringSetDelta,
 };
 use telemetron_runtime::model::{
-    BinValues, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs, Values,
+    BinValues, MetricPoints, Record, RunAttributeValue, SeriesKey, SeriesOrdering, TimestampsMs,
+    Values,
 };
 
 use crate::rl_wire::encode_rl;
@@ -84,24 +85,11 @@ pub(crate) fn add(
 ) -> bool {
     match record {
         Record::Metric(m) => {
-            let id = declarations.id(&m.series, ordering(m.ordering), out);
-            let contiguous = m.steps.windows(2).all(|w| w[1] == w[0] + 1);
-            let mut batch = PointBatch::default();
-            put_values(&m.values, &mut batch.values, &mut batch.values_f32);
-            if contiguous {
-                batch.first_step = m.steps.first().copied();
-            } else {
-                batch.steps = m.steps.to_vec();
-            }
-            match &m.timestamps_ms {
-                TimestampsMs::None => {}
-                TimestampsMs::One(t) => batch.timestamp_millis = Some(*t),
-                TimestampsMs::Each(ts) => batch.timestamps_millis = ts.clone(),
-            }
-            out.series.push(StreamingSeriesUpdate {
-                series_id: id,
-                point_batches: vec![batch],
-            });
+            add_metric(declarations, m, out);
+            true
+        }
+        Record::Scalar(p) => {
+            add_metric(declarations, &p.to_points(), out);
             true
         }
         Record::Rl(r) => {
@@ -177,12 +165,34 @@ pub(crate) fn add(
     }
 }
 
+fn add_metric(declarations: &mut Declarations, m: &MetricPoints, out: &mut UpdateRunRequest) {
+    let id = declarations.id(&m.series, ordering(m.ordering), out);
+    let contiguous = m.steps.windows(2).all(|w| w[1] == w[0] + 1);
+    let mut batch = PointBatch::default();
+    put_values(&m.values, &mut batch.values, &mut batch.values_f32);
+    if contiguous {
+        batch.first_step = m.steps.first().copied();
+    } else {
+        batch.steps = m.steps.to_vec();
+    }
+    match &m.timestamps_ms {
+        TimestampsMs::None => {}
+        TimestampsMs::One(t) => batch.timestamp_millis = Some(*t),
+        TimestampsMs::Each(ts) => batch.timestamps_millis = ts.clone(),
+    }
+    out.series.push(StreamingSeriesUpdate {
+        series_id: id,
+        point_batches: vec![batch],
+    });
+}
+
 /// A generous estimate of a record's encoded size, cheap to compute: the exact size of a
 /// request is computed only once the estimates reach `max_msg_size`.
 pub(crate) fn approximate_size(record: &Record) -> usize {
     const OVERHEAD: usize = 64;
     match record {
         Record::Metric(m) => OVERHEAD + m.values.len() * 32,
+        Record::Scalar(_) => OVERHEAD + 32,
         Record::Rl(r) => OVERHEAD + r.envs.len() * (OVERHEAD + 16) + r.values.len() * 32,
         Record::Histogram(h) => OVERHEAD + h.bin_edges.len() * 18,
         Record::Scatter(p) => OVERHEAD + p.xs.len() * 27,

@@ -30,13 +30,17 @@ impl StoredSteps {
     }
 
     pub(crate) fn of(&self, record: &Record) -> Stored {
-        let Record::Metric(m) = record else {
-            return Stored::Nothing;
+        let m = match record {
+            Record::Metric(m) => m,
+            Record::Scalar(p) => {
+                return match self.last_step(&p.series, p.ordering) {
+                    Some(last) if p.step <= last => Stored::All,
+                    _ => Stored::Nothing,
+                };
+            }
+            _ => return Stored::Nothing,
         };
-        if m.ordering != SeriesOrdering::Ordered {
-            return Stored::Nothing;
-        }
-        let Some(&last) = self.0.get(&*m.series) else {
+        let Some(last) = self.last_step(&m.series, m.ordering) else {
             return Stored::Nothing;
         };
         // An ordered series' steps increase: the stored ones are a prefix.
@@ -45,6 +49,13 @@ impl StoredSteps {
             n if n == m.steps.len() => Stored::All,
             n => Stored::Part(m.slice(n..m.steps.len())),
         }
+    }
+
+    /// The stored last step of `series` if it is ordered and the server has it.
+    fn last_step(&self, series: &SeriesKey, ordering: SeriesOrdering) -> Option<u64> {
+        (ordering == SeriesOrdering::Ordered)
+            .then(|| self.0.get(series).copied())
+            .flatten()
     }
 }
 
@@ -57,7 +68,7 @@ mod tests {
     use super::*;
 
     fn metric(name: &str, ordering: SeriesOrdering, steps: &[u64]) -> Record {
-        Record::Metric(MetricPoints {
+        Record::from(MetricPoints {
             series: Arc::new(SeriesKey::new(name, Scale::MlStep, Vec::new()).unwrap()),
             ordering,
             steps: steps.into(),
@@ -87,6 +98,10 @@ mod tests {
             (rest.steps.to_vec(), rest.values),
             (vec![6, 7], Values::F64(vec![6.0, 7.0].into()))
         );
+        // A single point is in its compact form.
+        assert!(matches!(metric("loss", ordered, &[5]), Record::Scalar(_)));
+        assert_eq!(stored.of(&metric("loss", ordered, &[5])), Stored::All);
+        assert_eq!(stored.of(&metric("loss", ordered, &[6])), Stored::Nothing);
         // Unordered series take any step, and other series are unknown to the server.
         let unordered = SeriesOrdering::Unordered;
         assert_eq!(stored.of(&metric("loss", unordered, &[1])), Stored::Nothing);

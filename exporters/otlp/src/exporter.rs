@@ -193,9 +193,9 @@ impl Exporter for OtlpExporter {
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.export_batch(&RecordBatch::from_records(vec![
-            Record::TelemetryDataError(error.clone()),
-        ]))
+        self.export_batch(&RecordBatch::from_records(vec![Record::from(
+            error.clone(),
+        )]))
     }
 
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {

@@ -79,7 +79,7 @@ impl Exporter for TensorBoardExporter {
         &mut self,
         error: &TelemetryDataError,
     ) -> Result<(), ExportError> {
-        self.write(std::iter::once(&Record::TelemetryDataError(error.clone())))
+        self.write(std::iter::once(&Record::from(error.clone())))
     }
 
     fn export_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {

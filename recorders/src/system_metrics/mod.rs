@@ -209,7 +209,7 @@ fn run(config: &SystemMetricsConfig, sink: &RecordSink, stop: &Receiver<()>) {
                     }
                 },
             };
-            let record = Record::Metric(MetricPoints {
+            let record = Record::from(MetricPoints {
                 series: key,
                 ordering: SeriesOrdering::Ordered,
                 steps: StepColumn::from_slice(&[step]),

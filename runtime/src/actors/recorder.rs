@@ -150,6 +150,7 @@ impl Recorder {
             | Record::Rendering(_)
             | Record::Log(_)
             | Record::Metric(_)
+            | Record::Scalar(_)
             | Record::Attributes(_)
             | Record::Rl(_)
             | Record::Histogram(_)
@@ -192,7 +193,7 @@ impl Recorder {
             let (mut out, restart_before) = self.process(records, forwarded);
             if let Some(Record::TelemetryDataError(tde)) = tde {
                 self.shared.counters.sent(RecordKind::TelemetryDataError, 1);
-                out.push(Outgoing::Offer(tde));
+                out.push(Outgoing::Offer(*tde));
             }
             let (after, restart_after) = self.process(rest, forwarded);
             out.extend(after);

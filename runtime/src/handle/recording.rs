@@ -169,7 +169,7 @@ impl Runtime {
         span: SpanContext,
         attributes: Attributes,
     ) -> Result<(), EnqueueError> {
-        self.enqueue(Record::SpanUpdate(SpanUpdate {
+        self.enqueue(Record::from(SpanUpdate {
             context: span,
             attributes,
             time: Timestamp::now(),
@@ -264,7 +264,7 @@ impl Runtime {
         kind: TelemetryDataErrorKind,
         message: impl Into<String>,
     ) -> Result<(), EnqueueError> {
-        self.enqueue(Record::TelemetryDataError(TelemetryDataError {
+        self.enqueue(Record::from(TelemetryDataError {
             kind,
             message: message.into(),
             exporter: None,

@@ -131,7 +131,7 @@ fn prepare(
         (l, m) => l.or(m),
     };
     Ok(Prepared {
-        record: Record::Metric(MetricPoints {
+        record: Record::from(MetricPoints {
             series: key.clone(),
             ordering,
             steps,
@@ -282,7 +282,7 @@ impl Runtime {
                 }
             }
         }
-        self.enqueue(Record::Attributes(RunAttributes {
+        self.enqueue(Record::from(RunAttributes {
             env_id,
             episode,
             updates,

@@ -8,6 +8,7 @@ mod names;
 mod record;
 mod rl;
 mod run_attributes;
+mod scalar;
 mod series;
 mod time;
 
@@ -24,6 +25,7 @@ pub use record::{
 };
 pub use rl::{MinorRow, MinorSteps, RlPoints};
 pub use run_attributes::{RunAttributeValue, RunAttributes};
+pub use scalar::ScalarPoint;
 pub use series::{
     Column, F32Column, F64Column, MetricPoints, Scale, SeriesError, SeriesKey, SeriesOrdering,
     StepColumn, TimestampsMs, Values, MAX_NAME_LEN,

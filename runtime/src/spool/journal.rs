@@ -153,28 +153,11 @@ impl CursorJournal {
         for record in records {
             match record {
                 Record::Metric(m) => {
-                    let Some(last) = m.steps.iter().copied().max() else {
-                        continue;
-                    };
-                    let address = Arc::as_ptr(&m.series) as usize;
-                    let first_move = match self.series.get_mut(&address) {
-                        Some(slot) if last <= slot.2 => continue,
-                        Some(slot) => {
-                            let first = !slot.3;
-                            slot.2 = last;
-                            slot.3 = true;
-                            first
-                        }
-                        None => {
-                            let slot = (m.series.clone(), m.ordering, last, true);
-                            self.series.insert(address, slot);
-                            true
-                        }
-                    };
-                    if first_move {
-                        self.moved_series.push(address);
+                    if let Some(last) = m.steps.iter().copied().max() {
+                        self.observe_step(&m.series, m.ordering, last);
                     }
                 }
+                Record::Scalar(p) => self.observe_step(&p.series, p.ordering, p.step),
                 Record::Rl(rl) => {
                     for (env, episode) in rl.envs.iter().zip(&rl.episodes) {
                         let current = self.envs.get(env.as_str()).copied();
@@ -222,6 +205,28 @@ impl CursorJournal {
             if let Err(e) = self.write_snapshot() {
                 self.fail(&e.to_string());
             }
+        }
+    }
+
+    /// Notes that `series` reached step `last` (a cursor moves forward only).
+    fn observe_step(&mut self, series: &Arc<SeriesKey>, ordering: SeriesOrdering, last: u64) {
+        let address = Arc::as_ptr(series) as usize;
+        let first_move = match self.series.get_mut(&address) {
+            Some(slot) if last <= slot.2 => return,
+            Some(slot) => {
+                let first = !slot.3;
+                slot.2 = last;
+                slot.3 = true;
+                first
+            }
+            None => {
+                let slot = (series.clone(), ordering, last, true);
+                self.series.insert(address, slot);
+                true
+            }
+        };
+        if first_move {
+            self.moved_series.push(address);
         }
     }
 
@@ -388,7 +393,7 @@ mod tests {
     use crate::model::{MetricPoints, Timestamp, TimestampsMs, Values};
 
     fn points(key: &Arc<SeriesKey>, steps: Vec<u64>) -> Record {
-        Record::Metric(MetricPoints {
+        Record::from(MetricPoints {
             series: key.clone(),
             ordering: SeriesOrdering::Ordered,
             values: Values::F32(vec![0.5; steps.len()].into()),
@@ -409,7 +414,9 @@ mod tests {
         let (mut first, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
         assert!(seeds.is_empty());
         first.observe(&[points(&key, vec![0, 1, 2])]);
-        first.observe(&[points(&key, vec![3, 4])]);
+        first.observe(&[points(&key, vec![3])]);
+        assert!(matches!(points(&key, vec![4]), Record::Scalar(_)));
+        first.observe(&[points(&key, vec![4])]);
         // A second live writer of the run: its journal is not taken.
         let (_alive, seeds) = CursorJournal::open(tmp.path(), &run).unwrap();
         assert!(seeds.is_empty(), "{seeds:?}");

@@ -220,6 +220,10 @@ impl Summary {
                 let entry = self.metrics.entry(m.series.clone()).or_default();
                 entry.add(m.steps.iter().copied(), &m.values);
             }
+            Record::Scalar(p) => {
+                let entry = self.metrics.entry(p.series.clone()).or_default();
+                entry.add(std::iter::once(p.step), &p.values());
+            }
             Record::Rl(r) => {
                 let entry = self.rl.entry(r.series.clone()).or_default();
                 entry

@@ -206,7 +206,7 @@ impl LineDecoder {
                 traceback: l.traceback.map(owned),
                 time,
             })),
-            "telemetry_data_error" => Record::TelemetryDataError(TelemetryDataError {
+            "telemetry_data_error" => Record::from(TelemetryDataError {
                 kind: match need(l.error_type.as_deref(), "error_type")? {
                     "no_telemetry_data" => TelemetryDataErrorKind::NoTelemetryData,
                     "incomplete_telemetry_data" => TelemetryDataErrorKind::IncompleteTelemetryData,
@@ -245,11 +245,11 @@ impl LineDecoder {
                 bytes: need(l.bytes, "bytes")?,
                 time,
             })),
-            "metric" => Record::Metric(self.metric(l, time)?),
+            "metric" => Record::from(self.metric(l, time)?),
             "rl_metric" => Record::Rl(Box::new(self.rl(l, time)?)),
             "histogram" => Record::Histogram(Box::new(self.histogram(l, time)?)),
             "scatter" => Record::Scatter(Box::new(self.scatter(l, time)?)),
-            "attributes" => Record::Attributes(RunAttributes {
+            "attributes" => Record::from(RunAttributes {
                 env_id: l.env_id.map(owned),
                 episode: l
                     .episode

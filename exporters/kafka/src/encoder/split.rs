@@ -19,8 +19,8 @@ pub(crate) fn to_fit(record: &Record, budget: usize) -> Result<Vec<wire::Record>
         Record::Metric(m) if m.values.len() > 1 => {
             let mid = m.values.len() / 2;
             Some((
-                Record::Metric(m.slice(0..mid)),
-                Record::Metric(m.slice(mid..m.values.len())),
+                Record::from(m.slice(0..mid)),
+                Record::from(m.slice(mid..m.values.len())),
             ))
         }
         Record::Rl(r) if r.envs.len() > 1 => {

@@ -46,7 +46,7 @@ impl Handler<OfferDataError> for ExporterActor {
         // Queued like any record so it keeps its place in the stream.
         if !self.health.is_disabled() && self.health.claim_telemetry_data_error() {
             self.health.add_queued(1);
-            self.accept(Arc::new(vec![Record::TelemetryDataError(msg.0)]), ctx);
+            self.accept(Arc::new(vec![Record::from(msg.0)]), ctx);
         }
     }
 }

@@ -1,0 +1,116 @@
+//! One point of a metric series, in the compact form a `log(name, value)` call travels in.
+
+use std::sync::Arc;
+
+use super::series::{MetricPoints, SeriesKey, SeriesOrdering, TimestampsMs, Values};
+use super::time::Timestamp;
+
+/// One point of one series, stamped on arrival: the `log(name, value, step=...)` record.
+///
+/// Scalar points are the records most often in flight by the hundred thousand (a training
+/// loop's per-step losses while a backend is slow), and every queued record takes the size
+/// of the largest [`Record`](super::Record) variant. This form is 40 bytes where
+/// [`MetricPoints`] is 104, so a `Record` is 40 bytes. It means exactly the one-point
+/// `MetricPoints` that [`ScalarPoint::to_points`] gives (without a heap allocation), and
+/// `Record::from(MetricPoints)` turns a one-point, unstamped `MetricPoints` into this form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalarPoint {
+    /// The series.
+    pub series: Arc<SeriesKey>,
+    /// Its step.
+    pub step: u64,
+    /// The value, widened to f64 when `single` (exactly: every f32 is an f64).
+    value: f64,
+    /// When it was logged.
+    pub time: Timestamp,
+    /// Its series' ordering mode.
+    pub ordering: SeriesOrdering,
+    /// Whether the value travels in single precision ([`Values::F32`]).
+    single: bool,
+}
+
+impl ScalarPoint {
+    /// The point of a one-point, unstamped `MetricPoints`; `None` for any other.
+    pub fn from_points(points: &MetricPoints) -> Option<ScalarPoint> {
+        if points.steps.len() != 1 || !matches!(points.timestamps_ms, TimestampsMs::None) {
+            return None;
+        }
+        let (value, single) = match &points.values {
+            Values::F32(v) if v.len() == 1 => (f64::from(v[0]), true),
+            Values::F64(v) if v.len() == 1 => (v[0], false),
+            _ => return None,
+        };
+        Some(ScalarPoint {
+            series: points.series.clone(),
+            step: points.steps[0],
+            value,
+            time: points.time,
+            ordering: points.ordering,
+            single,
+        })
+    }
+
+    /// The value in the precision it travels in.
+    pub fn values(&self) -> Values {
+        if self.single {
+            // Exact: the value was an f32 widened on the way in.
+            Values::F32([self.value as f32].into_iter().collect())
+        } else {
+            Values::F64([self.value].into_iter().collect())
+        }
+    }
+
+    /// The same point as `MetricPoints` (its columns inline: no heap allocation).
+    pub fn to_points(&self) -> MetricPoints {
+        MetricPoints {
+            series: self.series.clone(),
+            ordering: self.ordering,
+            steps: [self.step].into_iter().collect(),
+            values: self.values(),
+            timestamps_ms: TimestampsMs::None,
+            time: self.time,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Scale;
+
+    fn points(values: Values, timestamps_ms: TimestampsMs) -> MetricPoints {
+        let n = values.len() as u64;
+        MetricPoints {
+            series: Arc::new(SeriesKey::new("loss", Scale::MlStep, Vec::new()).unwrap()),
+            ordering: SeriesOrdering::Ordered,
+            steps: (7..7 + n).collect(),
+            values,
+            timestamps_ms,
+            time: Timestamp(42),
+        }
+    }
+
+    #[test]
+    fn a_one_point_series_round_trips_in_its_precision() {
+        for values in [
+            Values::from(vec![0.1f32]),
+            Values::from(vec![0.1f64]),
+            Values::from(vec![f32::NAN]),
+            Values::from(vec![f64::NEG_INFINITY]),
+        ] {
+            let original = points(values, TimestampsMs::None);
+            let scalar = ScalarPoint::from_points(&original).unwrap();
+            let back = scalar.to_points();
+            assert_eq!(format!("{back:?}"), format!("{original:?}"));
+            assert_eq!(back.steps[..], [7]);
+        }
+    }
+
+    #[test]
+    fn only_one_unstamped_point_has_the_compact_form() {
+        let two = points(Values::from(vec![1.0f32, 2.0]), TimestampsMs::None);
+        assert!(ScalarPoint::from_points(&two).is_none());
+        let stamped = points(Values::from(vec![1.0f32]), TimestampsMs::One(5));
+        assert!(ScalarPoint::from_points(&stamped).is_none());
+    }
+}

@@ -10,17 +10,18 @@ use super::time::Timestamp;
 /// Scalar points are the records most often in flight by the hundred thousand (a training
 /// loop's per-step losses while a backend is slow), and every queued record takes the size
 /// of the largest [`Record`](super::Record) variant. This form is 40 bytes where
-/// [`MetricPoints`] is 104, so a `Record` is 40 bytes. It means exactly the one-point
+/// [`MetricPoints`] is 104, so a `Record` is 40 bytes. It means exactly (bit for bit) the one-point
 /// `MetricPoints` that [`ScalarPoint::to_points`] gives (without a heap allocation), and
 /// `Record::from(MetricPoints)` turns a one-point, unstamped `MetricPoints` into this form.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ScalarPoint {
     /// The series.
     pub series: Arc<SeriesKey>,
     /// Its step.
     pub step: u64,
-    /// The value, widened to f64 when `single` (exactly: every f32 is an f64).
-    value: f64,
+    /// The value's bits: an f64's, or an f32's in the low half when `single` (bits, not a
+    /// widened value: an f32 signalling NaN would come back quiet).
+    bits: u64,
     /// When it was logged.
     pub time: Timestamp,
     /// Its series' ordering mode.
@@ -35,15 +36,15 @@ impl ScalarPoint {
         if points.steps.len() != 1 || !matches!(points.timestamps_ms, TimestampsMs::None) {
             return None;
         }
-        let (value, single) = match &points.values {
-            Values::F32(v) if v.len() == 1 => (f64::from(v[0]), true),
-            Values::F64(v) if v.len() == 1 => (v[0], false),
+        let (bits, single) = match &points.values {
+            Values::F32(v) if v.len() == 1 => (u64::from(v[0].to_bits()), true),
+            Values::F64(v) if v.len() == 1 => (v[0].to_bits(), false),
             _ => return None,
         };
         Some(ScalarPoint {
             series: points.series.clone(),
             step: points.steps[0],
-            value,
+            bits,
             time: points.time,
             ordering: points.ordering,
             single,
@@ -53,10 +54,9 @@ impl ScalarPoint {
     /// The value in the precision it travels in.
     pub fn values(&self) -> Values {
         if self.single {
-            // Exact: the value was an f32 widened on the way in.
-            Values::F32([self.value as f32].into_iter().collect())
+            Values::F32([f32::from_bits(self.bits as u32)].into_iter().collect())
         } else {
-            Values::F64([self.value].into_iter().collect())
+            Values::F64([f64::from_bits(self.bits)].into_iter().collect())
         }
     }
 
@@ -70,6 +70,13 @@ impl ScalarPoint {
             timestamps_ms: TimestampsMs::None,
             time: self.time,
         }
+    }
+}
+
+impl PartialEq for ScalarPoint {
+    /// As the `MetricPoints` it stands for compare (values as floats: NaN is unequal).
+    fn eq(&self, other: &ScalarPoint) -> bool {
+        self.to_points() == other.to_points()
     }
 }
 
@@ -96,12 +103,19 @@ mod tests {
             Values::from(vec![0.1f32]),
             Values::from(vec![0.1f64]),
             Values::from(vec![f32::NAN]),
+            Values::from(vec![f32::from_bits(0x7f80_0001)]), // a signalling NaN
+            Values::from(vec![-0.0f32]),
             Values::from(vec![f64::NEG_INFINITY]),
         ] {
             let original = points(values, TimestampsMs::None);
             let scalar = ScalarPoint::from_points(&original).unwrap();
             let back = scalar.to_points();
             assert_eq!(format!("{back:?}"), format!("{original:?}"));
+            match (&back.values, &original.values) {
+                (Values::F32(a), Values::F32(b)) => assert_eq!(a[0].to_bits(), b[0].to_bits()),
+                (Values::F64(a), Values::F64(b)) => assert_eq!(a[0].to_bits(), b[0].to_bits()),
+                other => panic!("precision changed: {other:?}"),
+            }
             assert_eq!(back.steps[..], [7]);
         }
     }

@@ -13,6 +13,7 @@ mod indices;
 mod metrics;
 mod python_exporter;
 mod records;
+mod relocations;
 mod rendering;
 mod rl;
 mod run_attributes;
@@ -26,6 +27,9 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // First, before the module's own start-up touches any of the pages it drops.
+    let released = relocations::release();
+    m.add("_relocations_released", released)?;
     errors::register(m)?;
     m.add_class::<runtime::PyRuntime>()?;
     m.add_class::<span_ref::SpanRef>()?;

@@ -107,7 +107,7 @@ pub fn encode_record(record: &Record) -> Result<wire::Record, CodecError> {
         Record::Rendering(r) => Kind::Rendering(rendering(r)),
         Record::Log(r) => Kind::Log(log(r)),
         Record::Metric(r) => Kind::Metric(metric(r)),
-        Record::Scalar(r) => Kind::Metric(metric(&r.to_points())),
+        Record::Scalar(r) => Kind::Metric(r.with_points(metric)),
         Record::Attributes(r) => Kind::Attributes(run_attributes(r)),
         Record::Rl(r) => Kind::Rl(rl(r)),
         Record::Histogram(r) => Kind::Histogram(histogram(r)),

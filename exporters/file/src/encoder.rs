@@ -110,7 +110,7 @@ pub fn encode_record(record: &Record, out: &mut Vec<u8>) {
             attributes(out, key!("attributes"), &l.attributes);
         }
         Record::Metric(m) => metrics::metric(out, m),
-        Record::Scalar(p) => metrics::metric(out, &p.to_points()),
+        Record::Scalar(p) => p.with_points(|m| metrics::metric(out, m)),
         Record::Rl(r) => metrics::rl(out, r),
         Record::Histogram(h) => metrics::histogram(out, h),
         Record::Scatter(p) => metrics::scatter(out, p),

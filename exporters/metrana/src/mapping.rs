@@ -89,7 +89,7 @@ pub(crate) fn add(
             true
         }
         Record::Scalar(p) => {
-            add_metric(declarations, &p.to_points(), out);
+            p.with_points(|m| add_metric(declarations, m, out));
             true
         }
         Record::Rl(r) => {

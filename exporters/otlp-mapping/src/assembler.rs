@@ -173,7 +173,7 @@ impl Assembler {
                 out.logs.push((l.logger.to_string(), record));
             }
             Record::Metric(m) => out.metrics.push(gauge(m)),
-            Record::Scalar(p) => out.metrics.push(gauge(&p.to_points())),
+            Record::Scalar(p) => out.metrics.push(p.with_points(gauge)),
             Record::Rl(r) => out.metrics.push(rl_gauge(r)),
             Record::Histogram(h) => out.metrics.push(histogram(h)),
             Record::Attributes(a) => {

@@ -143,7 +143,7 @@ impl Encoder {
     pub(crate) fn encode(&mut self, record: &Record, out: &mut Vec<u8>) {
         match record {
             Record::Metric(m) => self.metric(m, out),
-            Record::Scalar(p) => self.metric(&p.to_points(), out),
+            Record::Scalar(p) => p.with_points(|m| self.metric(m, out)),
             Record::Rl(r) => self.rl(r, out),
             Record::Histogram(h) => self.histogram(h, out),
             Record::Attributes(a) if a.env_id.is_none() => self.hparams(a, out),

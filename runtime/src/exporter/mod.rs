@@ -185,7 +185,7 @@ pub trait Exporter: Send + 'static {
                 Record::Rendering(r) => self.export_rendering(r)?,
                 Record::Log(r) => self.export_log(r)?,
                 Record::Metric(r) => self.export_metric(r)?,
-                Record::Scalar(r) => self.export_metric(&r.to_points())?,
+                Record::Scalar(r) => r.with_points(|m| self.export_metric(m))?,
                 Record::Attributes(r) => self.export_attributes(r)?,
                 Record::Rl(r) => self.export_rl(r)?,
                 Record::Histogram(r) => self.export_histogram(r)?,

@@ -246,9 +246,9 @@ record_from! {
 impl From<MetricPoints> for Record {
     /// A one-point, unstamped metric in its compact form, any other boxed.
     fn from(points: MetricPoints) -> Record {
-        match ScalarPoint::from_points(&points) {
-            Some(scalar) => Record::Scalar(scalar),
-            None => Record::Metric(Box::new(points)),
+        match ScalarPoint::from_points(points) {
+            Ok(scalar) => Record::Scalar(scalar),
+            Err(points) => Record::Metric(Box::new(points)),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One point of a metric series, in the compact form a `log(name, value)` call travels in.
 
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use super::series::{MetricPoints, SeriesKey, SeriesOrdering, TimestampsMs, Values};
@@ -31,23 +32,24 @@ pub struct ScalarPoint {
 }
 
 impl ScalarPoint {
-    /// The point of a one-point, unstamped `MetricPoints`; `None` for any other.
-    pub fn from_points(points: &MetricPoints) -> Option<ScalarPoint> {
+    /// The point of a one-point, unstamped `MetricPoints`; any other back unchanged. By value:
+    /// the series moves over (no reference count taken and dropped on the caller's path).
+    pub fn from_points(points: MetricPoints) -> Result<ScalarPoint, MetricPoints> {
         if points.steps.len() != 1 || !matches!(points.timestamps_ms, TimestampsMs::None) {
-            return None;
+            return Err(points);
         }
         let (bits, single) = match &points.values {
             Values::F32(v) if v.len() == 1 => (u64::from(v[0].to_bits()), true),
             Values::F64(v) if v.len() == 1 => (v[0].to_bits(), false),
-            _ => return None,
+            _ => return Err(points),
         };
-        Some(ScalarPoint {
-            series: points.series.clone(),
+        Ok(ScalarPoint {
             step: points.steps[0],
             bits,
             time: points.time,
             ordering: points.ordering,
             single,
+            series: points.series,
         })
     }
 
@@ -58,6 +60,24 @@ impl ScalarPoint {
         } else {
             Values::F64([f64::from_bits(self.bits)].into_iter().collect())
         }
+    }
+
+    /// Calls `f` with the same point as `MetricPoints`, made on the stack: no heap allocation
+    /// and, unlike [`ScalarPoint::to_points`], no reference count taken on the series, whose
+    /// count the caller's thread updates with every call (exporters encode with this).
+    pub fn with_points<R>(&self, f: impl FnOnce(&MetricPoints) -> R) -> R {
+        let points = ManuallyDrop::new(MetricPoints {
+            // SAFETY: a bitwise copy of `self.series` that is never dropped (`ManuallyDrop`)
+            // and does not outlive `self`, which keeps the count it stands for; `f` only
+            // borrows it (a clone it takes is counted as any other).
+            series: unsafe { std::ptr::read(&self.series) },
+            ordering: self.ordering,
+            steps: [self.step].into_iter().collect(),
+            values: self.values(),
+            timestamps_ms: TimestampsMs::None,
+            time: self.time,
+        });
+        f(&points)
     }
 
     /// The same point as `MetricPoints` (its columns inline: no heap allocation).
@@ -108,8 +128,15 @@ mod tests {
             Values::from(vec![f64::NEG_INFINITY]),
         ] {
             let original = points(values, TimestampsMs::None);
-            let scalar = ScalarPoint::from_points(&original).unwrap();
+            let scalar = ScalarPoint::from_points(original.clone()).unwrap();
             let back = scalar.to_points();
+            let strong = Arc::strong_count(&scalar.series);
+            scalar.with_points(|view| assert_eq!(format!("{view:?}"), format!("{back:?}")));
+            assert_eq!(
+                Arc::strong_count(&scalar.series),
+                strong,
+                "the view took no count"
+            );
             assert_eq!(format!("{back:?}"), format!("{original:?}"));
             match (&back.values, &original.values) {
                 (Values::F32(a), Values::F32(b)) => assert_eq!(a[0].to_bits(), b[0].to_bits()),
@@ -123,8 +150,8 @@ mod tests {
     #[test]
     fn only_one_unstamped_point_has_the_compact_form() {
         let two = points(Values::from(vec![1.0f32, 2.0]), TimestampsMs::None);
-        assert!(ScalarPoint::from_points(&two).is_none());
+        assert!(ScalarPoint::from_points(two).is_err());
         let stamped = points(Values::from(vec![1.0f32]), TimestampsMs::One(5));
-        assert!(ScalarPoint::from_points(&stamped).is_none());
+        assert!(ScalarPoint::from_points(stamped).is_err());
     }
 }

@@ -29,7 +29,7 @@ pub use actors::exporter_actor::ExporterCloseReport;
 pub use error::{EnqueueError, ShutdownError, StartError};
 pub use exporter::{
     Count, CursorSeed, CursorSeeds, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext,
-    ExporterFactory, RecordBatch, Unacknowledged,
+    ExporterFactory, KindCounts, RecordBatch, Unacknowledged,
 };
 pub use handle::FlushError;
 pub use handle::{

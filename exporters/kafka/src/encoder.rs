@@ -8,45 +8,9 @@ use telemetron_codec::{encode_record, BatchEncoder, CONTENT_TYPE};
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::resource::v1::Resource;
 use telemetron_otlp_mapping::Assembler;
 use telemetron_runtime::model::{Record, RecordKind};
-use telemetron_runtime::{Count, RecordBatch, RunIdentity};
+use telemetron_runtime::{Count, KindCounts, RecordBatch, RunIdentity};
 
 use crate::config::{Encoding, KafkaConfig, KeyMode, Topics};
-
-/// Record and data-point counts by kind: what one message carries (a record split over several
-/// messages is counted, with all its points, by the message that completes it).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Tally(Vec<(RecordKind, Count)>);
-
-impl Tally {
-    pub(crate) fn add(&mut self, kind: RecordKind, n: impl Into<Count>) {
-        let n = n.into();
-        match self.0.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, c)) => {
-                c.records += n.records;
-                c.points += n.points;
-            }
-            None => self.0.push((kind, n)),
-        }
-    }
-
-    pub(crate) fn merge(&mut self, other: Tally) {
-        for (kind, n) in other.0 {
-            self.add(kind, n);
-        }
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (RecordKind, Count)> + '_ {
-        self.0.iter().copied()
-    }
-}
-
-/// One record with its data points, as the tallies count it.
-pub(crate) fn one(record: &Record) -> Count {
-    Count {
-        records: 1,
-        points: record.data_points(),
-    }
-}
 
 /// One message to produce.
 #[derive(Debug)]
@@ -55,8 +19,9 @@ pub(crate) struct OutMessage {
     pub key: Option<String>,
     pub payload: Vec<u8>,
     pub content_type: &'static str,
-    /// The records it carries.
-    pub tally: Tally,
+    /// The records it carries, with their points (a record split over several messages is
+    /// counted, with all its points, by the message that completes it).
+    pub tally: KindCounts,
 }
 
 /// Records that cannot be sent, with their points and why (too large even alone, a kind the
@@ -70,7 +35,7 @@ pub(crate) struct Encoded {
     pub messages: Vec<OutMessage>,
     /// Records that need no message of their own and arrived when no message was made
     /// (e.g. span starts, sent with their stop): delivered as they are.
-    pub nothing_to_send: Tally,
+    pub nothing_to_send: KindCounts,
     pub refused: Refused,
 }
 
@@ -118,13 +83,13 @@ impl Encoder {
         let base = BatchEncoder::new(&self.run).encoded_len();
         let budget = self.max_bytes.saturating_sub(base);
         let mut current = BatchEncoder::new(&self.run);
-        let mut tally = Tally::default();
+        let mut tally = KindCounts::default();
         for record in batch.iter() {
             let kind = record.kind();
             let parts = match split::to_fit(record, budget) {
                 Ok(parts) => parts,
                 Err(reason) => {
-                    out.refused.0.push((kind, one(record), reason));
+                    out.refused.0.push((kind, Count::of(record), reason));
                     continue;
                 }
             };
@@ -139,7 +104,7 @@ impl Encoder {
                 }
                 current.push(part);
                 if i + 1 == count {
-                    tally.add(kind, one(record));
+                    tally.add(kind, Count::of(record));
                 }
             }
         }
@@ -150,7 +115,7 @@ impl Encoder {
         out
     }
 
-    fn records_message(&self, payload: Vec<u8>, tally: Tally) -> OutMessage {
+    fn records_message(&self, payload: Vec<u8>, tally: KindCounts) -> OutMessage {
         OutMessage {
             topic: self.topics.records.clone(),
             key: self.run_key(),

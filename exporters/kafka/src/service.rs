@@ -14,9 +14,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
-use telemetron_runtime::{Deliveries, ExportError};
+use telemetron_runtime::{Deliveries, ExportError, KindCounts};
 
-use crate::encoder::{OutMessage, Tally};
+use crate::encoder::OutMessage;
 
 /// What delivery reports tell the exporter thread.
 #[derive(Default)]
@@ -29,7 +29,7 @@ pub(crate) struct DeliveryState {
 
 /// Each message's opaque: its records and size.
 pub(crate) struct Sent {
-    tally: Tally,
+    tally: KindCounts,
     bytes: u64,
 }
 

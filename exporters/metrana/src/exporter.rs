@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::CloseRun;
-use telemetron_runtime::model::{Record, RecordKind, TraceId};
+use telemetron_runtime::model::{Record, TraceId};
 use telemetron_runtime::{
-    Count, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, RecordBatch,
+    Count, Deliveries, DeliveryId, ExportError, Exporter, ExporterContext, KindCounts, RecordBatch,
     RunIdentity, Unacknowledged,
 };
 
@@ -96,7 +96,7 @@ impl MetranaExporter {
         let max = self.config.max_msg_size.max(1);
         let mut request = self.next_request();
         let mut rl = Vec::new();
-        let mut records: Vec<(RecordKind, Count)> = Vec::new();
+        let mut records = KindCounts::default();
         let mut positions: Vec<u32> = Vec::new();
         let mut approximate = 0;
         let sender = self
@@ -110,9 +110,8 @@ impl MetranaExporter {
                 Stored::Nothing => record,
                 // Already stored (a forwarded record read again): delivered, points and all.
                 Stored::All => {
-                    let points = record.data_points();
                     self.deliveries
-                        .acknowledged(record.kind(), Count { records: 1, points });
+                        .acknowledged(record.kind(), Count::of(record));
                     continue;
                 }
                 Stored::Part(points) => {
@@ -132,7 +131,7 @@ impl MetranaExporter {
                 self.deliveries.acknowledged(record.kind(), 1);
                 continue;
             }
-            count(&mut records, record);
+            records.add_record(record);
             positions.push(position as u32);
             approximate += approximate_size(record);
             // The exact size only when the estimate says it may be due.
@@ -162,18 +161,6 @@ impl MetranaExporter {
             self.sender()?.queue(outgoing);
         }
         Ok(())
-    }
-}
-
-fn count(records: &mut Vec<(RecordKind, Count)>, record: &Record) {
-    let kind = record.kind();
-    let points = record.data_points();
-    match records.iter_mut().find(|(k, _)| *k == kind) {
-        Some((_, n)) => {
-            n.records += 1;
-            n.points += points;
-        }
-        None => records.push((kind, Count { records: 1, points })),
     }
 }
 
@@ -246,10 +233,10 @@ impl Exporter for MetranaExporter {
             ..Default::default()
         };
         let mut rl = Vec::new();
-        let mut records: Vec<(RecordKind, Count)> = Vec::new();
+        let mut records = KindCounts::default();
         for record in batch.iter() {
             if add(&mut sender.declarations, record, &mut request, &mut rl) {
-                count(&mut records, record);
+                records.add_record(record);
             } else {
                 self.deliveries.acknowledged(record.kind(), 1);
             }
@@ -340,7 +327,7 @@ impl Exporter for MetranaExporter {
         sender.queue(Outgoing::new(
             &request,
             Vec::new(),
-            Vec::new(),
+            KindCounts::default(),
             0,
             Origin::Nothing,
         ));

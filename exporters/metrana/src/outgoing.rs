@@ -5,15 +5,14 @@ use bytes::Bytes;
 use prost::Message;
 use telemetron_proto::metrana::ingestion::v1::svc::UpdateRunRequest;
 use telemetron_proto::metrana::ingestion::v1::types::SeriesDeclaration;
-use telemetron_runtime::model::RecordKind;
-use telemetron_runtime::{Count, DeliveryId, RecordBatch};
+use telemetron_runtime::{DeliveryId, KindCounts, RecordBatch};
 
 /// An encoded request, the declarations it introduces, the records it carries by kind
 /// (acknowledged together), and the batch it was built from.
 pub(crate) struct Outgoing {
     pub encoded: Bytes,
     pub declarations: Vec<SeriesDeclaration>,
-    pub records: Vec<(RecordKind, Count)>,
+    pub records: KindCounts,
     pub batch: u64,
     /// Where it came from: a spooled frame (settled with the spool when acknowledged or
     /// refused), or the batch and the positions of the records it carries (handed back to the
@@ -39,7 +38,7 @@ impl Outgoing {
     pub(crate) fn new(
         request: &UpdateRunRequest,
         mut encoded: Vec<u8>,
-        records: Vec<(RecordKind, Count)>,
+        records: KindCounts,
         batch: u64,
         origin: Origin,
     ) -> Self {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::actors::Shared;
 use crate::background::Source;
 use crate::metrics::{ExporterCounter, ExporterCounters};
-use crate::model::RecordKind;
+use crate::model::{Record, RecordKind};
 use crate::spool::SettledQueue;
 
 use super::DeliveryId;
@@ -26,6 +26,70 @@ pub struct Count {
 impl From<u64> for Count {
     fn from(records: u64) -> Self {
         Count { records, points: 0 }
+    }
+}
+
+impl Count {
+    /// One record, with its data points.
+    pub fn of(record: &Record) -> Count {
+        Count {
+            records: 1,
+            points: record.data_points(),
+        }
+    }
+}
+
+impl std::ops::AddAssign for Count {
+    fn add_assign(&mut self, other: Count) {
+        self.records += other.records;
+        self.points += other.points;
+    }
+}
+
+/// Counts by record kind, in the order the kinds first came: what one request or message of an
+/// exporter carries, to acknowledge or refuse together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KindCounts(Vec<(RecordKind, Count)>);
+
+impl KindCounts {
+    /// Adds `n` records (or a [`Count`]) of `kind`.
+    pub fn add(&mut self, kind: RecordKind, n: impl Into<Count>) {
+        let n = n.into();
+        match self.0.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, c)) => *c += n,
+            None => self.0.push((kind, n)),
+        }
+    }
+
+    /// Adds one record with its data points.
+    pub fn add_record(&mut self, record: &Record) {
+        self.add(record.kind(), Count::of(record));
+    }
+
+    /// Adds `other`'s counts.
+    pub fn merge(&mut self, other: KindCounts) {
+        for (kind, n) in other.0 {
+            self.add(kind, n);
+        }
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each kind with its count.
+    pub fn iter(&self) -> impl Iterator<Item = (RecordKind, Count)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl IntoIterator for KindCounts {
+    type Item = (RecordKind, Count);
+    type IntoIter = std::vec::IntoIter<(RecordKind, Count)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
     }
 }
 

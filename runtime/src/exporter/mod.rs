@@ -7,7 +7,7 @@ mod seeds;
 mod spooled;
 
 pub use batch::RecordBatch;
-pub use deliveries::{Count, Deliveries};
+pub use deliveries::{Count, Deliveries, KindCounts};
 pub use error::{error_chain, with_causes, ExportError};
 pub use seeds::{CursorSeed, CursorSeeds};
 pub use spooled::{DeliveryId, Unacknowledged};

@@ -9,9 +9,9 @@ use telemetron_otlp_mapping::opentelemetry_proto::tonic::metrics::v1::{
 use telemetron_otlp_mapping::opentelemetry_proto::tonic::trace::v1::Span;
 use telemetron_otlp_mapping::{logs_request, metrics_request, trace_request, Assembled};
 use telemetron_runtime::model::RecordKind;
-use telemetron_runtime::{Count, RecordBatch};
+use telemetron_runtime::{Count, KindCounts, RecordBatch};
 
-use super::{one, Encoded, Encoder, OutMessage, Tally};
+use super::{Encoded, Encoder, OutMessage};
 use crate::config::{Encoding, KeyMode, Topics};
 
 /// One mapped item and the record it completes, with the record's data points (none for all
@@ -26,11 +26,11 @@ pub(super) fn encode(enc: &mut Encoder, batch: &RecordBatch) -> Encoded {
     let mut spans: Vec<Item<Span>> = Vec::new();
     let mut logs: Vec<Item<(String, LogRecord)>> = Vec::new();
     let mut metrics: Vec<Item<Metric>> = Vec::new();
-    let mut leftover = Tally::default();
+    let mut leftover = KindCounts::default();
     let mut mapped = Assembled::default();
     for record in batch.iter() {
         let kind = record.kind();
-        let count = one(record);
+        let count = Count::of(record);
         enc.assembler.add(record, &mut mapped);
         let produced =
             !mapped.spans.is_empty() || !mapped.logs.is_empty() || !mapped.metrics.is_empty();
@@ -258,7 +258,7 @@ fn emit<T: Mapped>(enc: &Encoder, mut run: Vec<Item<T>>, key: &Option<String>, o
         }
         return;
     }
-    let mut tally = Tally::default();
+    let mut tally = KindCounts::default();
     for item in &run {
         if let Some((kind, count)) = item.completes {
             tally.add(kind, count);

@@ -37,6 +37,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,16 +67,17 @@ def hash_free(symbol: str) -> str:
     return symbol
 
 
-def elf_text_sections(buf: mmap.mmap, base: int, size: int) -> list[tuple[str, int]]:
-    """Names and sizes of the executable `.text.*` sections of one ELF64 LE relocatable."""
-    if size < 64 or bytes(buf[base : base + 4]) != b"\x7fELF" or buf[base + 4] != 2:
-        return []
+def elf_sections(buf: bytes | mmap.mmap, base: int = 0) -> Iterator[tuple[str, int, int, int]]:
+    """Name, flags, address and size of each section of the ELF64 little-endian file at `base`
+    (an object, an archive member or a linked library); nothing for anything else."""
+    if len(buf) - base < 64 or bytes(buf[base : base + 4]) != b"\x7fELF" or buf[base + 4] != 2:
+        return
     if buf[base + 5] != 1:  # big-endian: not a target of ours
-        return []
+        return
     (shoff,) = struct.unpack_from("<Q", buf, base + 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", buf, base + 0x3A)
     if shoff == 0 or shentsize < 64:
-        return []
+        return
     first = base + shoff
     if shnum == 0:  # more than 0xff00 sections: the count is in section 0's sh_size
         shnum = struct.unpack_from("<Q", buf, first + 0x20)[0]
@@ -83,18 +85,23 @@ def elf_text_sections(buf: mmap.mmap, base: int, size: int) -> list[tuple[str, i
         shstrndx = struct.unpack_from("<I", buf, first + 0x28)[0]
     str_off = struct.unpack_from("<Q", buf, first + shstrndx * shentsize + 0x18)[0]
     strtab = base + str_off
-    out = []
     for i in range(shnum):
         h = first + i * shentsize
-        name_off, _type, flags = struct.unpack_from("<IIQ", buf, h)
-        if not flags & SHF_EXECINSTR:
-            continue
+        name_off, _type, flags, address, _offset, size = struct.unpack_from("<IIQQQQ", buf, h)
         start = strtab + name_off
         end = buf.find(b"\0", start)
-        name = bytes(buf[start:end]).decode("utf-8", "replace")
-        if name.startswith(".text."):
-            out.append((name, struct.unpack_from("<Q", buf, h + 0x20)[0]))
-    return out
+        yield bytes(buf[start:end]).decode("utf-8", "replace"), flags, address, size
+
+
+def elf_text_sections(buf: mmap.mmap, base: int, size: int) -> list[tuple[str, int]]:
+    """Names and sizes of the executable `.text.*` sections of one ELF64 LE relocatable."""
+    if size < 64:
+        return []
+    return [
+        (name, length)
+        for name, flags, _address, length in elf_sections(buf, base)
+        if flags & SHF_EXECINSTR and name.startswith(".text.")
+    ]
 
 
 def file_text_sections(path: str) -> list[tuple[str, int]]:

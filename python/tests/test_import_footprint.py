@@ -4,25 +4,22 @@ loader has applied it (python/src/relocations.rs), and the module works as befor
 from __future__ import annotations
 
 import json
-import struct
+import sys
 from pathlib import Path
 
 import telemetron._native as native
 from conftest import read_records, run_python
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from order_link import elf_sections  # noqa: E402
+
 
 def section(library: str, name: str) -> tuple[int, int]:
-    """(address, size) of section `name` of an ELF64 shared library, from its section headers."""
-    data = Path(library).read_bytes()
-    shoff = struct.unpack_from("<Q", data, 0x28)[0]
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    names_at = headers[shstrndx][4]
-    for name_offset, _type, _flags, address, _offset, size in headers:
-        start = names_at + name_offset
-        if data[start : data.index(b"\0", start)].decode() == name:
-            return address, size
-    raise AssertionError(f"{library} has no {name}")
+    """(address, size) of section `name` of an ELF64 shared library."""
+    sections = elf_sections(Path(library).read_bytes())
+    found = [(address, size) for n, _flags, address, size in sections if n == name]
+    assert found, f"{library} has no {name}"
+    return found[0]
 
 
 def test_import_gives_back_the_relocation_table_and_the_module_still_works(

@@ -4,7 +4,8 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use telemetron::model::{
-    BinValues, MetricPoints, Record, RunAttributeValue, SpanContext, SpanId, TimestampsMs,
+    BinValues, MetricPoints, Record, RunAttributeValue, SeriesKey, SeriesOrdering, SpanContext,
+    SpanId, TimestampsMs,
 };
 
 use crate::attributes::to_dict;
@@ -101,14 +102,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
         Record::Rl(r) => {
             d.set_item("kind", "rl_metric")?;
             d.set_item("time_ns", r.time.0)?;
-            d.set_item("name", r.series.name())?;
-            d.set_item("scale", r.series.scale().as_str())?;
-            let labels = PyDict::new(py);
-            for (k, v) in r.series.labels() {
-                labels.set_item(k, v)?;
-            }
-            d.set_item("labels", labels)?;
-            d.set_item("ordering", r.ordering.as_str())?;
+            series(py, &d, &r.series, r.ordering)?;
             d.set_item("rl_step", r.rl_step)?;
             d.set_item("envs", &r.envs[..])?;
             d.set_item("episodes", &r.episodes)?;
@@ -175,14 +169,7 @@ pub(crate) fn to_py_record<'py>(py: Python<'py>, record: &Record) -> PyResult<Bo
 fn metric(py: Python<'_>, d: &Bound<'_, PyDict>, m: &MetricPoints) -> PyResult<()> {
     d.set_item("kind", "metric")?;
     d.set_item("time_ns", m.time.0)?;
-    d.set_item("name", m.series.name())?;
-    d.set_item("scale", m.series.scale().as_str())?;
-    let labels = PyDict::new(py);
-    for (k, v) in m.series.labels() {
-        labels.set_item(k, v)?;
-    }
-    d.set_item("labels", labels)?;
-    d.set_item("ordering", m.ordering.as_str())?;
+    series(py, d, &m.series, m.ordering)?;
     d.set_item("steps", m.steps.as_slice())?;
     d.set_item("values", m.values.to_f64())?;
     match &m.timestamps_ms {
@@ -191,4 +178,21 @@ fn metric(py: Python<'_>, d: &Bound<'_, PyDict>, m: &MetricPoints) -> PyResult<(
         TimestampsMs::Each(ts) => d.set_item("timestamps_ms", ts)?,
     }
     Ok(())
+}
+
+/// A series' name, scale, labels and ordering.
+fn series(
+    py: Python<'_>,
+    d: &Bound<'_, PyDict>,
+    key: &SeriesKey,
+    ordering: SeriesOrdering,
+) -> PyResult<()> {
+    d.set_item("name", key.name())?;
+    d.set_item("scale", key.scale().as_str())?;
+    let labels = PyDict::new(py);
+    for (k, v) in key.labels() {
+        labels.set_item(k, v)?;
+    }
+    d.set_item("labels", labels)?;
+    d.set_item("ordering", ordering.as_str())
 }

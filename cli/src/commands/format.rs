@@ -156,23 +156,16 @@ pub(crate) fn line(record: &Record) -> String {
             let _ = write!(out, " {:<5} {}: {}", l.severity.text(), l.logger, l.body);
             attributes(&mut out, &l.attributes);
         }
-        Record::Scalar(p) => {
-            let _ = write!(
-                out,
-                " {} step={} {}",
-                series_label(&p.series),
-                p.step,
-                values(&p.values())
-            );
-        }
-        Record::Metric(m) => {
-            let first = m.steps.first().copied().unwrap_or_default();
-            let _ = write!(
-                out,
-                " {} step={first} {}",
-                series_label(&m.series),
-                values(&m.values)
-            );
+        Record::Metric(_) | Record::Scalar(_) => {
+            if let Some(m) = record.metric_points() {
+                let first = m.steps.first().copied().unwrap_or_default();
+                let _ = write!(
+                    out,
+                    " {} step={first} {}",
+                    series_label(&m.series),
+                    values(&m.values)
+                );
+            }
         }
         Record::Rl(r) => {
             let _ = write!(
